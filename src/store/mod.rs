@@ -1,0 +1,142 @@
+//! SQLite storage: opening the file (WAL, busy timeout, foreign keys), migrations, and the
+//! async bridge that keeps blocking SQLite calls off the runtime's worker threads.
+//!
+//! SQL lives only in this module: one file per table group adds typed methods to [`Store`].
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use include_dir::{Dir, include_dir};
+use rusqlite::Connection;
+use rusqlite_migration::Migrations;
+
+/// The migrations folder, compiled into the binary (`migrations/NN-name/up.sql`, append-only).
+static MIGRATIONS_DIR: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/migrations");
+
+/// How long a statement waits for a lock held by another connection before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Errors from the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite reported an error (constraint, I/O, corrupt file, ...).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A migration failed to apply or the migration set is invalid.
+    #[error("database migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    /// The data directory could not be created.
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        /// The directory that could not be created.
+        path: String,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The blocking task running the query panicked or was cancelled.
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+/// Cheap-to-clone handle to the one SQLite connection.
+///
+/// A personal bot writes a few rows per message, so one connection behind a mutex is plenty; every
+/// call runs on tokio's blocking pool so the async workers never wait on disk.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Store")
+    }
+}
+
+/// The migration set, loaded from the compiled-in `migrations/` folder.
+pub fn migrations() -> Migrations<'static> {
+    Migrations::from_directory(&MIGRATIONS_DIR)
+        .expect("migrations/ is compiled in and its layout is checked by a test")
+}
+
+impl Store {
+    /// Opens (or creates) `data_dir/minicrew.db` and applies pending migrations.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let conn = Connection::open(data_dir.join("minicrew.db"))?;
+        Self::from_connection(conn)
+    }
+
+    /// Opens a private in-memory database (for unit tests and benchmarks).
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Self::from_connection(Connection::open_in_memory()?)
+    }
+
+    fn from_connection(mut conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrations().to_latest(&mut conn)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` with the connection on the blocking pool and returns its result.
+    pub async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, rusqlite::Error> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock poisons it; the connection itself is still sound.
+            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+        .map_err(StoreError::from)
+    }
+
+    /// Checks that the database answers a trivial query (used by `/health` and `doctor`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.call(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await
+    }
+}
+
+/// Current time as Unix seconds, the one timestamp format stored in the database.
+pub fn now_unix() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_validate() {
+        migrations().validate().expect("every migration applies cleanly");
+    }
+
+    #[tokio::test]
+    async fn store_opens_in_wal_mode_with_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (mode, fk): (String, i64) = store
+            .call(|c| {
+                let mode = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+                let fk = c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+                Ok((mode, fk))
+            })
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(fk, 1);
+    }
+}
