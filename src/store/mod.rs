@@ -121,7 +121,9 @@ mod tests {
 
     #[test]
     fn migrations_validate() {
-        migrations().validate().expect("every migration applies cleanly");
+        migrations()
+            .validate()
+            .expect("every migration applies cleanly");
     }
 
     #[tokio::test]

@@ -1,0 +1,161 @@
+//! Tests of config validation: every error names its key.
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> EnvReader {
+    EnvReader::new(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+const MINIMAL: &[(&str, &str)] = &[
+    ("TELEGRAM_BOT_TOKEN", "123:abc"),
+    ("OWNER_TELEGRAM_CHAT_ID", "42"),
+];
+
+#[test]
+fn minimal_daemon_config_uses_contract_defaults() {
+    let c = Config::from_reader(&env(MINIMAL), Purpose::Daemon).unwrap();
+    assert_eq!(c.owner_chat_id, 42);
+    assert_eq!(c.telegram.mode, BotMode::Polling);
+    assert_eq!(c.telegram.api_url.as_str(), "https://api.telegram.org/");
+    assert_eq!((c.telegram.rate_global, c.telegram.rate_per_chat), (30, 1));
+    assert_eq!(c.llm.max_context_messages, 10);
+    assert_eq!(c.timezone, chrono_tz::UTC);
+    assert_eq!(c.morning_briefing_time, NaiveTime::from_hms_opt(7, 0, 0));
+    assert!(c.llm.providers.is_empty());
+    assert_eq!(c.data_dir, PathBuf::from("data"));
+}
+
+#[test]
+fn missing_token_names_the_key() {
+    let err = Config::from_reader(&env(&[("OWNER_TELEGRAM_CHAT_ID", "42")]), Purpose::Daemon)
+        .unwrap_err();
+    assert_eq!(err.key, "TELEGRAM_BOT_TOKEN");
+}
+
+#[test]
+fn local_purpose_needs_no_telegram_key() {
+    let c = Config::from_reader(&env(&[]), Purpose::Local).unwrap();
+    assert!(c.telegram.token.is_none());
+    assert_eq!(c.owner_chat_id, LOCAL_OWNER_CHAT_ID);
+}
+
+#[test]
+fn non_numeric_owner_names_the_key() {
+    let err = Config::from_reader(
+        &env(&[
+            ("TELEGRAM_BOT_TOKEN", "1:a"),
+            ("OWNER_TELEGRAM_CHAT_ID", "me"),
+        ]),
+        Purpose::Daemon,
+    )
+    .unwrap_err();
+    assert_eq!(err.key, "OWNER_TELEGRAM_CHAT_ID");
+    assert!(err.problem.contains("'me'"));
+}
+
+#[test]
+fn webhook_mode_requires_https_host_and_secret() {
+    let mut pairs = MINIMAL.to_vec();
+    pairs.push(("BOT_MODE", "webhook"));
+    let err = Config::from_reader(&env(&pairs), Purpose::Daemon).unwrap_err();
+    assert_eq!(err.key, "WEBHOOK_HOST");
+    pairs.push(("WEBHOOK_HOST", "http://bot.example.org"));
+    let err = Config::from_reader(&env(&pairs), Purpose::Daemon).unwrap_err();
+    assert_eq!(err.key, "WEBHOOK_HOST");
+    pairs.pop();
+    pairs.push(("WEBHOOK_HOST", "https://bot.example.org"));
+    let err = Config::from_reader(&env(&pairs), Purpose::Daemon).unwrap_err();
+    assert_eq!(err.key, "TELEGRAM_WEBHOOK_SECRET");
+    pairs.push(("TELEGRAM_WEBHOOK_SECRET", "s3cret_value"));
+    let c = Config::from_reader(&env(&pairs), Purpose::Daemon).unwrap();
+    let hook = c.telegram.webhook.unwrap();
+    assert_eq!(hook.path, "/bot/webhook");
+    assert_eq!(hook.listen.port(), 8443);
+}
+
+#[test]
+fn providers_follow_fallback_order_and_default() {
+    let mut pairs = MINIMAL.to_vec();
+    pairs.extend([
+        ("ANTHROPIC_API_KEY", "sk-ant"),
+        ("GEMINI_API_KEY", "gk"),
+        ("LLM_FALLBACK_ORDER", "gemini,claude"),
+    ]);
+    let c = Config::from_reader(&env(&pairs), Purpose::Daemon).unwrap();
+    let kinds: Vec<_> = c.llm.providers.iter().map(|p| p.kind).collect();
+    assert_eq!(
+        kinds,
+        [ProviderKindAlias::Gemini, ProviderKindAlias::Claude]
+    );
+    assert_eq!(c.llm.default, Some(ProviderKindAlias::Gemini));
+}
+
+#[test]
+fn openai_compatible_server_needs_no_key_but_a_model() {
+    let mut pairs = MINIMAL.to_vec();
+    pairs.push(("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1"));
+    let err = Config::from_reader(&env(&pairs), Purpose::Daemon).unwrap_err();
+    assert_eq!(err.key, "OPENAI_MODEL_CHEAP");
+    pairs.push(("OPENAI_MODEL_CHEAP", "llama3.1"));
+    let c = Config::from_reader(&env(&pairs), Purpose::Daemon).unwrap();
+    let p = c.llm.provider(ProviderKindAlias::OpenAi).unwrap();
+    assert!(p.api_key.is_none());
+    assert_eq!(p.model_mid, "llama3.1");
+}
+
+#[test]
+fn default_llm_must_be_configured() {
+    let mut pairs = MINIMAL.to_vec();
+    pairs.push(("DEFAULT_LLM", "gemini"));
+    let err = Config::from_reader(&env(&pairs), Purpose::Daemon).unwrap_err();
+    assert_eq!(err.key, "DEFAULT_LLM");
+}
+
+#[test]
+fn empty_briefing_time_disables_it_and_bad_time_names_key() {
+    let mut pairs = MINIMAL.to_vec();
+    pairs.push(("MORNING_BRIEFING_TIME", ""));
+    assert_eq!(
+        Config::from_reader(&env(&pairs), Purpose::Daemon)
+            .unwrap()
+            .morning_briefing_time,
+        None
+    );
+    pairs.pop();
+    pairs.push(("MORNING_BRIEFING_TIME", "7am"));
+    assert_eq!(
+        Config::from_reader(&env(&pairs), Purpose::Daemon)
+            .unwrap_err()
+            .key,
+        "MORNING_BRIEFING_TIME"
+    );
+}
+
+#[test]
+fn bad_timezone_names_the_key() {
+    let mut pairs = MINIMAL.to_vec();
+    pairs.push(("TIMEZONE", "Mars/Olympus"));
+    assert_eq!(
+        Config::from_reader(&env(&pairs), Purpose::Daemon)
+            .unwrap_err()
+            .key,
+        "TIMEZONE"
+    );
+}
+
+#[test]
+fn debug_output_hides_secrets() {
+    let mut pairs = MINIMAL.to_vec();
+    pairs.push(("ANTHROPIC_API_KEY", "sk-ant-very-secret"));
+    let c = Config::from_reader(&env(&pairs), Purpose::Daemon).unwrap();
+    let printed = format!("{c:?}");
+    assert!(!printed.contains("sk-ant-very-secret"));
+    assert!(!printed.contains("123:abc"));
+}
+
+use crate::llm::ProviderKind as ProviderKindAlias;
