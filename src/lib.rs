@@ -1,10 +1,30 @@
 //! minicrew: a personal AI assistant that lives in Telegram, one async binary and one SQLite file.
 //!
-//! Crate map (data flow: channel → inbox → per-chat queue → dispatcher → tool | LLM → outbox):
+//! Data flow: channel → inbox → per-chat queue → dispatcher → tool | LLM → outbox → Telegram.
+//! - [`app`]: builds everything from the config and runs the daemon until a shutdown signal.
 //! - [`config`]: `.env` + environment → validated [`config::Config`]; secrets never print.
+//! - [`dispatch`]: routes a message to a tool (`/command`) or the LLM (free text).
 //! - [`llm`]: LLM providers, registry and router.
+//! - [`logging`]: tracing setup (pretty, json, logfmt).
+//! - [`message`]: channel-neutral [`message::Incoming`] and [`message::Reply`].
+//! - [`queue`]: per-chat ordered, cross-chat concurrent work queues.
+//! - [`services`]: the shared handles (config, store, tools).
 //! - [`store`]: SQLite (WAL), migrations, typed repository methods; all SQL lives here.
+//! - [`telegram`]: polling, update conversion, the outbox sender, the command menu.
+//! - [`terminal`]: `minicrew chat`, the terminal channel.
+//! - [`tools`]: the `Tool` trait, the registry, one file per tool.
+//! - [`users`]: the user manager and access rules.
 
+pub mod app;
 pub mod config;
+pub mod dispatch;
 pub mod llm;
+pub mod logging;
+pub mod message;
+pub mod queue;
+pub mod services;
 pub mod store;
+pub mod telegram;
+pub mod terminal;
+pub mod tools;
+pub mod users;

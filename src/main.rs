@@ -1,1 +1,120 @@
-fn main() {}
+//! The `minicrew` binary: parse the command line, load the config, set up logging, run.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use minicrew::app::App;
+use minicrew::config::{Config, Purpose};
+use tokio_util::sync::CancellationToken;
+
+/// A personal AI assistant that lives in Telegram.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Read this file instead of ./.env.
+    #[arg(long, global = true, value_name = "PATH")]
+    env_file: Option<PathBuf>,
+    /// Connect Gmail once for the owner (or --user) and exit.
+    #[arg(long)]
+    auth_gmail: bool,
+    /// With --auth-gmail: the user id or chat id to connect.
+    #[arg(long, requires = "auth_gmail")]
+    user: Option<i64>,
+    /// With --auth-gmail: only print the consent URL, do not open a browser.
+    #[arg(long, requires = "auth_gmail")]
+    no_browser: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Talk to the bot from the terminal: each stdin line is a message, replies go to stdout.
+    Chat {
+        /// Chat id to speak as (default: the owner).
+        #[arg(long, value_name = "CHAT_ID")]
+        user: Option<i64>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let purpose = match cli.command {
+        None if !cli.auth_gmail => Purpose::Daemon,
+        _ => Purpose::Local,
+    };
+    let config = match Config::load(cli.env_file.as_deref(), purpose) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("minicrew: config error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    minicrew::logging::init(config.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("minicrew: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("minicrew: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+    if cli.auth_gmail {
+        anyhow::bail!("--auth-gmail is not available in this build yet");
+    }
+    let app = App::build(config).await?;
+    match cli.command {
+        Some(Command::Chat { user }) => {
+            let chat_id = user.unwrap_or(app.owner().chat_id);
+            let name = if chat_id == app.owner().chat_id {
+                app.owner().display_name.clone()
+            } else {
+                "Terminal user".into()
+            };
+            minicrew::terminal::run_chat(app.dispatcher(), chat_id, &name).await?;
+            Ok(())
+        }
+        None => {
+            let shutdown = CancellationToken::new();
+            tokio::spawn(stop_on_signal(shutdown.clone()));
+            app.run_until_stopped(shutdown).await
+        }
+    }
+}
+
+/// Cancels `shutdown` on SIGINT or SIGTERM.
+async fn stop_on_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                    let _ = ctrl_c.await;
+                    shutdown.cancel();
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("signal received");
+    shutdown.cancel();
+}

@@ -10,7 +10,7 @@ CREATE TABLE users (
     status           TEXT    NOT NULL CHECK (status IN ('owner', 'active', 'pending', 'disabled')),
     timezone         TEXT    NOT NULL DEFAULT 'UTC',
     llm_provider     TEXT,
-    -- /new: history before this instant leaves the context window (it stays stored)
+    -- /new: chat_history turns with id <= this leave the context window (they stay stored)
     context_since    INTEGER NOT NULL DEFAULT 0,
     created_at       INTEGER NOT NULL,
     updated_at       INTEGER NOT NULL

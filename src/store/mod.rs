@@ -3,6 +3,20 @@
 //!
 //! SQL lives only in this module: one file per table group adds typed methods to [`Store`].
 
+mod history;
+mod inbox;
+mod notes;
+mod outbox;
+mod settings;
+mod tool_logs;
+mod users;
+
+pub use history::{NewTurn, Speaker, Turn};
+pub use inbox::{InboxOutcome, PendingUpdate};
+pub use notes::Note;
+pub use outbox::{NewChunk, OutboxRow};
+pub use tool_logs::ToolLog;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,0 +1,142 @@
+//! The one place that wires everything: [`App::build`] opens the store and builds the services;
+//! [`App::run_until_stopped`] runs the Telegram daemon until the shutdown token fires.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use futures::FutureExt as _;
+use teloxide::prelude::*;
+use teloxide::{ApiError, RequestError};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::dispatch::Dispatcher;
+use crate::queue::ChatQueues;
+use crate::services::Services;
+use crate::store::Store;
+use crate::telegram::handle_update::UpdateHandler;
+use crate::telegram::intake::Intake;
+use crate::telegram::send::TelegramSender;
+use crate::telegram::{build_bot, describe_error, menu, polling};
+use crate::tools::{ToolRegistry, all_tools};
+use crate::users::User;
+
+/// Chats handled at the same time; more wait their turn (each chat stays in order).
+pub const MAX_PARALLEL_CHATS: usize = 16;
+/// How long shutdown waits for in-flight messages before exiting (they resume at next start).
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// The assembled application.
+pub struct App {
+    services: Arc<Services>,
+    owner: User,
+}
+
+impl App {
+    /// Opens the database (applying migrations), makes sure the owner exists, builds the tools.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let store = Store::open(&config.data_dir).with_context(|| {
+            format!("cannot open the database in {}", config.data_dir.display())
+        })?;
+        let owner = store
+            .ensure_owner(
+                config.owner_chat_id,
+                &config.owner_display_name,
+                config.timezone.name(),
+            )
+            .await
+            .context("cannot create the owner")?;
+        let services = Arc::new(Services::new(
+            Arc::new(config),
+            store,
+            ToolRegistry::new(all_tools()),
+        ));
+        Ok(Self { services, owner })
+    }
+
+    /// The dispatcher every channel feeds.
+    pub fn dispatcher(&self) -> Dispatcher {
+        Dispatcher::new(Arc::clone(&self.services))
+    }
+
+    /// Shared services (store, config, tools).
+    pub fn services(&self) -> &Arc<Services> {
+        &self.services
+    }
+
+    /// The owner's user row.
+    pub fn owner(&self) -> &User {
+        &self.owner
+    }
+
+    /// Runs the Telegram daemon until `shutdown` fires, then drains within [`SHUTDOWN_GRACE`].
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let config = &self.services.config;
+        let token = config
+            .telegram
+            .token
+            .as_ref()
+            .context("TELEGRAM_BOT_TOKEN: is required")?;
+        let bot = build_bot(token, &config.telegram.api_url)?;
+        check_token(&bot).await?;
+        let store = self.services.store.clone();
+        let sender = TelegramSender::new(
+            bot.clone(),
+            store.clone(),
+            config.telegram.rate_global,
+            config.telegram.rate_per_chat,
+        );
+        let handler = UpdateHandler {
+            dispatcher: self.dispatcher(),
+            sender,
+            bot: bot.clone(),
+        };
+        let queues = ChatQueues::new(MAX_PARALLEL_CHATS, move |pending| {
+            let handler = handler.clone();
+            async move { handler.handle(pending).await }.boxed()
+        });
+        let intake = Intake::new(store.clone(), queues.clone());
+        menu::sync_commands(&bot, &store, &self.services.tools.menu()).await;
+        intake
+            .replay_pending()
+            .await
+            .context("cannot read the inbox")?;
+
+        let poller = tokio::spawn(polling::run_polling(
+            bot,
+            store,
+            intake,
+            shutdown.child_token(),
+        ));
+        shutdown.cancelled().await;
+        tracing::info!("shutting down: no new updates; finishing messages in progress");
+        let _ = poller.await;
+        if !queues.shutdown(SHUTDOWN_GRACE).await {
+            tracing::warn!(
+                "some messages were still in progress; they will resume at the next start"
+            );
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Fails fast on a token Telegram rejects; a network problem only warns (polling retries).
+async fn check_token(bot: &Bot) -> anyhow::Result<()> {
+    match bot.get_me().await {
+        Ok(me) => {
+            tracing::info!(bot = %me.username(), "connected to Telegram");
+            Ok(())
+        }
+        Err(RequestError::Api(ApiError::InvalidToken)) => {
+            anyhow::bail!(
+                "TELEGRAM_BOT_TOKEN: Telegram rejected the token; copy it again from @BotFather"
+            )
+        }
+        Err(e) => {
+            tracing::warn!(error = %describe_error(&e), "cannot reach Telegram yet; will keep trying");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! The dispatcher: the one place every message goes through, whatever channel it came from.
+//! `/start` registers strangers; other chats that are not active users get nothing; a known
+//! `/command` runs its tool directly (zero LLM tokens); anything else is free text for the LLM.
+
+mod command;
+mod free_text;
+mod run_tool;
+
+use std::sync::Arc;
+
+use crate::message::{Incoming, Reply};
+use crate::services::Services;
+use crate::store::StoreError;
+use crate::telegram::format::TextFormat;
+use crate::tools::CallSource;
+use crate::users::{User, may_use, register_start};
+
+pub use command::{CommandLine, parse_command};
+pub use run_tool::{error_reply, run_tool};
+
+/// Routes incoming messages to tools or the LLM. Cheap to clone.
+#[derive(Clone)]
+pub struct Dispatcher {
+    services: Arc<Services>,
+}
+
+impl Dispatcher {
+    /// A dispatcher over the shared services.
+    pub fn new(services: Arc<Services>) -> Self {
+        Self { services }
+    }
+
+    /// The shared services.
+    pub fn services(&self) -> &Arc<Services> {
+        &self.services
+    }
+
+    /// Handles one message and returns the replies to send (possibly to several chats).
+    /// Never fails: every error becomes one short reply, logged once.
+    #[tracing::instrument(skip_all, fields(chat_id = incoming.chat_id, update_id = incoming.update_id))]
+    pub async fn handle(&self, incoming: &Incoming) -> Vec<Reply> {
+        match self.route(incoming).await {
+            Ok(replies) => replies,
+            Err(e) => {
+                tracing::error!(error = %e, "database error while handling a message");
+                vec![Reply::plain(
+                    incoming.chat_id,
+                    "I couldn't reach my database just now; please try again in a moment.",
+                )]
+            }
+        }
+    }
+
+    async fn route(&self, incoming: &Incoming) -> Result<Vec<Reply>, StoreError> {
+        let store = &self.services.store;
+        let command = parse_command(incoming.command_text());
+        if command.as_ref().is_some_and(|c| c.name == "start") {
+            return register_start(
+                store,
+                self.services.config.owner_chat_id,
+                incoming.chat_id,
+                &incoming.from_name,
+                incoming.username.as_deref(),
+            )
+            .await;
+        }
+        let user = match store.user_by_chat(incoming.chat_id).await? {
+            Some(user) if user.is_active() => user,
+            _ => {
+                tracing::debug!(
+                    chat_id = incoming.chat_id,
+                    "ignoring a chat that is not an active user"
+                );
+                return Ok(Vec::new());
+            }
+        };
+        if let Some(command) = command
+            && let Some(replies) = self.run_command(&user, &command).await
+        {
+            return Ok(replies);
+        }
+        free_text::answer(&self.services, &user, incoming.command_text()).await
+    }
+
+    /// Runs a known command the user may use; `None` for an unknown `/word` (it is free text).
+    async fn run_command(&self, user: &User, command: &CommandLine<'_>) -> Option<Vec<Reply>> {
+        let tool = self.services.tools.get(&command.name)?;
+        if !may_use(user, tool.access()) {
+            return Some(vec![Reply::plain(
+                user.chat_id,
+                format!("/{} is only for the owner.", command.name),
+            )]);
+        }
+        let result = match tool.parse_command(command.args) {
+            Ok(args) => run_tool(&self.services, user, tool, args, CallSource::Command).await,
+            Err(e) => Err(e),
+        };
+        Some(match result {
+            Ok(out) => {
+                let text = if out.text.trim().is_empty() {
+                    "Done.".to_string()
+                } else {
+                    out.text
+                };
+                let mut replies = vec![Reply {
+                    chat_id: user.chat_id,
+                    text,
+                    format: out.format,
+                    buttons: out.buttons,
+                }];
+                replies.extend(out.notices);
+                replies
+            }
+            Err(e) => vec![Reply {
+                format: TextFormat::Plain,
+                ..Reply::plain(user.chat_id, error_reply(tool.name(), &e))
+            }],
+        })
+    }
+}

@@ -1,0 +1,112 @@
+//! Channel-neutral messages: what arrives from a user ([`Incoming`]) and what goes back
+//! ([`Reply`]). Telegram, the terminal channel and the scheduler all speak these types.
+
+use crate::telegram::format::TextFormat;
+
+/// A message or button press from a chat.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incoming {
+    /// The Telegram update id, when it came from Telegram (the inbox key).
+    pub update_id: Option<i64>,
+    /// The private chat it came from (for private chats this is the user's id).
+    pub chat_id: i64,
+    /// The sender's display name (first and last name).
+    pub from_name: String,
+    /// The sender's @username, if any.
+    pub username: Option<String>,
+    /// What was sent.
+    pub content: Content,
+}
+
+/// The part of an [`Incoming`] the dispatcher routes on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Content {
+    /// A text message (commands included).
+    Text(String),
+    /// An inline button press; `data` is the command line the button stands for.
+    Callback {
+        /// Telegram's callback query id, answered once handled.
+        id: String,
+        /// The command line behind the button, e.g. `/approve 12345`.
+        data: String,
+    },
+}
+
+impl Incoming {
+    /// A text message from `chat_id` (terminal channel, tests, scheduled jobs).
+    pub fn text(chat_id: i64, from_name: &str, text: &str) -> Self {
+        Self {
+            update_id: None,
+            chat_id,
+            from_name: from_name.to_string(),
+            username: None,
+            content: Content::Text(text.to_string()),
+        }
+    }
+
+    /// The text a command would be parsed from: the message text or the button's command line.
+    pub fn command_text(&self) -> &str {
+        match &self.content {
+            Content::Text(t) => t,
+            Content::Callback { data, .. } => data,
+        }
+    }
+}
+
+/// An inline keyboard button whose press sends `command` back as if the user typed it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Button {
+    /// The label shown on the button.
+    pub label: String,
+    /// The command line sent back when pressed (at most 64 bytes, Telegram's limit).
+    pub command: String,
+}
+
+impl Button {
+    /// A button labelled `label` that runs `command`.
+    pub fn new(label: impl Into<String>, command: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            command: command.into(),
+        }
+    }
+}
+
+/// A message to send to one chat.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// The chat it goes to (not always the chat that asked: approvals notify the owner).
+    pub chat_id: i64,
+    /// The text, in `format`.
+    pub text: String,
+    /// Plain text or Telegram HTML.
+    pub format: TextFormat,
+    /// Rows of inline buttons under the message.
+    pub buttons: Vec<Vec<Button>>,
+}
+
+impl Reply {
+    /// Plain text to `chat_id`.
+    pub fn plain(chat_id: i64, text: impl Into<String>) -> Self {
+        Self {
+            chat_id,
+            text: text.into(),
+            format: TextFormat::Plain,
+            buttons: Vec::new(),
+        }
+    }
+
+    /// Telegram HTML to `chat_id` (escape user text with `format::escape_html`).
+    pub fn html(chat_id: i64, text: impl Into<String>) -> Self {
+        Self {
+            format: TextFormat::Html,
+            ..Self::plain(chat_id, text)
+        }
+    }
+
+    /// The same reply with rows of buttons.
+    pub fn with_buttons(mut self, buttons: Vec<Vec<Button>>) -> Self {
+        self.buttons = buttons;
+        self
+    }
+}

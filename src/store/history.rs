@@ -1,0 +1,102 @@
+//! The `chat_history` table: each user's conversation turns, the LLM's memory.
+
+use rusqlite::params;
+
+use super::{Store, StoreError, now_unix};
+
+/// Who said a turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Speaker {
+    /// The user.
+    User,
+    /// The bot.
+    Assistant,
+}
+
+impl Speaker {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Assistant => "assistant",
+        }
+    }
+}
+
+/// A turn to store.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewTurn {
+    /// Text of the turn.
+    pub content: String,
+    /// Tools the model called to produce it (comma-separated names).
+    pub tool_used: Option<String>,
+    /// The model that produced it.
+    pub llm_model: Option<String>,
+    /// Tokens spent producing it.
+    pub token_used: i64,
+}
+
+/// A stored turn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    /// Who said it.
+    pub speaker: Speaker,
+    /// What was said.
+    pub content: String,
+}
+
+impl Store {
+    /// Appends a turn to a user's history; returns its id.
+    pub async fn add_turn(
+        &self,
+        user_id: i64,
+        speaker: Speaker,
+        turn: NewTurn,
+    ) -> Result<i64, StoreError> {
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO chat_history (user_id, role, content, tool_used, llm_model, token_used, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![user_id, speaker.as_str(), turn.content, turn.tool_used, turn.llm_model, turn.token_used, now_unix()],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+        .await
+    }
+
+    /// The last `limit` turns of a user after turn id `after_id` (the `/new` mark), oldest first,
+    /// excluding the turn `exclude_id` (the message being answered, which is sent separately).
+    pub async fn recent_turns(
+        &self,
+        user_id: i64,
+        after_id: i64,
+        limit: usize,
+        exclude_id: Option<i64>,
+    ) -> Result<Vec<Turn>, StoreError> {
+        self.call(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT role, content FROM chat_history
+                 WHERE user_id = ?1 AND id > ?2 AND id != ?3
+                 ORDER BY id DESC LIMIT ?4",
+            )?;
+            let rows = stmt.query_map(
+                params![user_id, after_id, exclude_id.unwrap_or(-1), limit as i64],
+                |r| {
+                    let role: String = r.get(0)?;
+                    let speaker = if role == "assistant" {
+                        Speaker::Assistant
+                    } else {
+                        Speaker::User
+                    };
+                    Ok(Turn {
+                        speaker,
+                        content: r.get(1)?,
+                    })
+                },
+            )?;
+            let mut turns = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+            turns.reverse();
+            Ok(turns)
+        })
+        .await
+    }
+}

@@ -1,0 +1,108 @@
+//! The `inbox` table: every Telegram update is stored here before it is acknowledged, so nothing
+//! is lost, and its `update_id` key makes a repeated delivery a no-op.
+
+use rusqlite::params;
+
+use super::{Store, StoreError, now_unix};
+
+/// A stored update that has not been handled yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingUpdate {
+    /// Telegram's update id.
+    pub update_id: i64,
+    /// The raw Update JSON as Telegram sent it.
+    pub payload: String,
+}
+
+/// Final state of an inbox row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboxOutcome {
+    /// Handled; any replies were delivered.
+    Done,
+    /// Not a kind of update the bot handles (or unparseable); acknowledged and ignored.
+    Skipped,
+    /// Handling failed for good (e.g. the user blocked the bot).
+    Failed,
+}
+
+impl InboxOutcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Done => "done",
+            Self::Skipped => "skipped",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl Store {
+    /// Stores an update; returns `false` when this update_id was already stored (a redelivery).
+    pub async fn insert_update(
+        &self,
+        update_id: i64,
+        chat_id: Option<i64>,
+        payload: String,
+    ) -> Result<bool, StoreError> {
+        self.call(move |c| {
+            let inserted = c.execute(
+                "INSERT INTO inbox (update_id, chat_id, payload, received_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(update_id) DO NOTHING",
+                params![update_id, chat_id, payload, now_unix()],
+            )?;
+            Ok(inserted == 1)
+        })
+        .await
+    }
+
+    /// Updates not yet handled, oldest first (replayed at start-up).
+    pub async fn pending_updates(&self) -> Result<Vec<PendingUpdate>, StoreError> {
+        self.call(|c| {
+            let mut stmt = c.prepare(
+                "SELECT update_id, payload FROM inbox WHERE status = 'pending' ORDER BY update_id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(PendingUpdate {
+                    update_id: r.get(0)?,
+                    payload: r.get(1)?,
+                })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// Records how an update ended.
+    pub async fn finish_update(
+        &self,
+        update_id: i64,
+        outcome: InboxOutcome,
+        error: Option<String>,
+    ) -> Result<(), StoreError> {
+        self.call(move |c| {
+            c.execute(
+                "UPDATE inbox SET status = ?1, error = ?2, handled_at = ?3 WHERE update_id = ?4",
+                params![outcome.as_str(), error, now_unix(), update_id],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The highest update_id stored, so polling can resume after it.
+    pub async fn last_update_id(&self) -> Result<Option<i64>, StoreError> {
+        self.call(|c| c.query_row("SELECT MAX(update_id) FROM inbox", [], |r| r.get(0)))
+            .await
+    }
+
+    /// How many updates wait to be handled.
+    pub async fn inbox_backlog(&self) -> Result<i64, StoreError> {
+        self.call(|c| {
+            c.query_row(
+                "SELECT COUNT(*) FROM inbox WHERE status = 'pending'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .await
+    }
+}

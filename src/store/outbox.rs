@@ -1,0 +1,134 @@
+//! The `outbox` table: every outgoing Telegram message (one row per chunk) is written before it
+//! is sent and marked with Telegram's message_id after. After a crash only unsent rows go out,
+//! so a reply is never sent twice and never lost.
+
+use rusqlite::{Row, params};
+
+use super::{Store, StoreError, now_unix};
+use crate::message::Button;
+use crate::telegram::format::TextFormat;
+
+/// One message to send (a chunk of a reply), before it is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewChunk {
+    /// Destination chat.
+    pub chat_id: i64,
+    /// Text of this chunk (≤ 4096 UTF-16 units).
+    pub text: String,
+    /// Plain or HTML.
+    pub format: TextFormat,
+    /// Inline buttons (only on a reply's last chunk).
+    pub buttons: Vec<Vec<Button>>,
+}
+
+/// A stored outgoing message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    /// Row id.
+    pub id: i64,
+    /// The update it answers, if any.
+    pub update_id: Option<i64>,
+    /// Destination chat.
+    pub chat_id: i64,
+    /// Position within the update's replies.
+    pub seq: i64,
+    /// Text of this chunk.
+    pub text: String,
+    /// Plain or HTML.
+    pub format: TextFormat,
+    /// Inline buttons.
+    pub buttons: Vec<Vec<Button>>,
+    /// Telegram's message id once sent.
+    pub message_id: Option<i64>,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+}
+
+const COLUMNS: &str = "id, update_id, chat_id, seq, text, format, buttons, message_id, status";
+
+fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
+    let format: String = r.get(5)?;
+    let buttons: Option<String> = r.get(6)?;
+    Ok(OutboxRow {
+        id: r.get(0)?,
+        update_id: r.get(1)?,
+        chat_id: r.get(2)?,
+        seq: r.get(3)?,
+        text: r.get(4)?,
+        format: format.parse().unwrap_or(TextFormat::Plain),
+        buttons: buttons
+            .and_then(|b| serde_json::from_str(&b).ok())
+            .unwrap_or_default(),
+        message_id: r.get(7)?,
+        status: r.get(8)?,
+    })
+}
+
+impl Store {
+    /// Stores the chunks of an update's replies in one transaction and returns the rows.
+    pub async fn queue_chunks(
+        &self,
+        update_id: Option<i64>,
+        chunks: Vec<NewChunk>,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        self.call(move |c| {
+            let tx = c.transaction()?;
+            let now = now_unix();
+            let mut ids = Vec::with_capacity(chunks.len());
+            for (seq, chunk) in chunks.into_iter().enumerate() {
+                let buttons = (!chunk.buttons.is_empty())
+                    .then(|| serde_json::to_string(&chunk.buttons).unwrap_or_default());
+                tx.execute(
+                    "INSERT INTO outbox (update_id, chat_id, seq, text, format, buttons, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![update_id, chunk.chat_id, seq as i64, chunk.text, chunk.format.as_str(), buttons, now],
+                )?;
+                ids.push(tx.last_insert_rowid());
+            }
+            let rows = {
+                let mut stmt = tx.prepare(&format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"))?;
+                ids.iter().map(|id| stmt.query_row([id], row_from)).collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            tx.commit()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    /// Every outbox row of an update, in order (empty if it was never dispatched).
+    pub async fn chunks_of_update(&self, update_id: i64) -> Result<Vec<OutboxRow>, StoreError> {
+        self.call(move |c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {COLUMNS} FROM outbox WHERE update_id = ?1 ORDER BY seq"
+            ))?;
+            let rows = stmt.query_map([update_id], row_from)?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// Records a delivered chunk.
+    pub async fn mark_chunk_sent(&self, id: i64, message_id: i64) -> Result<(), StoreError> {
+        self.call(move |c| {
+            c.execute(
+                "UPDATE outbox SET status = 'sent', message_id = ?1, sent_at = ?2, error = NULL WHERE id = ?3",
+                params![message_id, now_unix(), id],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Records a chunk that cannot be delivered (e.g. the user blocked the bot).
+    pub async fn mark_chunk_failed(&self, id: i64, error: &str) -> Result<(), StoreError> {
+        let error = error.to_string();
+        self.call(move |c| {
+            c.execute(
+                "UPDATE outbox SET status = 'failed', error = ?1 WHERE id = ?2",
+                params![error, id],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+}

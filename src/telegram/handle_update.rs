@@ -1,0 +1,130 @@
+//! Handling one stored update end to end: parse, dispatch, store the replies in the outbox,
+//! deliver them, and close the inbox row. Re-running it after a crash is safe: an update that
+//! already has outbox rows is not dispatched again, only its unsent chunks go out.
+
+use std::time::Duration;
+
+use teloxide::prelude::*;
+use teloxide::types::Update;
+
+use super::convert::to_incoming;
+use super::describe_error;
+use super::send::TelegramSender;
+use crate::dispatch::Dispatcher;
+use crate::message::Content;
+use crate::store::{InboxOutcome, PendingUpdate, StoreError};
+
+/// How long a reply may take before "typing…" is shown.
+const TYPING_AFTER: Duration = Duration::from_millis(400);
+/// Telegram shows a chat action for about five seconds; refresh it before then.
+const TYPING_EVERY: Duration = Duration::from_millis(4500);
+
+/// Everything needed to handle a stored update. Cheap to clone.
+#[derive(Clone)]
+pub struct UpdateHandler {
+    /// Routes the message.
+    pub dispatcher: Dispatcher,
+    /// Sends the replies.
+    pub sender: TelegramSender,
+    /// Answers button presses.
+    pub bot: Bot,
+}
+
+impl UpdateHandler {
+    /// Handles one inbox row and records its outcome; errors are logged here.
+    #[tracing::instrument(skip_all, fields(update_id = pending.update_id))]
+    pub async fn handle(&self, pending: PendingUpdate) {
+        let store = &self.dispatcher.services().store;
+        let (outcome, error) = match self.process(&pending).await {
+            Ok(outcome) => (outcome, None),
+            Err(HandleError::Send(reason)) => (InboxOutcome::Failed, Some(reason)),
+            Err(HandleError::Store(e)) => {
+                // Leave the row pending: it is retried at the next start.
+                tracing::error!(error = %e, "database error; the update stays in the inbox");
+                return;
+            }
+        };
+        if let Err(e) = store.finish_update(pending.update_id, outcome, error).await {
+            tracing::error!(error = %e, "could not close the inbox row");
+        }
+    }
+
+    async fn process(&self, pending: &PendingUpdate) -> Result<InboxOutcome, HandleError> {
+        let store = &self.dispatcher.services().store;
+        let already = store.chunks_of_update(pending.update_id).await?;
+        if !already.is_empty() {
+            tracing::info!("resuming an update whose replies were already prepared");
+            self.sender
+                .deliver(&already)
+                .await
+                .map_err(HandleError::from_send)?;
+            return Ok(InboxOutcome::Done);
+        }
+        let update: Update = match serde_json::from_str(&pending.payload) {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::warn!(error = %e, "malformed update skipped");
+                return Ok(InboxOutcome::Skipped);
+            }
+        };
+        let Some(incoming) = to_incoming(&update) else {
+            tracing::debug!("update type not handled; skipped");
+            return Ok(InboxOutcome::Skipped);
+        };
+        if let Content::Callback { id, .. } = &incoming.content {
+            let answer = self
+                .bot
+                .answer_callback_query(teloxide::types::CallbackQueryId(id.clone()));
+            if let Err(e) = answer.await {
+                tracing::debug!(error = %describe_error(&e), "could not answer the button press");
+            }
+        }
+        let replies = self
+            .with_typing(incoming.chat_id, self.dispatcher.handle(&incoming))
+            .await;
+        if replies.is_empty() {
+            return Ok(InboxOutcome::Done);
+        }
+        let rows = self.sender.queue(Some(pending.update_id), replies).await?;
+        self.sender
+            .deliver(&rows)
+            .await
+            .map_err(HandleError::from_send)?;
+        Ok(InboxOutcome::Done)
+    }
+
+    /// Runs `work`, showing "typing…" in the chat if it takes longer than a moment.
+    async fn with_typing<T>(&self, chat_id: i64, work: impl Future<Output = T>) -> T {
+        tokio::pin!(work);
+        let mut wait = TYPING_AFTER;
+        loop {
+            tokio::select! {
+                out = &mut work => return out,
+                () = tokio::time::sleep(wait) => {
+                    self.sender.typing(chat_id).await;
+                    wait = TYPING_EVERY;
+                }
+            }
+        }
+    }
+}
+
+enum HandleError {
+    Store(StoreError),
+    Send(String),
+}
+
+impl From<StoreError> for HandleError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl HandleError {
+    fn from_send(e: super::send::SendError) -> Self {
+        match e {
+            super::send::SendError::Store(e) => Self::Store(e),
+            super::send::SendError::Telegram(reason) => Self::Send(reason),
+        }
+    }
+}

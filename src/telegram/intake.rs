@@ -1,0 +1,79 @@
+//! Intake: the one door every Telegram update comes through, whether polled or posted to the
+//! webhook. The update is stored in the inbox first; only then is it acknowledged, and a
+//! repeated update_id is a no-op.
+
+use teloxide::types::Update;
+
+use super::convert::chat_of;
+use crate::queue::ChatQueues;
+use crate::store::{PendingUpdate, Store, StoreError};
+
+/// Stores updates and hands new ones to the per-chat queues. Cheap to clone.
+#[derive(Clone)]
+pub struct Intake {
+    store: Store,
+    queues: ChatQueues<PendingUpdate>,
+}
+
+/// What happened to an offered update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted {
+    /// Stored and queued.
+    New,
+    /// Already stored earlier (a redelivery); nothing more is done.
+    Duplicate,
+}
+
+impl Intake {
+    /// An intake over the store and queues.
+    pub fn new(store: Store, queues: ChatQueues<PendingUpdate>) -> Self {
+        Self { store, queues }
+    }
+
+    /// Stores a raw update (`payload` is its JSON) and queues it if it is new.
+    pub async fn accept(
+        &self,
+        update_id: i64,
+        chat_id: Option<i64>,
+        payload: String,
+    ) -> Result<Accepted, StoreError> {
+        if !self
+            .store
+            .insert_update(update_id, chat_id, payload.clone())
+            .await?
+        {
+            tracing::debug!(update_id, "repeated update ignored");
+            return Ok(Accepted::Duplicate);
+        }
+        self.queues
+            .submit(chat_id.unwrap_or(0), PendingUpdate { update_id, payload });
+        Ok(Accepted::New)
+    }
+
+    /// Stores a decoded update (polling).
+    pub async fn accept_update(&self, update: &Update) -> Result<Accepted, StoreError> {
+        let payload = serde_json::to_string(update).unwrap_or_else(|_| "{}".to_string());
+        self.accept(i64::from(update.id.0), chat_of(update), payload)
+            .await
+    }
+
+    /// Queues every update left unfinished by a previous run, oldest first.
+    pub async fn replay_pending(&self) -> Result<usize, StoreError> {
+        let pending = self.store.pending_updates().await?;
+        let count = pending.len();
+        for p in pending {
+            let chat = serde_json::from_str::<Update>(&p.payload)
+                .ok()
+                .as_ref()
+                .and_then(chat_of);
+            self.queues.submit(chat.unwrap_or(0), p);
+        }
+        if count > 0 {
+            tracing::info!(
+                count,
+                "replaying updates left unfinished by the previous run"
+            );
+        }
+        Ok(count)
+    }
+}

@@ -1,0 +1,72 @@
+//! Telegram: the only place teloxide types live. Polling, Update → [`crate::message::Incoming`],
+//! the outbox sender (split, format, rate limit, retries) and the command menu.
+
+pub mod convert;
+pub mod format;
+pub mod handle_update;
+pub mod intake;
+pub mod menu;
+pub mod polling;
+pub mod rate_limit;
+pub mod send;
+pub mod split;
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use teloxide::{ApiError, Bot, RequestError};
+use url::Url;
+
+/// Long-poll duration asked of Telegram in `getUpdates`.
+pub const POLL_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// Bound on any one Telegram call. teloxide 0.17 ignores its own timeout hint for `getUpdates`,
+/// so the client's timeout must exceed the long poll.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(POLL_TIMEOUT.as_secs() + 15);
+
+/// Errors from Telegram setup.
+#[derive(Debug, thiserror::Error)]
+pub enum TelegramError {
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client for Telegram: {0}")]
+    Client(String),
+}
+
+/// Builds the bot: our reqwest client (rustls, timeouts) pointed at `api_url`.
+pub fn build_bot(token: &SecretString, api_url: &Url) -> Result<Bot, TelegramError> {
+    let client = teloxide::net::default_reqwest_settings()
+        .timeout(CALL_TIMEOUT)
+        .build()
+        .map_err(|e| TelegramError::Client(e.without_url().to_string()))?;
+    Ok(Bot::with_client(token.expose_secret(), client).set_api_url(api_url.clone()))
+}
+
+/// Describes a Telegram error without its request URL, which contains the bot token.
+pub fn describe_error(err: &RequestError) -> String {
+    match err {
+        RequestError::Api(api) => format!("Telegram said: {api}"),
+        RequestError::MigrateToChatId(_) => "the group became a supergroup".to_string(),
+        RequestError::RetryAfter(s) => format!("rate limited for {}s", s.seconds()),
+        RequestError::Network(e) if e.is_timeout() => "network timeout".to_string(),
+        RequestError::Network(e) if e.is_connect() => {
+            "cannot connect to the Telegram API".to_string()
+        }
+        RequestError::Network(e) => match e.status() {
+            Some(status) => format!("HTTP {status} from the Telegram API"),
+            None => "network error talking to the Telegram API".to_string(),
+        },
+        RequestError::InvalidJson { .. } => "unexpected response from the Telegram API".to_string(),
+        RequestError::Io(_) => "I/O error talking to the Telegram API".to_string(),
+    }
+}
+
+/// Whether a send failure is for good (retrying cannot help): blocked, chat gone, bad request.
+pub fn is_permanent(err: &RequestError) -> bool {
+    match err {
+        RequestError::Api(ApiError::CantParseEntities(_)) => false,
+        RequestError::Api(_)
+        | RequestError::MigrateToChatId(_)
+        | RequestError::InvalidJson { .. } => true,
+        RequestError::RetryAfter(_) | RequestError::Network(_) | RequestError::Io(_) => false,
+    }
+}

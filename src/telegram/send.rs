@@ -1,0 +1,194 @@
+//! The outbox sender: replies are split into ≤4096-unit chunks, stored in the outbox, then sent
+//! under the global and per-chat rate limits. A 429 waits `retry_after` and resends; a "can't
+//! parse entities" 400 resends the chunk as plain text; network errors back off and retry; a
+//! permanent refusal (blocked, chat gone) is recorded. Each sent chunk keeps its message_id.
+
+use std::time::Duration;
+
+use teloxide::prelude::*;
+use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, ParseMode};
+use teloxide::{ApiError, RequestError};
+
+use super::format::{TextFormat, html_to_plain};
+use super::rate_limit::RateLimiter;
+use super::split::{TELEGRAM_MAX_UTF16, split_message};
+use super::{describe_error, is_permanent};
+use crate::message::{Button, Reply};
+use crate::store::{NewChunk, OutboxRow, Store, StoreError};
+
+/// Network failures tolerated per chunk before it is given up (backoff 1, 2, 4, 8, 16 s).
+const MAX_NETWORK_RETRIES: u32 = 5;
+/// 429s tolerated per chunk before it is given up.
+const MAX_RATE_LIMIT_RETRIES: u32 = 10;
+
+/// Why a chunk could not be delivered.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Telegram refused it for good, or retries ran out; the text never holds the token.
+    #[error("{0}")]
+    Telegram(String),
+    /// The outbox could not be written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Sends replies through Telegram. Cheap to clone.
+#[derive(Clone)]
+pub struct TelegramSender {
+    bot: Bot,
+    limiter: RateLimiter,
+    store: Store,
+}
+
+impl TelegramSender {
+    /// A sender with the given limits (messages per second; 0 = unlimited).
+    pub fn new(bot: Bot, store: Store, rate_global: u32, rate_per_chat: u32) -> Self {
+        Self {
+            bot,
+            limiter: RateLimiter::new(rate_global, rate_per_chat),
+            store,
+        }
+    }
+
+    /// Splits and stores `replies` (answering `update_id`, if any) in the outbox.
+    pub async fn queue(
+        &self,
+        update_id: Option<i64>,
+        replies: Vec<Reply>,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        self.store.queue_chunks(update_id, to_chunks(replies)).await
+    }
+
+    /// Sends every row that has no message_id yet, in order. Returns the first failure, after
+    /// trying the rest (one blocked chat does not stop replies to others).
+    pub async fn deliver(&self, rows: &[OutboxRow]) -> Result<(), SendError> {
+        let mut first_error = None;
+        for row in rows
+            .iter()
+            .filter(|r| r.message_id.is_none() && r.status == "pending")
+        {
+            if let Err(e) = self.deliver_one(row).await {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Queues and sends `replies` now (scheduled jobs, notices); returns the stored rows.
+    pub async fn send(
+        &self,
+        update_id: Option<i64>,
+        replies: Vec<Reply>,
+    ) -> Result<Vec<OutboxRow>, SendError> {
+        let rows = self.queue(update_id, replies).await?;
+        let result = self.deliver(&rows).await;
+        let rows = match update_id {
+            Some(id) => self.store.chunks_of_update(id).await?,
+            None => rows,
+        };
+        result.map(|()| rows)
+    }
+
+    /// Shows "typing…" in a chat (best effort).
+    pub async fn typing(&self, chat_id: i64) {
+        let action = self
+            .bot
+            .send_chat_action(ChatId(chat_id), teloxide::types::ChatAction::Typing);
+        if let Err(e) = action.await {
+            tracing::debug!(chat_id, error = %describe_error(&e), "typing action failed");
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(chat_id = row.chat_id, outbox_id = row.id))]
+    async fn deliver_one(&self, row: &OutboxRow) -> Result<i64, SendError> {
+        let (mut text, mut format) = (row.text.clone(), row.format);
+        let (mut network_failures, mut rate_limits) = (0, 0);
+        loop {
+            self.limiter.acquire(row.chat_id).await;
+            match self
+                .send_chunk(row.chat_id, &text, format, &row.buttons)
+                .await
+            {
+                Ok(message_id) => {
+                    self.store.mark_chunk_sent(row.id, message_id).await?;
+                    tracing::info!(message_id, update_id = row.update_id, "reply sent");
+                    return Ok(message_id);
+                }
+                Err(RequestError::RetryAfter(wait)) if rate_limits < MAX_RATE_LIMIT_RETRIES => {
+                    rate_limits += 1;
+                    tracing::warn!(
+                        retry_after = wait.seconds(),
+                        "Telegram rate limit; pausing this chat"
+                    );
+                    self.limiter.pause_chat(row.chat_id, wait.duration());
+                }
+                Err(RequestError::Api(ApiError::CantParseEntities(_)))
+                    if format == TextFormat::Html =>
+                {
+                    tracing::warn!("Telegram could not parse the HTML; resending as plain text");
+                    (text, format) = (html_to_plain(&text), TextFormat::Plain);
+                }
+                Err(e) if !is_permanent(&e) && network_failures < MAX_NETWORK_RETRIES => {
+                    let backoff = Duration::from_secs(1 << network_failures);
+                    network_failures += 1;
+                    tracing::warn!(error = %describe_error(&e), backoff_secs = backoff.as_secs(), "send failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                }
+                Err(e) => {
+                    let reason = describe_error(&e);
+                    tracing::error!(error = %reason, "reply could not be delivered");
+                    self.store.mark_chunk_failed(row.id, &reason).await?;
+                    return Err(SendError::Telegram(reason));
+                }
+            }
+        }
+    }
+
+    async fn send_chunk(
+        &self,
+        chat_id: i64,
+        text: &str,
+        format: TextFormat,
+        buttons: &[Vec<Button>],
+    ) -> Result<i64, RequestError> {
+        let mut request = self.bot.send_message(ChatId(chat_id), text);
+        if format == TextFormat::Html {
+            request = request.parse_mode(ParseMode::Html);
+        }
+        if !buttons.is_empty() {
+            request = request.reply_markup(keyboard(buttons));
+        }
+        Ok(i64::from(request.await?.id.0))
+    }
+}
+
+/// Splits replies into outbox chunks; a reply's buttons go on its last chunk.
+pub fn to_chunks(replies: Vec<Reply>) -> Vec<NewChunk> {
+    let mut chunks = Vec::new();
+    for reply in replies {
+        let parts = split_message(&reply.text, reply.format, TELEGRAM_MAX_UTF16);
+        let last = parts.len().saturating_sub(1);
+        for (i, text) in parts.into_iter().enumerate() {
+            let buttons = if i == last {
+                reply.buttons.clone()
+            } else {
+                Vec::new()
+            };
+            chunks.push(NewChunk {
+                chat_id: reply.chat_id,
+                text,
+                format: reply.format,
+                buttons,
+            });
+        }
+    }
+    chunks
+}
+
+fn keyboard(rows: &[Vec<Button>]) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(rows.iter().map(|row| {
+        row.iter()
+            .map(|b| InlineKeyboardButton::callback(b.label.clone(), b.command.clone()))
+            .collect::<Vec<_>>()
+    }))
+}

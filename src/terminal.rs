@@ -1,0 +1,68 @@
+//! The terminal channel (`minicrew chat`): each stdin line is a message from one chat, replies go
+//! to stdout, through the same dispatcher as Telegram. Works piped; EOF ends it. stdin is read on
+//! a plain thread, since tokio's stdin would keep the runtime from shutting down.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use tokio::sync::mpsc;
+
+use crate::dispatch::Dispatcher;
+use crate::message::{Incoming, Reply};
+use crate::telegram::format::{TextFormat, html_to_plain};
+
+/// Reads lines from stdin until EOF and answers each as a message from `chat_id`.
+pub async fn run_chat(dispatcher: Dispatcher, chat_id: i64, name: &str) -> std::io::Result<()> {
+    let interactive = std::io::stdin().is_terminal();
+    let (tx, mut rx) = mpsc::channel::<String>(16);
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if tx.blocking_send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut out = std::io::stdout();
+    prompt(interactive);
+    while let Some(line) = rx.recv().await {
+        if line.trim().is_empty() {
+            prompt(interactive);
+            continue;
+        }
+        let replies = dispatcher
+            .handle(&Incoming::text(chat_id, name, &line))
+            .await;
+        out.write_all(render(chat_id, &replies).as_bytes())?;
+        out.flush()?;
+        prompt(interactive);
+    }
+    Ok(())
+}
+
+/// Shows replies as terminal text: HTML becomes plain, buttons are listed with their commands,
+/// and messages meant for another chat are marked with it.
+pub fn render(chat_id: i64, replies: &[Reply]) -> String {
+    let mut text = String::new();
+    for reply in replies {
+        let body = match reply.format {
+            TextFormat::Html => html_to_plain(&reply.text),
+            TextFormat::Plain => reply.text.clone(),
+        };
+        if reply.chat_id != chat_id {
+            text.push_str(&format!("[to chat {}] ", reply.chat_id));
+        }
+        text.push_str(body.trim_end());
+        text.push('\n');
+        for button in reply.buttons.iter().flatten() {
+            text.push_str(&format!("  [{}: {}]\n", button.label, button.command));
+        }
+    }
+    text
+}
+
+fn prompt(interactive: bool) {
+    if interactive {
+        eprint!("> ");
+        let _ = std::io::stderr().flush();
+    }
+}

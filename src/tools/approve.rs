@@ -1,0 +1,66 @@
+//! `/approve <chat id>` (owner): lets a pending (or disabled) user in and tells them.
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use super::{Tool, ToolContext, ToolError, ToolOutput, int_arg};
+use crate::message::Reply;
+use crate::users::{Access, UserStatus};
+
+/// Approves a user.
+pub struct Approve;
+
+const USAGE: &str = "/approve <chat id>";
+
+#[async_trait]
+impl Tool for Approve {
+    fn name(&self) -> &'static str {
+        "approve"
+    }
+
+    fn description(&self) -> &'static str {
+        "Approve a user's request (owner)"
+    }
+
+    fn usage(&self) -> &'static str {
+        USAGE
+    }
+
+    fn parameters(&self) -> Value {
+        json!({"type": "object", "properties": {"chat_id": {"type": "integer"}}, "required": ["chat_id"]})
+    }
+
+    fn access(&self) -> Access {
+        Access::Owner
+    }
+
+    fn parse_command(&self, args: &str) -> Result<Value, ToolError> {
+        Ok(json!({"chat_id": args.trim()}))
+    }
+
+    async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
+        let chat_id = int_arg(&args, "chat_id", USAGE)?;
+        let store = &ctx.services.store;
+        let Some(before) = store.user_by_chat(chat_id).await? else {
+            return Err(ToolError::Failed(format!(
+                "No user with chat id {chat_id}. See /users."
+            )));
+        };
+        match before.status {
+            UserStatus::Owner => return Err(ToolError::Failed("That's you, the owner.".into())),
+            UserStatus::Active => {
+                return Ok(ToolOutput::plain(format!(
+                    "{} is already approved.",
+                    before.display_name
+                )));
+            }
+            UserStatus::Pending | UserStatus::Disabled => {}
+        }
+        store.set_user_status(chat_id, UserStatus::Active).await?;
+        Ok(
+            ToolOutput::plain(format!("Approved {}.", before.display_name)).with_notice(
+                Reply::plain(chat_id, "You're approved! Send /help to see what I can do."),
+            ),
+        )
+    }
+}

@@ -1,0 +1,50 @@
+//! `/help`: the commands this user may run, generated from the tool registry.
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use super::{Tool, ToolContext, ToolError, ToolOutput};
+use crate::telegram::format::escape_html;
+
+/// Lists the commands the user may run.
+pub struct Help;
+
+#[async_trait]
+impl Tool for Help {
+    fn name(&self) -> &'static str {
+        "help"
+    }
+
+    fn description(&self) -> &'static str {
+        "Show what I can do"
+    }
+
+    fn usage(&self) -> &'static str {
+        "/help"
+    }
+
+    fn parameters(&self) -> Value {
+        json!({"type": "object", "properties": {}})
+    }
+
+    fn llm_callable(&self) -> bool {
+        false
+    }
+
+    fn parse_command(&self, _args: &str) -> Result<Value, ToolError> {
+        Ok(json!({}))
+    }
+
+    async fn call(&self, ctx: &ToolContext<'_>, _args: Value) -> Result<ToolOutput, ToolError> {
+        let mut text = String::from("<b>Commands</b>\n");
+        for tool in ctx.services.tools.visible_to(ctx.user) {
+            text.push_str(&format!(
+                "{} — {}\n",
+                escape_html(tool.usage()),
+                escape_html(tool.description())
+            ));
+        }
+        text.push_str("\nAnything else you write goes to the assistant.");
+        Ok(ToolOutput::html(text))
+    }
+}

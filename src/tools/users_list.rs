@@ -1,0 +1,78 @@
+//! `/users` (owner): everyone who has talked to the bot, with their status.
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use super::{Tool, ToolContext, ToolError, ToolOutput};
+use crate::message::Button;
+use crate::users::{Access, UserStatus};
+
+/// Lists users for the owner, with Approve buttons for pending requests.
+pub struct UsersList;
+
+#[async_trait]
+impl Tool for UsersList {
+    fn name(&self) -> &'static str {
+        "users"
+    }
+
+    fn description(&self) -> &'static str {
+        "List users and pending requests (owner)"
+    }
+
+    fn usage(&self) -> &'static str {
+        "/users"
+    }
+
+    fn parameters(&self) -> Value {
+        json!({"type": "object", "properties": {}})
+    }
+
+    fn access(&self) -> Access {
+        Access::Owner
+    }
+
+    fn parse_command(&self, _args: &str) -> Result<Value, ToolError> {
+        Ok(json!({}))
+    }
+
+    async fn call(&self, ctx: &ToolContext<'_>, _args: Value) -> Result<ToolOutput, ToolError> {
+        let users = ctx.services.store.list_users().await?;
+        let mut lines = Vec::new();
+        let mut buttons = Vec::new();
+        for u in &users {
+            let handle = u
+                .username
+                .as_deref()
+                .map(|n| format!(" @{n}"))
+                .unwrap_or_default();
+            lines.push(format!(
+                "{} {}{} — {} (chat {})",
+                marker(u.status),
+                u.display_name,
+                handle,
+                u.status,
+                u.chat_id
+            ));
+            if u.status == UserStatus::Pending {
+                buttons.push(vec![Button::new(
+                    format!("Approve {}", u.display_name),
+                    format!("/approve {}", u.chat_id),
+                )]);
+            }
+        }
+        Ok(ToolOutput {
+            buttons,
+            ..ToolOutput::plain(lines.join("\n"))
+        })
+    }
+}
+
+fn marker(status: UserStatus) -> &'static str {
+    match status {
+        UserStatus::Owner => "★",
+        UserStatus::Active => "●",
+        UserStatus::Pending => "…",
+        UserStatus::Disabled => "○",
+    }
+}
