@@ -7,8 +7,8 @@ use serde_json::json;
 use teloxide::payloads::{GetUpdatesSetters, SendMessageSetters};
 use teloxide::prelude::*;
 use teloxide::types::{
-    BotCommand, CallbackQueryId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode,
-    UpdateKind,
+    AllowedUpdate, BotCommand, CallbackQueryId, InlineKeyboardButton, InlineKeyboardMarkup,
+    MessageId, ParseMode, UpdateKind,
 };
 use teloxide::{ApiError, RequestError};
 
@@ -359,4 +359,65 @@ async fn commands_are_stored_and_invalid_names_rejected() {
         .await
         .expect("typing");
     tg.assert_no_violations();
+}
+
+#[tokio::test]
+async fn status_and_delay_faults_apply_once_in_order() {
+    let tg = FakeTelegram::start().await;
+    let conflict = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
+    let status = Fault::Status {
+        code: 409,
+        description: conflict.to_owned(),
+    };
+    tg.fail_next("getUpdates", status);
+    tg.fail_next("getUpdates", Fault::Delay(Duration::from_secs(1)));
+    let bot = tg.bot();
+    let first = bot.get_updates().await;
+    assert!(
+        matches!(
+            first,
+            Err(RequestError::Api(ApiError::TerminatedByOtherGetUpdates))
+        ),
+        "{first:?}"
+    );
+    let delayed = tokio::spawn(async move { bot.get_updates().await });
+    tg.wait_until("a delayed getUpdates in flight", WAIT, |tg| {
+        tg.calls_of("getUpdates").iter().any(|c| c.status.is_none())
+    })
+    .await;
+    delayed
+        .await
+        .unwrap()
+        .expect("a delay then a normal answer");
+    let statuses: Vec<_> = tg.calls_of("getUpdates").iter().map(|c| c.status).collect();
+    assert_eq!(statuses, [Some(409), Some(200)]);
+}
+
+#[tokio::test]
+async fn wrong_token_is_unauthorized() {
+    let tg = FakeTelegram::start().await;
+    let bot = teloxide::Bot::new("999:WRONG").set_api_url(tg.url());
+    let result = bot.get_me().await;
+    assert!(
+        matches!(result, Err(RequestError::Api(ApiError::InvalidToken))),
+        "{result:?}"
+    );
+    assert_eq!(tg.violations(), ["getMe: wrong bot token"]);
+}
+
+#[tokio::test]
+async fn updates_outside_allowed_updates_are_dropped_and_reported() {
+    let tg = FakeTelegram::start().await;
+    let bot = tg.bot();
+    bot.get_updates()
+        .allowed_updates([AllowedUpdate::Message])
+        .await
+        .unwrap();
+    tg.push_callback(42, "approve:1", 1001);
+    assert!(bot.get_updates().await.unwrap().is_empty());
+    let violations = tg.violations();
+    assert!(
+        violations[0].contains("(callback_query) never delivered"),
+        "{violations:?}"
+    );
 }

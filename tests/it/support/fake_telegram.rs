@@ -11,6 +11,7 @@
 //! ```
 
 mod html;
+mod messages;
 mod methods;
 mod multipart;
 mod polling;

@@ -76,7 +76,8 @@ fn parse_request(
             not_found(),
         ));
     };
-    let name = name.to_owned();
+    // The api.json spelling (`sendMessage`) when known, as sent otherwise.
+    let name = SPEC.method(name).map_or(name, |m| m.name.as_str()).to_owned();
     if token != BOT_TOKEN {
         let unauthorized = ApiError {
             code: 401,
@@ -132,13 +133,13 @@ async fn call(shared: &Shared, sent_name: &str, params: Map<String, Value>) -> R
         state.violations.extend(problems.iter().cloned());
         (index, state.take_fault(name))
     });
-    let reply = match (problems.first(), fault) {
+    let fault_error = match fault {
+        Some(fault) => apply_fault(fault).await,
+        None => None,
+    };
+    let reply = match (problems.first(), fault_error) {
         (Some(problem), _) => Err(ApiError::bad_request(problem)),
-        (None, Some(Fault::Delay(delay))) => {
-            tokio::time::sleep(delay).await;
-            answer(shared, name, &params).await
-        }
-        (None, Some(fault)) => Err(fault_error(fault)),
+        (None, Some(error)) => Err(error),
         (None, None) => answer(shared, name, &params).await,
     };
     let status = reply.as_ref().map_or_else(|e| e.code, |_| 200);
@@ -154,8 +155,9 @@ async fn answer(shared: &Shared, name: &str, params: &Map<String, Value>) -> Rep
     }
 }
 
-fn fault_error(fault: Fault) -> ApiError {
-    match fault {
+/// The error a fault answers with; a delay sleeps and lets the call be answered normally.
+async fn apply_fault(fault: Fault) -> Option<ApiError> {
+    let error = match fault {
         Fault::TooManyRequests { retry_after } => ApiError {
             code: 429,
             description: format!("Too Many Requests: retry after {retry_after}"),
@@ -169,8 +171,12 @@ fn fault_error(fault: Fault) -> ApiError {
             description,
             retry_after: None,
         },
-        Fault::Delay(_) => unreachable!("a delay is applied before answering"),
-    }
+        Fault::Delay(delay) => {
+            tokio::time::sleep(delay).await;
+            return None;
+        }
+    };
+    Some(error)
 }
 
 /// Telegram's JSON envelope with the matching HTTP status.

@@ -66,12 +66,17 @@ pub enum Fault {
 /// The mutable part of the fake.
 #[derive(Default)]
 pub struct State {
+    /// Every request, in arrival order.
     pub calls: Vec<Call>,
+    /// Every contract break, one sentence each.
     pub violations: Vec<String>,
+    /// Messages the bot sent, edits applied.
     pub sent: Vec<SentMessage>,
     /// Pushed updates not yet confirmed by an offset.
     pub updates: VecDeque<Value>,
+    /// Highest update id pushed so far.
     pub last_update_id: i64,
+    /// Last message id handed out.
     pub last_message_id: i64,
     /// Every `offset` getUpdates was called with.
     pub offsets: Vec<i64>,
