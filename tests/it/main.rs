@@ -1,1 +1,5 @@
+//! The one integration-test binary: real components against fakes on 127.0.0.1.
 
+mod support;
+
+mod fake_telegram_selftest;

@@ -1,0 +1,199 @@
+//! The HTTP side: `POST /bot{token}/{Method}` with a JSON body, checked against api.json, with
+//! queued faults applied, answered in Telegram's `{"ok": ..}` envelope. Every request becomes a
+//! `Call`; every problem with it becomes a violation.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State as AxumState;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use tokio::task::JoinHandle;
+
+use super::methods::{self, ApiError, Reply};
+use super::state::{Fault, Shared};
+use super::updates::BOT_TOKEN;
+use super::{multipart, polling};
+use crate::support::bot_api_spec::SPEC;
+
+/// Binds 127.0.0.1 on a free port and serves the fake until the task is aborted.
+pub async fn serve(shared: Arc<Shared>) -> (SocketAddr, JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("fake telegram: bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("fake telegram: bound address");
+    let app = Router::new().fallback(handle).with_state(shared);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .await
+            .expect("fake telegram: serve");
+    });
+    (addr, task)
+}
+
+async fn handle(
+    AxumState(shared): AxumState<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let reply = match parse_request(&method, uri.path(), &headers, &body) {
+        Ok((name, params)) => call(&shared, &name, params).await,
+        Err((name, problem, error)) => {
+            shared.update(|state| {
+                let index = state.begin_call(&name, &Value::Object(Map::new()));
+                state.calls[index].status = Some(error.code);
+                state.violations.push(problem);
+            });
+            Err(error)
+        }
+    };
+    envelope(reply)
+}
+
+type Rejection = (String, String, ApiError);
+
+/// Method name (as sent) and JSON parameters, or a violation with Telegram's answer to it.
+fn parse_request(
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(String, Map<String, Value>), Rejection> {
+    let not_found = || ApiError {
+        code: 404,
+        description: "Not Found".to_owned(),
+        retry_after: None,
+    };
+    let Some((token, name)) = path.strip_prefix("/bot").and_then(|p| p.rsplit_once('/')) else {
+        return Err((
+            path.to_owned(),
+            format!("request to unexpected path {path}"),
+            not_found(),
+        ));
+    };
+    // The api.json spelling (`sendMessage`) when known, as sent otherwise.
+    let name = SPEC.method(name).map_or(name, |m| m.name.as_str()).to_owned();
+    if token != BOT_TOKEN {
+        let unauthorized = ApiError {
+            code: 401,
+            description: "Unauthorized".to_owned(),
+            retry_after: None,
+        };
+        return Err((
+            name.clone(),
+            format!("{name}: wrong bot token"),
+            unauthorized,
+        ));
+    }
+    if method != Method::POST {
+        let problem = format!("{name}: sent as {method}, teloxide and minicrew POST");
+        return Err((name, problem, ApiError::bad_request("use POST")));
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let params = if body.is_empty() {
+        Some(Map::new())
+    } else if content_type.starts_with("application/json") {
+        serde_json::from_slice::<Value>(body)
+            .ok()
+            .and_then(|v| v.as_object().cloned())
+    } else if content_type.starts_with("multipart/form-data") {
+        multipart::parse(content_type, body, SPEC.method(&name))
+    } else {
+        None
+    };
+    let Some(params) = params else {
+        let problem = format!("{name}: unreadable `{content_type}` body");
+        return Err((name, problem, ApiError::bad_request("invalid request body")));
+    };
+    if SPEC.method(&name).is_none() {
+        return Err((
+            name.clone(),
+            format!("unknown method `{name}`"),
+            not_found(),
+        ));
+    }
+    Ok((name, params))
+}
+
+/// Validates, applies a queued fault, answers, and records the call with its status.
+async fn call(shared: &Shared, sent_name: &str, params: Map<String, Value>) -> Reply {
+    let spec = SPEC.method(sent_name).expect("checked by parse_request");
+    let name = spec.name.as_str();
+    let problems = SPEC.check_params(spec, &params);
+    let (index, fault) = shared.update(|state| {
+        let index = state.begin_call(name, &Value::Object(params.clone()));
+        state.violations.extend(problems.iter().cloned());
+        (index, state.take_fault(name))
+    });
+    let fault_error = match fault {
+        Some(fault) => apply_fault(fault).await,
+        None => None,
+    };
+    let reply = match (problems.first(), fault_error) {
+        (Some(problem), _) => Err(ApiError::bad_request(problem)),
+        (None, Some(error)) => Err(error),
+        (None, None) => answer(shared, name, &params).await,
+    };
+    let status = reply.as_ref().map_or_else(|e| e.code, |_| 200);
+    shared.update(|state| state.calls[index].status = Some(status));
+    reply
+}
+
+async fn answer(shared: &Shared, name: &str, params: &Map<String, Value>) -> Reply {
+    if name == "getUpdates" {
+        polling::get_updates(shared, params).await
+    } else {
+        shared.update(|state| methods::answer(state, name, params))
+    }
+}
+
+/// The error a fault answers with; a delay sleeps and lets the call be answered normally.
+async fn apply_fault(fault: Fault) -> Option<ApiError> {
+    let error = match fault {
+        Fault::TooManyRequests { retry_after } => ApiError {
+            code: 429,
+            description: format!("Too Many Requests: retry after {retry_after}"),
+            retry_after: Some(retry_after),
+        },
+        Fault::CantParseEntities => ApiError::bad_request(
+            "can't parse entities: Can't find end of the entity starting at byte offset 0",
+        ),
+        Fault::Status { code, description } => ApiError {
+            code,
+            description,
+            retry_after: None,
+        },
+        Fault::Delay(delay) => {
+            tokio::time::sleep(delay).await;
+            return None;
+        }
+    };
+    Some(error)
+}
+
+/// Telegram's JSON envelope with the matching HTTP status.
+fn envelope(reply: Reply) -> Response {
+    match reply {
+        Ok(result) => axum::Json(json!({"ok": true, "result": result})).into_response(),
+        Err(error) => {
+            let mut body = json!({
+                "ok": false,
+                "error_code": error.code,
+                "description": error.description,
+            });
+            if let Some(seconds) = error.retry_after {
+                body["parameters"] = json!({"retry_after": seconds});
+            }
+            let status = StatusCode::from_u16(error.code).unwrap_or(StatusCode::BAD_REQUEST);
+            (status, axum::Json(body)).into_response()
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Test support shared by the integration tests: fakes of the outside services the real
+//! clients talk to over HTTP on 127.0.0.1.
+
+// Each test file uses a different part of the support API.
+#![allow(dead_code)]
+
+pub mod bot_api_spec;
+pub mod fake_telegram;
