@@ -3,4 +3,6 @@
 //! missed-run policy after downtime. Every function takes the current instant as a parameter.
 
 pub mod next_run;
+pub mod spec;
 pub mod timezone;
+pub mod when;
