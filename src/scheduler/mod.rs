@@ -2,6 +2,7 @@
 //! `/schedule add`, `/tz`), timezone-aware next-run computation across DST changes, and the
 //! missed-run policy after downtime. Every function takes the current instant as a parameter.
 
+pub mod missed;
 pub mod next_run;
 pub mod spec;
 pub mod timezone;
