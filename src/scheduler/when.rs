@@ -1,7 +1,8 @@
 //! Parsing the `<when>` of `/remind <when> <text>` into an instant, in the user's timezone.
 //!
 //! Accepted forms (first word or two of the input; the rest is the reminder text):
-//! - a duration from now: `90s`, `10m`, `2h`, `1d`, `2w`, and combinations like `1h30m`;
+//! - a duration from now: `90s`, `10m`, `2h`, `1d`, `2w`, and combinations like `1h30m`
+//!   (days and weeks count on the local calendar, so `1d` is the same clock time tomorrow);
 //! - `HH:MM`: the next time the user's clock shows it (today if still ahead, else tomorrow);
 //! - `today HH:MM`, `tomorrow HH:MM`;
 //! - `YYYY-MM-DD HH:MM`.
@@ -97,7 +98,13 @@ pub fn parse_when(
             })?;
             Ok((next_occurrence(clock, tz, now), rest))
         }
-        _ => Ok((in_future(now + parse_duration(first)?, tz, now)?, rest)),
+        _ => {
+            let (days, elapsed) = parse_duration(first)?;
+            Ok((
+                in_future(after_duration(now, tz, days, elapsed), tz, now)?,
+                rest,
+            ))
+        }
     }
 }
 
@@ -170,15 +177,32 @@ fn next_occurrence(clock: NaiveTime, tz: Timezone, now: DateTime<Utc>) -> DateTi
         .unwrap_or(now + TimeDelta::days(1))
 }
 
-/// Parses `90s`, `10m`, `2h`, `1d`, `2w` and combinations like `1h30m` (case-insensitive).
-fn parse_duration(word: &str) -> Result<TimeDelta, WhenError> {
+/// `now` plus `days` calendar days on the local clock (so `1d` is the same local time tomorrow,
+/// also across a DST change), plus `elapsed` real time.
+fn after_duration(
+    now: DateTime<Utc>,
+    tz: Timezone,
+    days: i64,
+    elapsed: TimeDelta,
+) -> DateTime<Utc> {
+    let base = if days == 0 {
+        now
+    } else {
+        tz.resolve_local(now.with_timezone(&tz.tz()).naive_local() + TimeDelta::days(days))
+    };
+    base + elapsed
+}
+
+/// Parses `90s`, `10m`, `2h`, `1d`, `2w` and combinations like `1h30m` (case-insensitive) into
+/// calendar days (`d`, `w`) and elapsed time (`h`, `m`, `s`).
+fn parse_duration(word: &str) -> Result<(i64, TimeDelta), WhenError> {
     let unrecognised = || WhenError::Unrecognised {
         input: word.to_string(),
     };
     let too_far = || WhenError::TooFar {
         input: word.to_string(),
     };
-    let mut total = TimeDelta::zero();
+    let (mut days, mut elapsed) = (0_i64, TimeDelta::zero());
     let mut digits = String::new();
     for c in word.chars() {
         if c.is_ascii_digit() {
@@ -191,22 +215,22 @@ fn parse_duration(word: &str) -> Result<TimeDelta, WhenError> {
             Err(_) => return Err(unrecognised()),
         };
         digits.clear();
-        total += match c.to_ascii_lowercase() {
-            's' => TimeDelta::seconds(amount),
-            'm' => TimeDelta::minutes(amount),
-            'h' => TimeDelta::hours(amount),
-            'd' => TimeDelta::days(amount),
-            'w' => TimeDelta::weeks(amount),
+        match c.to_ascii_lowercase() {
+            's' => elapsed += TimeDelta::seconds(amount),
+            'm' => elapsed += TimeDelta::minutes(amount),
+            'h' => elapsed += TimeDelta::hours(amount),
+            'd' => days += amount,
+            'w' => days += 7 * amount,
             _ => return Err(unrecognised()),
-        };
-        if total > MAX_AHEAD {
+        }
+        if TimeDelta::days(days) + elapsed > MAX_AHEAD {
             return Err(too_far());
         }
     }
     if !digits.is_empty() {
         return Err(unrecognised());
     }
-    Ok(total)
+    Ok((days, elapsed))
 }
 
 /// `at` if it is after `now`, else [`WhenError::InPast`] naming it in local time.
@@ -256,6 +280,24 @@ mod tests {
                 "{input}"
             );
         }
+    }
+
+    #[test]
+    fn a_day_from_now_keeps_the_local_time_across_a_dst_change() {
+        // 2026-03-28 07:00 CET is 06:00 UTC; the next day 07:00 CEST is 05:00 UTC.
+        let now = utc(2026, 3, 28, 6, 0);
+        assert_eq!(
+            parse_when("1d x", berlin(), now),
+            Ok((utc(2026, 3, 29, 5, 0), "x"))
+        );
+        assert_eq!(
+            parse_when("1d2h x", berlin(), now),
+            Ok((utc(2026, 3, 29, 7, 0), "x"))
+        );
+        assert_eq!(
+            parse_when("24h x", berlin(), now),
+            Ok((utc(2026, 3, 29, 6, 0), "x"))
+        );
     }
 
     #[test]
