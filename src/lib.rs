@@ -8,6 +8,7 @@
 //! - [`logging`]: tracing setup (pretty, json, logfmt).
 //! - [`message`]: channel-neutral [`message::Incoming`] and [`message::Reply`].
 //! - [`queue`]: per-chat ordered, cross-chat concurrent work queues.
+//! - [`scheduler`]: timezone-correct next runs, `/remind` and `/schedule` parsing, missed runs.
 //! - [`services`]: the shared handles (config, store, tools).
 //! - [`store`]: SQLite (WAL), migrations, typed repository methods; all SQL lives here.
 //! - [`telegram`]: polling, update conversion, the outbox sender, the command menu.
@@ -22,6 +23,7 @@ pub mod llm;
 pub mod logging;
 pub mod message;
 pub mod queue;
+pub mod scheduler;
 pub mod services;
 pub mod store;
 pub mod telegram;
