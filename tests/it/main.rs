@@ -2,4 +2,6 @@
 
 mod support;
 
+mod cli;
 mod fake_telegram_selftest;
+mod polling;

@@ -4,5 +4,6 @@
 // Each test file uses a different part of the support API.
 #![allow(dead_code)]
 
+pub mod app;
 pub mod bot_api_spec;
 pub mod fake_telegram;

@@ -77,7 +77,10 @@ fn parse_request(
         ));
     };
     // The api.json spelling (`sendMessage`) when known, as sent otherwise.
-    let name = SPEC.method(name).map_or(name, |m| m.name.as_str()).to_owned();
+    let name = SPEC
+        .method(name)
+        .map_or(name, |m| m.name.as_str())
+        .to_owned();
     if token != BOT_TOKEN {
         let unauthorized = ApiError {
             code: 401,

@@ -1,0 +1,130 @@
+//! The `minicrew` binary as a user runs it: config errors, the terminal channel, and the daemon's
+//! shutdown on SIGTERM against the fake Telegram server.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::support::app::{OWNER, WAIT};
+use crate::support::fake_telegram::FakeTelegram;
+
+fn minicrew(dir: &tempfile::TempDir, env_file: &str) -> Command {
+    let path = dir.path().join("test.env");
+    std::fs::write(&path, env_file).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_minicrew"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(dir.path())
+        .arg("--env-file")
+        .arg(&path);
+    cmd
+}
+
+#[test]
+fn missing_token_exits_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = minicrew(&dir, "OWNER_TELEGRAM_CHAT_ID=42\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains("TELEGRAM_BOT_TOKEN"), "{stderr}");
+}
+
+#[test]
+fn non_numeric_owner_exits_2_naming_the_key_without_echoing_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = minicrew(
+        &dir,
+        "TELEGRAM_BOT_TOKEN=123:SECRET-abc\nOWNER_TELEGRAM_CHAT_ID=me\n",
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("OWNER_TELEGRAM_CHAT_ID") && stderr.contains("'me'"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("SECRET-abc"));
+}
+
+#[test]
+fn terminal_channel_answers_help_from_piped_stdin_and_exits_0_at_eof() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = minicrew(&dir, "")
+        .arg("chat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"/help\n/note add buy milk\n/note list\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("/help") && stdout.contains("/note"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Saved note #1.") && stdout.contains("#1 buy milk"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("<b>"), "HTML is rendered as plain text");
+}
+
+#[tokio::test]
+async fn daemon_answers_and_exits_0_on_sigterm_without_logging_the_token() {
+    let fake = FakeTelegram::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = format!(
+        "TELEGRAM_BOT_TOKEN={}\nTELEGRAM_API_URL={}\nOWNER_TELEGRAM_CHAT_ID={OWNER}\nDATA_DIR=data\nLOG_FORMAT=json\n",
+        fake.token(),
+        fake.url()
+    );
+    let mut child = tokio::process::Command::from(minicrew(&dir, &env))
+        .env("RUST_LOG", "debug")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    fake.wait_for_call("getUpdates", WAIT).await;
+    fake.push_text(OWNER, "/help");
+    fake.wait_for_sent(1, WAIT).await;
+
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = tokio::time::timeout(Duration::from_secs(15), child.wait_with_output())
+        .await
+        .expect("exits within the shutdown grace")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("\"reply sent\"") || stderr.contains("reply sent"),
+        "{stderr}"
+    );
+    let secret_part = fake.token().split(':').nth(1).unwrap();
+    assert!(
+        !stderr.contains(secret_part),
+        "the bot token leaked into the logs"
+    );
+    fake.assert_no_violations();
+}

@@ -1,0 +1,279 @@
+//! The daemon end to end in polling mode, through the fake Telegram server.
+
+use std::time::Duration;
+
+use minicrew::store::{NewChunk, Store};
+use minicrew::telegram::format::TextFormat;
+use minicrew::telegram::split::{TELEGRAM_MAX_UTF16, split_message};
+
+use crate::support::app::{OWNER, STRANGER, TestApp, WAIT};
+use crate::support::fake_telegram::{Fault, text_update};
+
+#[tokio::test]
+async fn owner_gets_help_generated_from_the_tool_registry() {
+    let app = TestApp::start().await;
+    app.fake.push_text(OWNER, "/help");
+    let sent = app.fake.wait_for_sent(1, WAIT).await;
+    assert_eq!(sent[0].chat_id, OWNER);
+    assert_eq!(sent[0].parse_mode.as_deref(), Some("HTML"));
+    for command in ["/help", "/note", "/users", "/approve"] {
+        assert!(
+            sent[0].visible_text.contains(command),
+            "missing {command} in {}",
+            sent[0].visible_text
+        );
+    }
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn polling_deletes_the_webhook_and_confirms_stored_updates() {
+    let app = TestApp::start().await;
+    app.fake.wait_for_call("deleteWebhook", WAIT).await;
+    let id = app.fake.push_text(OWNER, "/help");
+    app.fake.wait_for_confirmed(id, WAIT).await;
+    let stored: i64 = app
+        .store
+        .call(move |c| {
+            c.query_row(
+                "SELECT COUNT(*) FROM inbox WHERE update_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        stored, 1,
+        "an update is stored before the offset moves past it"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn stranger_gets_no_reply_and_costs_nothing() {
+    let app = TestApp::start().await;
+    app.fake.push_text(STRANGER, "hello, who are you?");
+    app.fake.push_text(STRANGER, "/help");
+    app.fake.push_text(OWNER, "/help"); // handled after the stranger's messages arrived
+    app.fake.wait_for_sent(1, WAIT).await;
+    app.fake
+        .assert_no_messages_to(STRANGER, Duration::from_millis(300))
+        .await;
+    let users: i64 = app
+        .store
+        .call(|c| c.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0)))
+        .await
+        .unwrap();
+    assert_eq!(users, 1, "only the owner exists");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn start_asks_the_owner_and_approve_button_lets_the_stranger_in() {
+    let app = TestApp::start().await;
+    app.fake.push_text(STRANGER, "/start");
+    let sent = app.fake.wait_for_sent(2, WAIT).await;
+    let to_owner = sent
+        .iter()
+        .find(|m| m.chat_id == OWNER)
+        .expect("owner is asked");
+    let markup = to_owner
+        .reply_markup
+        .as_ref()
+        .expect("approve/deny buttons");
+    assert!(markup.to_string().contains(&format!("/approve {STRANGER}")));
+    assert!(
+        sent.iter()
+            .any(|m| m.chat_id == STRANGER && m.text.contains("owner"))
+    );
+
+    app.fake
+        .push_callback(OWNER, &format!("/approve {STRANGER}"), to_owner.message_id);
+    app.fake.wait_for_call("answerCallbackQuery", WAIT).await;
+    let sent = app.fake.wait_for_sent(4, WAIT).await;
+    assert!(
+        sent.iter()
+            .any(|m| m.chat_id == STRANGER && m.text.contains("approved"))
+    );
+
+    app.fake.push_text(STRANGER, "/note add remember the milk");
+    let sent = app.fake.wait_for_sent(5, WAIT).await;
+    assert_eq!(sent[4].chat_id, STRANGER);
+    assert!(sent[4].text.contains("Saved note"));
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn ten_thousand_character_reply_arrives_as_valid_chunks_that_join_back() {
+    let app = TestApp::start().await;
+    let body = long_text(10_000);
+    let owner = app.store.user_by_chat(OWNER).await.unwrap().unwrap();
+    let id = app.store.add_note(owner.id, "long", &body).await.unwrap();
+    let reply = format!("#{id}\n{body}");
+    let expected_chunks = split_message(&reply, TextFormat::Plain, TELEGRAM_MAX_UTF16).len();
+    assert!(expected_chunks >= 3);
+    app.fake.push_text(OWNER, &format!("/note get {id}"));
+    let sent = app.fake.wait_for_sent(expected_chunks, WAIT).await;
+    app.fake
+        .assert_no_messages_to(OWNER, Duration::from_millis(300))
+        .await;
+    for m in &sent {
+        assert!(m.text.encode_utf16().count() <= 4096);
+    }
+    let joined: Vec<String> = sent
+        .iter()
+        .map(|m| m.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    let expected: Vec<String> = reply.split_whitespace().map(String::from).collect();
+    assert_eq!(
+        joined, expected,
+        "the chunks join back to the original words in order"
+    );
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn rate_limited_send_waits_retry_after_and_resends() {
+    let app = TestApp::start().await;
+    app.fake
+        .fail_next("sendMessage", Fault::TooManyRequests { retry_after: 1 });
+    app.fake.push_text(OWNER, "/help");
+    let sent = app.fake.wait_for_sent(1, WAIT).await;
+    assert!(sent[0].visible_text.contains("/note"));
+    let attempts = app.fake.calls_of("sendMessage");
+    assert_eq!(attempts.len(), 2, "one 429, then the resend");
+    assert_eq!(
+        attempts[0].params, attempts[1].params,
+        "the same chunk is resent"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn unparseable_html_is_resent_as_plain_text() {
+    let app = TestApp::start().await;
+    app.fake.fail_next("sendMessage", Fault::CantParseEntities);
+    app.fake.push_text(OWNER, "/help");
+    let sent = app.fake.wait_for_sent(1, WAIT).await;
+    assert_eq!(sent[0].parse_mode, None);
+    assert!(sent[0].text.contains("Commands") && !sent[0].text.contains("<b>"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn repeated_update_id_is_answered_once() {
+    let app = TestApp::start().await;
+    let update = text_update(4242, OWNER, "/help");
+    app.fake.push_update(update.clone());
+    app.fake.push_update(update); // delivered twice, as after a lost acknowledgement
+    app.fake.push_text(OWNER, "/note list"); // a later message of the same chat marks the end
+    app.fake.wait_for_sent(2, WAIT).await;
+    app.fake
+        .assert_no_messages_to(OWNER, Duration::from_millis(300))
+        .await;
+    let help_replies = app
+        .fake
+        .sent_to(OWNER)
+        .iter()
+        .filter(|m| m.visible_text.contains("Commands"))
+        .count();
+    assert_eq!(help_replies, 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn unfinished_inbox_row_is_answered_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let payload = text_update(9001, OWNER, "/help").to_string();
+    assert!(
+        store
+            .insert_update(9001, Some(OWNER), payload)
+            .await
+            .unwrap()
+    );
+    drop(store);
+
+    let fake = crate::support::fake_telegram::FakeTelegram::start().await;
+    let app = TestApp::start_with(fake, dir, &[]).await;
+    let sent = app.fake.wait_for_sent(1, WAIT).await;
+    assert!(sent[0].visible_text.contains("Commands"));
+    app.wait_for_db("SELECT status FROM inbox WHERE update_id = 9001", "done")
+        .await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn restart_sends_only_the_chunks_not_yet_delivered() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store
+        .insert_update(
+            77,
+            Some(OWNER),
+            text_update(77, OWNER, "/note get 1").to_string(),
+        )
+        .await
+        .unwrap();
+    let chunk = |text: &str| NewChunk {
+        chat_id: OWNER,
+        text: text.into(),
+        format: TextFormat::Plain,
+        buttons: vec![],
+    };
+    let rows = store
+        .queue_chunks(Some(77), vec![chunk("part one"), chunk("part two")])
+        .await
+        .unwrap();
+    store.mark_chunk_sent(rows[0].id, 5).await.unwrap(); // delivered before the crash
+    drop(store);
+
+    let fake = crate::support::fake_telegram::FakeTelegram::start().await;
+    let app = TestApp::start_with(fake, dir, &[]).await;
+    let sent = app.fake.wait_for_sent(1, WAIT).await;
+    assert_eq!(sent[0].text, "part two");
+    app.fake
+        .assert_no_messages_to(OWNER, Duration::from_millis(300))
+        .await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn command_menu_is_sent_once_and_not_again_on_an_unchanged_restart() {
+    let app = TestApp::start().await;
+    app.fake.wait_for_call("setMyCommands", WAIT).await;
+    let menu = app.fake.my_commands();
+    assert!(menu.iter().any(|(c, _)| c == "help"));
+    assert!(
+        !menu.iter().any(|(c, _)| c == "approve"),
+        "owner-only commands stay out of everyone's menu"
+    );
+    let (fake, dir) = app.stop().await;
+    let app = TestApp::start_with(fake, dir, &[]).await;
+    app.fake.push_text(OWNER, "/help");
+    app.fake.wait_for_sent(1, WAIT).await;
+    assert_eq!(app.fake.calls_of("setMyCommands").len(), 1);
+    app.stop().await;
+}
+
+fn long_text(chars: usize) -> String {
+    let sentence = "The quick brown fox jumps over the lazy dog near the quiet river bank. ";
+    let mut text = String::new();
+    let mut n = 0;
+    while text.len() < chars {
+        text.push_str(sentence);
+        n += 1;
+        if n % 6 == 0 {
+            text.push_str("\n\n");
+        }
+    }
+    text.trim_end().to_string()
+}
