@@ -2,5 +2,7 @@
 //!
 //! Crate map (data flow: channel → inbox → per-chat queue → dispatcher → tool | LLM → outbox):
 //! - [`store`]: SQLite (WAL), migrations, typed repository methods; all SQL lives here.
+//! - [`telegram`]: formatting, splitting and rate limiting of outgoing messages.
 
 pub mod store;
+pub mod telegram;
