@@ -3,6 +3,8 @@
 //!
 //! SQL lives only in this module: one file per table group adds typed methods to [`Store`].
 
+pub mod llm_usage;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
