@@ -147,60 +147,69 @@ impl LlmRouter {
             req.timezone,
             req.now,
         );
-        let tools = if req.allow_tools {
-            req.tools
-        } else {
-            Vec::new()
-        };
         let mut turns = context_turns(&req.history, inner.max_context_messages);
         turns.push(Turn::User(req.message));
-        let (mut input_tokens, mut output_tokens) = (0, 0);
-        let mut tools_used = Vec::new();
-        for round in 1..=MAX_TOOL_ROUNDS {
-            let last_round = round == MAX_TOOL_ROUNDS;
-            let request = LlmRequest {
-                system: system.clone(),
-                turns: turns.clone(),
-                tools: tools.clone(),
-                tool_choice: if last_round {
-                    ToolChoice::None
+        let request = LlmRequest {
+            system,
+            turns,
+            tools: if req.allow_tools {
+                req.tools
+            } else {
+                Vec::new()
+            },
+            tool_choice: ToolChoice::Auto,
+            model: String::new(), // set per provider by `Fallback`
+            max_tokens: MAX_OUTPUT_TOKENS,
+        };
+        tool_loop(&mut fallback, request, runner, cancel).await
+    }
+}
+
+/// Calls the model, runs the tools it asks for, and repeats until it answers in text; the last
+/// allowed round asks for text only.
+async fn tool_loop(
+    fallback: &mut Fallback<'_>,
+    mut request: LlmRequest,
+    runner: &dyn ToolRunner,
+    cancel: &CancellationToken,
+) -> Result<RouterReply, RouterError> {
+    let (mut input_tokens, mut output_tokens) = (0, 0);
+    let mut tools_used = Vec::new();
+    for round in 1..=MAX_TOOL_ROUNDS {
+        let last_round = round == MAX_TOOL_ROUNDS;
+        if last_round {
+            request.tool_choice = ToolChoice::None;
+        }
+        let answer = fallback.call(request.clone(), cancel).await?;
+        let response = answer.response;
+        input_tokens += response.usage.input_tokens;
+        output_tokens += response.usage.output_tokens;
+        if response.tool_calls.is_empty() || request.tools.is_empty() || last_round {
+            if response.text.trim().is_empty() {
+                return Err(if response.tool_calls.is_empty() {
+                    RouterError::EmptyReply
                 } else {
-                    ToolChoice::Auto
-                },
-                model: String::new(),
-                max_tokens: MAX_OUTPUT_TOKENS,
-            };
-            let answer = fallback.call(request, cancel).await?;
-            let response = answer.response;
-            input_tokens += response.usage.input_tokens;
-            output_tokens += response.usage.output_tokens;
-            if response.tool_calls.is_empty() || tools.is_empty() || last_round {
-                if response.text.trim().is_empty() {
-                    return Err(if response.tool_calls.is_empty() {
-                        RouterError::EmptyReply
-                    } else {
-                        RouterError::ToolLoopLimit(round)
-                    });
-                }
-                return Ok(RouterReply {
-                    text: response.text,
-                    provider: answer.provider,
-                    model: answer.model,
-                    input_tokens,
-                    output_tokens,
-                    tools_used,
+                    RouterError::ToolLoopLimit(round)
                 });
             }
-            let results = run_tools(&response.tool_calls, runner, cancel).await?;
-            tools_used.extend(response.tool_calls.iter().map(|c| c.name.clone()));
-            turns.push(Turn::Assistant {
+            return Ok(RouterReply {
                 text: response.text,
-                tool_calls: response.tool_calls,
+                provider: answer.provider,
+                model: answer.model,
+                input_tokens,
+                output_tokens,
+                tools_used,
             });
-            turns.push(Turn::ToolResults(results));
         }
-        Err(RouterError::ToolLoopLimit(MAX_TOOL_ROUNDS))
+        let results = run_tools(&response.tool_calls, runner, cancel).await?;
+        tools_used.extend(response.tool_calls.iter().map(|c| c.name.clone()));
+        request.turns.push(Turn::Assistant {
+            text: response.text,
+            tool_calls: response.tool_calls,
+        });
+        request.turns.push(Turn::ToolResults(results));
     }
+    Err(RouterError::ToolLoopLimit(MAX_TOOL_ROUNDS))
 }
 
 /// The last `max` history lines as turns, starting with a user line (providers expect that).

@@ -307,3 +307,23 @@ async fn tools_disabled_sends_no_tools_and_history_is_bounded() {
     assert_eq!(count(body, "line-6"), 1);
     assert_eq!(count(body, "line-8"), 1);
 }
+
+#[tokio::test]
+async fn an_endless_tool_loop_is_bounded_and_the_last_round_forbids_tools() {
+    let (store, _dir) = store().await;
+    let fake = start(Wire::Claude).await;
+    fake.always(Reply::tool("get_weather", json!({"city": "Oslo"})));
+    let router = router(&store, &[(&fake, Wire::Claude)], SHORT);
+    let err = router
+        .reply(chat("loop"), &Runner::default(), &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        RouterError::ToolLoopLimit(minicrew::llm::router::MAX_TOOL_ROUNDS)
+    );
+    let requests = fake.requests();
+    assert_eq!(requests.len(), minicrew::llm::router::MAX_TOOL_ROUNDS);
+    assert!(requests[0].body.get("tool_choice").is_none());
+    assert_eq!(requests.last().unwrap().body["tool_choice"]["type"], "none");
+}
