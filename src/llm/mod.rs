@@ -1,16 +1,63 @@
-//! LLM layer: provider names now; the provider trait, registry and router come with the LLM issue.
+//! LLM layer: the [`LlmProvider`] trait with one file per provider (hand-written over reqwest),
+//! the registry built from config, and the router (tool loop, retry, fallback, usage records).
+//!
+//! Map: `types` (generic conversation) → `claude` / `gemini` / `openai` (wire formats) →
+//! `registry` (config → providers) → `router` (+ `prompt`, `retry`, `pricing`).
 
+pub mod claude;
+pub mod error;
+mod fallback;
+pub mod gemini;
+mod gemini_errors;
+pub mod http;
+pub mod openai;
+pub mod pricing;
+pub mod prompt;
 pub mod provider_kind;
+pub mod registry;
+pub mod retry;
+pub mod router;
+mod router_error;
+pub mod types;
 
+use async_trait::async_trait;
+
+pub use error::LlmError;
+pub use http::http_client;
 pub use provider_kind::ProviderKind;
+pub use registry::ProviderRegistry;
+pub use retry::RetryPolicy;
+pub use router::{ChatRequest, LlmRouter, ProviderFailure, RouterError, RouterReply};
+pub use types::{
+    LlmRequest, LlmResponse, Role, Tier, ToolCall, ToolChoice, ToolResult, ToolSpec, Turn, Usage,
+};
 
-/// A tool as offered to a model: name, description and JSON-schema parameters.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ToolSpec {
-    /// Function name.
-    pub name: String,
-    /// What it does.
-    pub description: String,
-    /// JSON schema of its arguments object.
-    pub parameters: serde_json::Value,
+/// One LLM API: converts the generic request to its wire format and back.
+#[async_trait]
+pub trait LlmProvider: Send + Sync {
+    /// Which provider family this is.
+    fn kind(&self) -> ProviderKind;
+
+    /// The configured model id for `tier`.
+    fn model(&self, tier: Tier) -> &str;
+
+    /// Sends one request (no retries: the router owns retry and fallback).
+    async fn complete(&self, req: &LlmRequest) -> Result<LlmResponse, LlmError>;
+}
+
+/// Runs a tool the model asked for. The dispatcher implements it over the tool registry.
+#[async_trait]
+pub trait ToolRunner: Send + Sync {
+    /// Runs `name` with `arguments`; `Err` text goes back to the model as a failed tool result.
+    async fn run(&self, name: &str, arguments: serde_json::Value) -> Result<String, String>;
+}
+
+/// A runner for requests without tools: every call is refused.
+pub struct NoTools;
+
+#[async_trait]
+impl ToolRunner for NoTools {
+    async fn run(&self, name: &str, _arguments: serde_json::Value) -> Result<String, String> {
+        Err(format!("tool '{name}' is not available here"))
+    }
 }

@@ -5,6 +5,7 @@
 
 mod history;
 mod inbox;
+pub mod llm_usage;
 mod notes;
 mod outbox;
 mod settings;

@@ -4,4 +4,5 @@ mod support;
 
 mod cli;
 mod fake_telegram_selftest;
+mod llm_router;
 mod polling;

@@ -6,4 +6,5 @@
 
 pub mod app;
 pub mod bot_api_spec;
+pub mod fake_llm;
 pub mod fake_telegram;

@@ -1,0 +1,163 @@
+//! One model call of the tool loop, made reliable: retries with backoff on the current
+//! provider, then fallback along the attempt order. The provider that answers stays current for
+//! the next round, so the conversation (tool results included) just moves on with it. Every
+//! attempt is recorded in `llm_usage`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use super::pricing::cost_usd;
+use super::retry::{Next, RetryPolicy};
+use super::router_error::{ProviderFailure, RouterError};
+use super::types::{LlmRequest, LlmResponse, Tier};
+use super::{LlmError, LlmProvider, ProviderKind};
+use crate::store::Store;
+use crate::store::llm_usage::LlmUsageRow;
+
+/// Settings shared by every call of one router.
+#[derive(Clone)]
+pub(super) struct CallSettings {
+    /// Upper bound of one HTTP call (the reqwest client has the same; this guards the future).
+    pub timeout: Duration,
+    /// Retry policy per provider.
+    pub retry: RetryPolicy,
+    /// Where attempts are recorded.
+    pub store: Store,
+}
+
+/// The providers for one message and where we are in them.
+pub(super) struct Fallback<'a> {
+    settings: &'a CallSettings,
+    order: Vec<Arc<dyn LlmProvider>>,
+    current: usize,
+    failures: Vec<ProviderFailure>,
+    user_id: i64,
+    tier: Tier,
+}
+
+/// A successful call and who made it.
+pub(super) struct Answer {
+    pub response: LlmResponse,
+    pub provider: ProviderKind,
+    pub model: String,
+}
+
+impl<'a> Fallback<'a> {
+    /// Starts at the first provider of `order`.
+    pub fn new(
+        settings: &'a CallSettings,
+        order: Vec<Arc<dyn LlmProvider>>,
+        user_id: i64,
+        tier: Tier,
+    ) -> Self {
+        Self {
+            settings,
+            order,
+            current: 0,
+            failures: Vec::new(),
+            user_id,
+            tier,
+        }
+    }
+
+    /// Sends `req` (its `model` is set per provider) to the current provider, retrying and
+    /// falling back until one answers, all have failed, or `cancel` fires.
+    pub async fn call(
+        &mut self,
+        mut req: LlmRequest,
+        cancel: &CancellationToken,
+    ) -> Result<Answer, RouterError> {
+        while let Some(provider) = self.order.get(self.current).cloned() {
+            req.model = provider.model(self.tier).to_string();
+            match self.with_retries(provider.as_ref(), &req, cancel).await? {
+                Ok(response) => {
+                    return Ok(Answer {
+                        response,
+                        provider: provider.kind(),
+                        model: req.model,
+                    });
+                }
+                Err(error) => {
+                    tracing::warn!(provider = %provider.kind(), %error, "LLM provider failed, trying the next one");
+                    self.failures.push(ProviderFailure {
+                        kind: provider.kind(),
+                        error,
+                    });
+                    self.current += 1;
+                }
+            }
+        }
+        Err(RouterError::AllFailed(self.failures.clone()))
+    }
+
+    /// Attempts on one provider: `Ok(Err(e))` means give up on it with `e`.
+    async fn with_retries(
+        &self,
+        provider: &dyn LlmProvider,
+        req: &LlmRequest,
+        cancel: &CancellationToken,
+    ) -> Result<Result<LlmResponse, LlmError>, RouterError> {
+        let mut attempt = 1;
+        loop {
+            let started = Instant::now();
+            let result = tokio::select! {
+                biased;
+                () = cancel.cancelled() => return Err(RouterError::Cancelled),
+                r = tokio::time::timeout(self.settings.timeout, provider.complete(req)) => {
+                    r.unwrap_or(Err(LlmError::Timeout))
+                }
+            };
+            self.record(provider.kind(), &req.model, &result, started.elapsed())
+                .await;
+            let error = match result {
+                Ok(response) => return Ok(Ok(response)),
+                Err(error) => error,
+            };
+            match self.settings.retry.next(&error, attempt) {
+                Next::NextProvider => return Ok(Err(error)),
+                Next::Retry(wait) => {
+                    tracing::info!(provider = %provider.kind(), %error, ?wait, attempt, "retrying LLM call");
+                    tokio::select! {
+                        biased;
+                        () = cancel.cancelled() => return Err(RouterError::Cancelled),
+                        () = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+            attempt += 1;
+        }
+    }
+
+    /// Writes one `llm_usage` row; a failed write is logged, never fails the reply.
+    async fn record(
+        &self,
+        kind: ProviderKind,
+        model: &str,
+        result: &Result<LlmResponse, LlmError>,
+        latency: Duration,
+    ) {
+        let (usage, error) = match result {
+            Ok(r) => (r.usage, None),
+            Err(e) => (Default::default(), Some(e.kind().to_string())),
+        };
+        let outcome = error.clone().unwrap_or_else(|| "ok".into());
+        metrics::counter!("llm_calls_total", "provider" => kind.as_str(), "outcome" => outcome)
+            .increment(1);
+        let row = LlmUsageRow {
+            user_id: self.user_id,
+            provider: kind.as_str().to_string(),
+            model: model.to_string(),
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
+            cost_usd: cost_usd(model, usage),
+            latency_ms: u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+            error,
+            created_at: crate::store::now_unix(),
+        };
+        if let Err(e) = self.settings.store.record_llm_usage(row).await {
+            tracing::warn!(error = %e, "could not record LLM usage");
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! The LLM router: builds the conversation (system prompt, recent memory, the current message
+//! once), offers the tools, runs the tool loop natively, and returns the final text. Retries and
+//! fallback live in `fallback`; the conversation is kept provider-neutral so a switch of
+//! provider mid-loop keeps every executed tool result and runs no tool twice.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use tokio_util::sync::CancellationToken;
+
+use super::fallback::{CallSettings, Fallback};
+use super::prompt::system_prompt;
+use super::registry::ProviderRegistry;
+use super::retry::RetryPolicy;
+use super::types::{LlmRequest, Role, Tier, ToolChoice, ToolResult, ToolSpec, Turn};
+use super::{ProviderKind, ToolRunner};
+use crate::config::LlmConfig;
+use crate::store::Store;
+
+pub use super::router_error::{ProviderFailure, RouterError};
+
+/// Most model calls in one reply; the last one is asked to answer without tools.
+pub const MAX_TOOL_ROUNDS: usize = 8;
+
+/// Output token bound per call.
+const MAX_OUTPUT_TOKENS: u32 = 4096;
+
+/// One message to answer.
+#[derive(Debug, Clone)]
+pub struct ChatRequest {
+    /// `users.id` (for `llm_usage`).
+    pub user_id: i64,
+    /// Name used in the system prompt.
+    pub user_name: String,
+    /// The user's timezone.
+    pub timezone: Tz,
+    /// Current instant (passed in so tests and schedules control it).
+    pub now: DateTime<Utc>,
+    /// The user's chosen provider, tried first.
+    pub preferred: Option<ProviderKind>,
+    /// Stored memory, oldest first, without the current message.
+    pub history: Vec<(Role, String)>,
+    /// The current message (sent exactly once).
+    pub message: String,
+    /// Tools the model may call.
+    pub tools: Vec<ToolSpec>,
+    /// Model size.
+    pub tier: Tier,
+    /// `false` for untrusted input (email summaries): no tools are offered at all.
+    pub allow_tools: bool,
+}
+
+/// A produced reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouterReply {
+    /// Final text.
+    pub text: String,
+    /// Provider that gave the final answer.
+    pub provider: ProviderKind,
+    /// Model that gave the final answer.
+    pub model: String,
+    /// Prompt tokens summed over the tool loop.
+    pub input_tokens: u64,
+    /// Generated tokens summed over the tool loop.
+    pub output_tokens: u64,
+    /// Names of the tools run, in order.
+    pub tools_used: Vec<String>,
+}
+
+/// Cheap-to-clone handle to the router.
+#[derive(Clone)]
+pub struct LlmRouter {
+    inner: Arc<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
+    registry: ProviderRegistry,
+    fallback_order: Vec<ProviderKind>,
+    system_prompt: Option<String>,
+    max_context_messages: usize,
+    settings: CallSettings,
+}
+
+impl std::fmt::Debug for LlmRouter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmRouter")
+            .field("providers", &self.inner.registry)
+            .finish()
+    }
+}
+
+impl LlmRouter {
+    /// A router over the providers of `config`, sharing `http` (see [`super::http_client`]).
+    pub fn new(config: &LlmConfig, store: Store, http: reqwest::Client) -> Self {
+        Self::with_registry(ProviderRegistry::from_config(config, &http), config, store)
+    }
+
+    /// A router over ready-made providers, with `config`'s order, prompt and limits.
+    pub fn with_registry(registry: ProviderRegistry, config: &LlmConfig, store: Store) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                registry,
+                fallback_order: config.fallback_order.clone(),
+                system_prompt: config.system_prompt.clone(),
+                max_context_messages: config.max_context_messages,
+                settings: CallSettings {
+                    timeout: config.timeout,
+                    retry: RetryPolicy::default(),
+                    store,
+                },
+            }),
+        }
+    }
+
+    /// Replaces the retry policy (tests use short delays).
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
+        Arc::make_mut(&mut self.inner).settings.retry = retry;
+        self
+    }
+
+    /// The configured providers, in fallback order.
+    pub fn configured(&self) -> Vec<ProviderKind> {
+        self.inner.registry.kinds()
+    }
+
+    /// Answers `req`, running the tools the model calls through `runner`.
+    #[tracing::instrument(skip_all, fields(user_id = req.user_id))]
+    pub async fn reply(
+        &self,
+        req: ChatRequest,
+        runner: &dyn ToolRunner,
+        cancel: &CancellationToken,
+    ) -> Result<RouterReply, RouterError> {
+        let inner = &self.inner;
+        let order = inner
+            .registry
+            .attempt_order(req.preferred, &inner.fallback_order);
+        if order.is_empty() {
+            return Err(RouterError::NoProviders);
+        }
+        let mut fallback = Fallback::new(&inner.settings, order, req.user_id, req.tier);
+        let system = system_prompt(
+            inner.system_prompt.as_deref(),
+            &req.user_name,
+            req.timezone,
+            req.now,
+        );
+        let mut turns = context_turns(&req.history, inner.max_context_messages);
+        turns.push(Turn::User(req.message));
+        let request = LlmRequest {
+            system,
+            turns,
+            tools: if req.allow_tools {
+                req.tools
+            } else {
+                Vec::new()
+            },
+            tool_choice: ToolChoice::Auto,
+            model: String::new(), // set per provider by `Fallback`
+            max_tokens: MAX_OUTPUT_TOKENS,
+        };
+        tool_loop(&mut fallback, request, runner, cancel).await
+    }
+}
+
+/// Calls the model, runs the tools it asks for, and repeats until it answers in text; the last
+/// allowed round asks for text only.
+async fn tool_loop(
+    fallback: &mut Fallback<'_>,
+    mut request: LlmRequest,
+    runner: &dyn ToolRunner,
+    cancel: &CancellationToken,
+) -> Result<RouterReply, RouterError> {
+    let (mut input_tokens, mut output_tokens) = (0, 0);
+    let mut tools_used = Vec::new();
+    for round in 1..=MAX_TOOL_ROUNDS {
+        let last_round = round == MAX_TOOL_ROUNDS;
+        if last_round {
+            request.tool_choice = ToolChoice::None;
+        }
+        let answer = fallback.call(request.clone(), cancel).await?;
+        let response = answer.response;
+        input_tokens += response.usage.input_tokens;
+        output_tokens += response.usage.output_tokens;
+        if response.tool_calls.is_empty() || request.tools.is_empty() || last_round {
+            if response.text.trim().is_empty() {
+                return Err(if response.tool_calls.is_empty() {
+                    RouterError::EmptyReply
+                } else {
+                    RouterError::ToolLoopLimit(round)
+                });
+            }
+            return Ok(RouterReply {
+                text: response.text,
+                provider: answer.provider,
+                model: answer.model,
+                input_tokens,
+                output_tokens,
+                tools_used,
+            });
+        }
+        let results = run_tools(&response.tool_calls, runner, cancel).await?;
+        tools_used.extend(response.tool_calls.iter().map(|c| c.name.clone()));
+        request.turns.push(Turn::Assistant {
+            text: response.text,
+            tool_calls: response.tool_calls,
+        });
+        request.turns.push(Turn::ToolResults(results));
+    }
+    Err(RouterError::ToolLoopLimit(MAX_TOOL_ROUNDS))
+}
+
+/// The last `max` history lines as turns, starting with a user line (providers expect that).
+fn context_turns(history: &[(Role, String)], max: usize) -> Vec<Turn> {
+    let start = history.len().saturating_sub(max);
+    history[start..]
+        .iter()
+        .skip_while(|(role, _)| *role == Role::Assistant)
+        .map(|(role, text)| match role {
+            Role::User => Turn::User(text.clone()),
+            Role::Assistant => Turn::Assistant {
+                text: text.clone(),
+                tool_calls: Vec::new(),
+            },
+        })
+        .collect()
+}
+
+/// Runs the calls of one round in order; each result goes back as a native tool result.
+async fn run_tools(
+    calls: &[super::types::ToolCall],
+    runner: &dyn ToolRunner,
+    cancel: &CancellationToken,
+) -> Result<Vec<ToolResult>, RouterError> {
+    let mut results = Vec::with_capacity(calls.len());
+    for call in calls {
+        let outcome = tokio::select! {
+            biased;
+            () = cancel.cancelled() => return Err(RouterError::Cancelled),
+            r = runner.run(&call.name, call.arguments.clone()) => r,
+        };
+        let (content, is_error) = match outcome {
+            Ok(text) => (text, false),
+            Err(text) => (text, true),
+        };
+        results.push(ToolResult {
+            call_id: call.id.clone(),
+            name: call.name.clone(),
+            content,
+            is_error,
+        });
+    }
+    Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_keeps_the_last_lines_and_starts_with_the_user() {
+        let history = vec![
+            (Role::User, "1".to_string()),
+            (Role::Assistant, "2".to_string()),
+            (Role::User, "3".to_string()),
+            (Role::Assistant, "4".to_string()),
+        ];
+        assert_eq!(
+            context_turns(&history, 3),
+            vec![
+                Turn::User("3".into()),
+                Turn::Assistant {
+                    text: "4".into(),
+                    tool_calls: vec![]
+                },
+            ]
+        );
+        assert_eq!(context_turns(&history, 10).len(), 4);
+    }
+}
