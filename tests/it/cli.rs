@@ -93,7 +93,7 @@ async fn daemon_answers_and_exits_0_on_sigterm_without_logging_the_token() {
         fake.token(),
         fake.url()
     );
-    let mut child = tokio::process::Command::from(minicrew(&dir, &env))
+    let child = tokio::process::Command::from(minicrew(&dir, &env))
         .env("RUST_LOG", "debug")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
