@@ -3,6 +3,8 @@
 //!
 //! SQL lives only in this module: one file per table group adds typed methods to [`Store`].
 
+pub mod gmail;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
