@@ -13,6 +13,9 @@ pub const RECONNECT_MESSAGE: &str = "Gmail must be connected again: send /authgm
 /// Errors of the Gmail layer (OAuth, token store, REST client).
 #[derive(Debug, thiserror::Error)]
 pub enum GmailError {
+    /// `--auth-gmail --user ID` names no known user.
+    #[error("no user with id or chat id {0}; the user must /start the bot first")]
+    UnknownUser(i64),
     /// The user has no stored Gmail token.
     #[error("Gmail is not connected: send /authgmail")]
     NotConnected,

@@ -6,9 +6,13 @@
 //! tokens encrypted; [`api`] + [`message_text`] read mail; [`query`] parses `/email` arguments;
 //! [`prompt`] builds the summarisation prompt.
 
+pub mod api;
+pub mod cli;
 pub mod client_secret;
+pub mod connect;
 pub mod error;
 mod html_text;
+pub mod loopback;
 pub mod message_text;
 pub mod oauth;
 mod private_file;
@@ -17,7 +21,10 @@ pub mod query;
 pub mod secret_key;
 pub mod tokens;
 
+pub use api::GmailClient;
+pub use cli::{CLI_AUTH_TIMEOUT, CliAuthOptions, resolve_cli_user, run_cli_auth};
 pub use client_secret::ClientSecret;
+pub use connect::{ConsentLink, Disconnect, GmailConnect, looks_like_pasted_redirect};
 pub use error::{GmailError, RECONNECT_MESSAGE};
 pub use message_text::{BODY_CHAR_LIMIT, EmailMessage};
 pub use oauth::{ConsentRequest, GMAIL_SCOPE, GmailAuth};
