@@ -4,6 +4,7 @@
 //! - [`app`]: builds everything from the config and runs the daemon until a shutdown signal.
 //! - [`config`]: `.env` + environment → validated [`config::Config`]; secrets never print.
 //! - [`dispatch`]: routes a message to a tool (`/command`) or the LLM (free text).
+//! - [`gmail`]: Gmail OAuth (loopback + PKCE, chat consent links), encrypted tokens, REST client.
 //! - [`llm`]: LLM providers, registry and router.
 //! - [`logging`]: tracing setup (pretty, json, logfmt).
 //! - [`message`]: channel-neutral [`message::Incoming`] and [`message::Reply`].
@@ -19,6 +20,7 @@
 pub mod app;
 pub mod config;
 pub mod dispatch;
+pub mod gmail;
 pub mod llm;
 pub mod logging;
 pub mod message;

@@ -3,6 +3,7 @@
 //!
 //! SQL lives only in this module: one file per table group adds typed methods to [`Store`].
 
+pub mod gmail;
 mod history;
 mod inbox;
 pub mod llm_usage;

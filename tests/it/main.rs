@@ -4,5 +4,6 @@ mod support;
 
 mod cli;
 mod fake_telegram_selftest;
+mod gmail;
 mod llm_router;
 mod polling;

@@ -6,5 +6,6 @@
 
 pub mod app;
 pub mod bot_api_spec;
+pub mod fake_google;
 pub mod fake_llm;
 pub mod fake_telegram;

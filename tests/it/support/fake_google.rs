@@ -1,0 +1,271 @@
+//! Fake Google on 127.0.0.1: the OAuth token endpoint (authorization_code with a real PKCE S256
+//! check, refresh_token, an invalid_grant mode), the revoke endpoint, and the Gmail API
+//! (`users/me/messages` list and get) with realistic payloads and Google's error bodies.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+pub const CLIENT_ID: &str = "1234-fake.apps.googleusercontent.com";
+pub const CLIENT_SECRET: &str = "GOCSPX-fake-client-secret";
+
+/// An authorization code the test "approved" as the browser.
+#[derive(Clone)]
+struct Grant {
+    challenge: String,
+    redirect_uri: String,
+}
+
+/// Everything the fake saw and the knobs a test turns.
+#[derive(Default)]
+pub struct FakeState {
+    codes: HashMap<String, Grant>,
+    /// Refresh tokens the fake accepts.
+    pub refresh_tokens: HashSet<String>,
+    /// Access tokens the Gmail API accepts.
+    pub access_tokens: HashSet<String>,
+    /// Answer every refresh with `invalid_grant`.
+    pub invalid_grant: bool,
+    /// Answer the next Gmail call with 401 even for a valid token.
+    pub fail_next_with_401: bool,
+    /// `grant_type` of every token request, in order.
+    pub grants: Vec<String>,
+    /// Tokens posted to /revoke.
+    pub revoked: Vec<String>,
+    /// `(q, maxResults)` of every list call.
+    pub list_queries: Vec<(String, String)>,
+    /// Bearer token of every Gmail call, in order.
+    pub bearers: Vec<String>,
+    /// Messages by id, listed in insertion order.
+    pub messages: Vec<(String, Value)>,
+    counter: u32,
+}
+
+impl FakeState {
+    fn next(&mut self) -> u32 {
+        self.counter += 1;
+        self.counter
+    }
+}
+
+type Shared = Arc<Mutex<FakeState>>;
+
+/// A running fake; stops when dropped.
+pub struct FakeGoogle {
+    pub base: Url,
+    state: Shared,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeGoogle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FakeGoogle {
+    pub async fn start() -> Self {
+        let state: Shared = Arc::default();
+        let app = Router::new()
+            .route("/token", post(token))
+            .route("/revoke", post(revoke))
+            .route("/gmail/v1/users/me/messages", get(list))
+            .route("/gmail/v1/users/me/messages/{id}", get(get_message))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Self { base, state, task }
+    }
+
+    pub fn state(&self) -> MutexGuard<'_, FakeState> {
+        self.state.lock().unwrap()
+    }
+
+    /// The client file Google Cloud downloads for a Desktop app.
+    pub fn client_secret_json() -> String {
+        json!({"installed": {
+            "client_id": CLIENT_ID, "project_id": "minicrew-test",
+            "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+            "token_uri": "https://oauth2.googleapis.com/token",
+            "auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
+            "client_secret": CLIENT_SECRET, "redirect_uris": ["http://localhost"]}})
+        .to_string()
+    }
+
+    /// Plays Google's consent page: checks the consent URL and returns a code bound to its PKCE
+    /// challenge and redirect URI.
+    pub fn approve(&self, consent_url: &Url) -> String {
+        let q: HashMap<String, String> = consent_url.query_pairs().into_owned().collect();
+        assert_eq!(q["client_id"], CLIENT_ID);
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(q["scope"], "https://www.googleapis.com/auth/gmail.readonly");
+        assert_eq!(q["access_type"], "offline");
+        assert_eq!(q["prompt"], "consent");
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert!(q["state"].len() >= 16, "state must be random");
+        let mut s = self.state();
+        let code = format!("4/0Acode-{}", s.next());
+        let grant = Grant {
+            challenge: q["code_challenge"].clone(),
+            redirect_uri: q["redirect_uri"].clone(),
+        };
+        s.codes.insert(code.clone(), grant);
+        code
+    }
+
+    pub fn add_message(&self, id: &str, payload: Value) {
+        let message = json!({"id": id, "threadId": format!("t-{id}"), "labelIds": ["INBOX", "UNREAD"],
+            "snippet": "snippet", "internalDate": "1741000000000", "sizeEstimate": 1234, "payload": payload});
+        self.state().messages.push((id.to_string(), message));
+    }
+}
+
+/// An `application/x-www-form-urlencoded` body (axum's `form` feature is off in this crate).
+fn parse_form(body: &[u8]) -> HashMap<String, String> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+fn google_error(status: StatusCode, error: &str) -> Response {
+    (
+        status,
+        Json(json!({"error": error, "error_description": "fake"})),
+    )
+        .into_response()
+}
+
+async fn token(State(state): State<Shared>, body: Bytes) -> Response {
+    let form = parse_form(&body);
+    let mut s = state.lock().unwrap();
+    let grant_type = form.get("grant_type").cloned().unwrap_or_default();
+    s.grants.push(grant_type.clone());
+    if form.get("client_id").map(String::as_str) != Some(CLIENT_ID)
+        || form.get("client_secret").map(String::as_str) != Some(CLIENT_SECRET)
+    {
+        return google_error(StatusCode::UNAUTHORIZED, "invalid_client");
+    }
+    match grant_type.as_str() {
+        "authorization_code" => {
+            let Some(grant) = form.get("code").and_then(|c| s.codes.remove(c)) else {
+                return google_error(StatusCode::BAD_REQUEST, "invalid_grant");
+            };
+            let verifier = form.get("code_verifier").cloned().unwrap_or_default();
+            let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+            if challenge != grant.challenge || form.get("redirect_uri") != Some(&grant.redirect_uri)
+            {
+                return google_error(StatusCode::BAD_REQUEST, "invalid_grant");
+            }
+            let n = s.next();
+            let (access, refresh) = (format!("ya29.access-{n}"), format!("1//refresh-secret-{n}"));
+            s.access_tokens.insert(access.clone());
+            s.refresh_tokens.insert(refresh.clone());
+            Json(
+                json!({"access_token": access, "expires_in": 3599, "refresh_token": refresh,
+                "scope": "https://www.googleapis.com/auth/gmail.readonly", "token_type": "Bearer"}),
+            )
+            .into_response()
+        }
+        "refresh_token" => {
+            let known = form
+                .get("refresh_token")
+                .is_some_and(|t| s.refresh_tokens.contains(t));
+            if s.invalid_grant || !known {
+                return google_error(StatusCode::BAD_REQUEST, "invalid_grant");
+            }
+            let access = format!("ya29.access-{}", s.next());
+            s.access_tokens.insert(access.clone());
+            Json(json!({"access_token": access, "expires_in": 3599,
+                "scope": "https://www.googleapis.com/auth/gmail.readonly", "token_type": "Bearer"}))
+            .into_response()
+        }
+        _ => google_error(StatusCode::BAD_REQUEST, "unsupported_grant_type"),
+    }
+}
+
+async fn revoke(State(state): State<Shared>, body: Bytes) -> Response {
+    let form = parse_form(&body);
+    let mut s = state.lock().unwrap();
+    let token = form.get("token").cloned().unwrap_or_default();
+    if !s.refresh_tokens.remove(&token) {
+        return google_error(StatusCode::BAD_REQUEST, "invalid_token");
+    }
+    s.revoked.push(token);
+    StatusCode::OK.into_response()
+}
+
+/// Checks the bearer token like Gmail does; false means answer with [`unauthorized`].
+fn authorize(s: &mut FakeState, headers: &HeaderMap) -> bool {
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_string();
+    s.bearers.push(bearer.clone());
+    let forced = std::mem::take(&mut s.fail_next_with_401);
+    !forced && s.access_tokens.contains(&bearer)
+}
+
+/// Gmail's 401 body.
+fn unauthorized() -> Response {
+    let body = json!({"error": {"code": 401, "status": "UNAUTHENTICATED",
+        "message": "Request had invalid authentication credentials."}});
+    (StatusCode::UNAUTHORIZED, Json(body)).into_response()
+}
+
+async fn list(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let mut s = state.lock().unwrap();
+    if !authorize(&mut s, &headers) {
+        return unauthorized();
+    }
+    let query = (
+        q.get("q").cloned().unwrap_or_default(),
+        q.get("maxResults").cloned().unwrap_or_default(),
+    );
+    s.list_queries.push(query);
+    let ids: Vec<Value> = s
+        .messages
+        .iter()
+        .map(|(id, _)| json!({"id": id, "threadId": format!("t-{id}")}))
+        .collect();
+    if ids.is_empty() {
+        return Json(json!({"resultSizeEstimate": 0})).into_response();
+    }
+    Json(json!({"resultSizeEstimate": ids.len(), "messages": ids})).into_response()
+}
+
+async fn get_message(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let mut s = state.lock().unwrap();
+    if !authorize(&mut s, &headers) {
+        return unauthorized();
+    }
+    if q.get("format").map(String::as_str) != Some("full") {
+        return google_error(StatusCode::BAD_REQUEST, "format must be full");
+    }
+    match s.messages.iter().find(|(m, _)| *m == id) {
+        Some((_, message)) => Json(message.clone()).into_response(),
+        None => google_error(StatusCode::NOT_FOUND, "notFound"),
+    }
+}
