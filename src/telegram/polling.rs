@@ -45,9 +45,9 @@ pub async fn run_polling(bot: Bot, store: Store, intake: Intake, shutdown: Cance
         let wait = match result {
             Ok(updates) => {
                 outage.recovered();
-                match store_updates(&intake, &updates).await {
-                    Some(next) => offset = Some(next).max(offset),
-                    None => {} // nothing new, or the store failed: ask again from the same offset
+                // None: nothing new, or the store failed: ask again from the same offset.
+                if let Some(next) = store_updates(&intake, &updates).await {
+                    offset = Some(next).max(offset);
                 }
                 continue;
             }
