@@ -84,7 +84,7 @@ impl Dispatcher {
 
     /// Runs a known command the user may use; `None` for an unknown `/word` (it is free text).
     async fn run_command(&self, user: &User, command: &CommandLine<'_>) -> Option<Vec<Reply>> {
-        let tool = self.services.tools.get(&command.name)?;
+        let tool = self.services.tools.by_command(&command.name)?;
         if !may_use(user, tool.access()) {
             return Some(vec![Reply::plain(
                 user.chat_id,

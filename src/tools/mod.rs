@@ -122,8 +122,14 @@ pub enum ToolError {
 /// A capability of the bot, callable as `/name` and by the LLM.
 #[async_trait]
 pub trait Tool: Send + Sync {
-    /// The command and function name (`note` → `/note`): lowercase letters, digits, underscores.
+    /// The function name the LLM calls (lowercase letters, digits, underscores).
     fn name(&self) -> &'static str;
+
+    /// The chat command, without the slash; the name unless a shorter word reads better
+    /// (`email_summary` is `/email`).
+    fn command(&self) -> &'static str {
+        self.name()
+    }
 
     /// One line for `/help`, the command menu and the LLM.
     fn description(&self) -> &'static str;

@@ -20,22 +20,37 @@ pub struct CommandInfo {
 pub struct ToolRegistry {
     tools: Vec<Box<dyn Tool>>,
     by_name: BTreeMap<&'static str, usize>,
+    by_command: BTreeMap<&'static str, usize>,
 }
 
 impl ToolRegistry {
     /// Builds the registry from a list (normally [`super::all_tools`]).
     pub fn new(tools: Vec<Box<dyn Tool>>) -> Self {
-        let by_name = tools
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.name(), i))
-            .collect();
-        Self { tools, by_name }
+        let index = |key: fn(&dyn Tool) -> &'static str| {
+            tools
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (key(t.as_ref()), i))
+                .collect()
+        };
+        let (by_name, by_command) = (index(|t| t.name()), index(|t| t.command()));
+        Self {
+            tools,
+            by_name,
+            by_command,
+        }
     }
 
-    /// The tool called `name`.
+    /// The tool whose function name is `name` (LLM calls, schedules).
     pub fn get(&self, name: &str) -> Option<&dyn Tool> {
         self.by_name.get(name).map(|&i| self.tools[i].as_ref())
+    }
+
+    /// The tool run by `/command`.
+    pub fn by_command(&self, command: &str) -> Option<&dyn Tool> {
+        self.by_command
+            .get(command)
+            .map(|&i| self.tools[i].as_ref())
     }
 
     /// Tools `user` may run, in list order.
@@ -52,7 +67,7 @@ impl ToolRegistry {
             .iter()
             .filter(|t| t.access() == crate::users::Access::User)
             .map(|t| CommandInfo {
-                command: t.name().to_string(),
+                command: t.command().to_string(),
                 description: t.description().to_string(),
             })
             .collect()
