@@ -11,9 +11,12 @@ use teloxide::{ApiError, RequestError};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::dispatch::Cancellations;
 use crate::dispatch::Dispatcher;
+use crate::gmail::{GmailClient, GmailConnect, SecretKey, TokenStore};
+use crate::llm::{self, LlmRouter};
 use crate::queue::ChatQueues;
-use crate::services::Services;
+use crate::services::{GmailServices, Services};
 use crate::store::Store;
 use crate::telegram::handle_update::UpdateHandler;
 use crate::telegram::intake::Intake;
@@ -47,11 +50,7 @@ impl App {
             )
             .await
             .context("cannot create the owner")?;
-        let services = Arc::new(Services::new(
-            Arc::new(config),
-            store,
-            ToolRegistry::new(all_tools()),
-        ));
+        let services = Arc::new(build_services(config, store)?);
         Ok(Self { services, owner })
     }
 
@@ -96,7 +95,11 @@ impl App {
             let handler = handler.clone();
             async move { handler.handle(pending).await }.boxed()
         });
-        let intake = Intake::new(store.clone(), queues.clone());
+        let intake = Intake::new(
+            store.clone(),
+            queues.clone(),
+            self.services.cancellations.clone(),
+        );
         menu::sync_commands(&bot, &store, &self.services.tools.menu()).await;
         intake
             .replay_pending()
@@ -120,6 +123,28 @@ impl App {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// The shared handles: LLM router and Gmail over one HTTP stack each, with timeouts.
+fn build_services(config: Config, store: Store) -> anyhow::Result<Services> {
+    let llm_http =
+        llm::http_client(config.llm.timeout).context("cannot build the HTTP client for the LLM")?;
+    let llm = LlmRouter::new(&config.llm, store.clone(), llm_http);
+    let key = SecretKey::load_or_create(config.secret_key.as_ref(), &config.data_dir)
+        .map_err(|e| anyhow::anyhow!("SECRET_KEY: {e}"))?;
+    let connect = GmailConnect::new(&config, store.clone(), key.clone());
+    let tokens = TokenStore::new(&config.gmail.credentials_dir, key);
+    let client = GmailClient::new(config.gmail.clone(), tokens, store.clone())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(Services {
+        config: Arc::new(config),
+        store,
+        tools: ToolRegistry::new(all_tools()),
+        llm,
+        gmail: GmailServices { connect, client },
+        cancellations: Cancellations::default(),
+        started_at: std::time::Instant::now(),
+    })
 }
 
 /// Fails fast on a token Telegram rejects; a network problem only warns (polling retries).

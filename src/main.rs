@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use minicrew::app::App;
 use minicrew::config::{Config, Purpose};
+use minicrew::gmail;
 use tokio_util::sync::CancellationToken;
 
 /// A personal AI assistant that lives in Telegram.
@@ -51,7 +52,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    minicrew::logging::init(config.log_format);
+    let default_level = if purpose == Purpose::Daemon { "info" } else { "warn" };
+    minicrew::logging::init(config.log_format, default_level);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -70,10 +72,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
-    if cli.auth_gmail {
-        anyhow::bail!("--auth-gmail is not available in this build yet");
-    }
     let app = App::build(config).await?;
+    if cli.auth_gmail {
+        return auth_gmail(&app, cli.user, !cli.no_browser).await;
+    }
     match cli.command {
         Some(Command::Chat { user }) => {
             let chat_id = user.unwrap_or(app.owner().chat_id);
@@ -91,6 +93,23 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             app.run_until_stopped(shutdown).await
         }
     }
+}
+
+/// `--auth-gmail`: the one-time OAuth flow in the browser; the token is stored encrypted.
+async fn auth_gmail(app: &App, user: Option<i64>, open_browser: bool) -> anyhow::Result<()> {
+    let services = app.services();
+    let user_id = gmail::resolve_cli_user(&services.store, &services.config, user).await?;
+    let path = gmail::run_cli_auth(
+        &services.config,
+        user_id,
+        gmail::CliAuthOptions::new(open_browser),
+    )
+    .await?;
+    println!(
+        "Gmail connected; the encrypted token is in {}.",
+        path.display()
+    );
+    Ok(())
 }
 
 /// Cancels `shutdown` on SIGINT or SIGTERM.

@@ -1,12 +1,23 @@
 //! The shared handles every part of the pipeline uses, built once in `app` and passed around as
-//! `Arc<Services>`: configuration, the store, the tool registry.
+//! `Arc<Services>`: configuration, the store, the tool registry, the LLM router, Gmail.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::config::Config;
+use crate::dispatch::Cancellations;
+use crate::gmail::{GmailClient, GmailConnect};
+use crate::llm::LlmRouter;
 use crate::store::Store;
 use crate::tools::ToolRegistry;
+
+/// Gmail's two halves: connecting accounts and reading mail.
+pub struct GmailServices {
+    /// `/authgmail`, `/disconnectgmail`, the OAuth callback.
+    pub connect: GmailConnect,
+    /// Reads messages for `/email`.
+    pub client: GmailClient,
+}
 
 /// Shared, read-mostly handles.
 pub struct Services {
@@ -16,18 +27,12 @@ pub struct Services {
     pub store: Store,
     /// Every tool.
     pub tools: ToolRegistry,
+    /// Routes free text to the configured LLM providers.
+    pub llm: LlmRouter,
+    /// Gmail accounts and mail.
+    pub gmail: GmailServices,
+    /// Running LLM requests per chat, for `/cancel`.
+    pub cancellations: Cancellations,
     /// When the process started (for `/health`).
     pub started_at: Instant,
-}
-
-impl Services {
-    /// Bundles the handles.
-    pub fn new(config: Arc<Config>, store: Store, tools: ToolRegistry) -> Self {
-        Self {
-            config,
-            store,
-            tools,
-            started_at: Instant::now(),
-        }
-    }
 }

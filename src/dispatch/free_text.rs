@@ -1,9 +1,16 @@
 //! Free text: saved to the user's history first (so nothing is lost), then answered by the LLM
-//! router. Until a provider is configured, the reply says which keys to set.
+//! router with the user's recent memory and every tool they may use. A pasted Gmail redirect
+//! address completes `/authgmail` instead and is never stored.
 
+use chrono::{TimeZone, Utc};
+
+use super::llm_tools::RegistryRunner;
+use crate::gmail::looks_like_pasted_redirect;
+use crate::llm::{ChatRequest, Role, RouterError, Tier};
 use crate::message::Reply;
 use crate::services::Services;
 use crate::store::{NewTurn, Speaker, StoreError};
+use crate::telegram::format::markdown_to_html;
 use crate::users::User;
 
 /// What a user sees when no LLM provider is configured.
@@ -17,16 +24,115 @@ pub async fn answer(
     user: &User,
     text: &str,
 ) -> Result<Vec<Reply>, StoreError> {
-    services
-        .store
-        .add_turn(
+    if looks_like_pasted_redirect(text) {
+        return Ok(vec![complete_gmail_paste(services, user, text).await]);
+    }
+    let store = &services.store;
+    let turn = NewTurn {
+        content: text.to_string(),
+        ..NewTurn::default()
+    };
+    let turn_id = store.add_turn(user.id, Speaker::User, turn).await?;
+    if services.llm.configured().is_empty() {
+        return Ok(vec![Reply::plain(user.chat_id, NO_PROVIDER_REPLY)]);
+    }
+    if let Some(refusal) = over_daily_limit(services, user).await? {
+        return Ok(vec![refusal]);
+    }
+    let config = &services.config.llm;
+    let history = store
+        .recent_turns(
             user.id,
-            Speaker::User,
-            NewTurn {
-                content: text.to_string(),
-                ..NewTurn::default()
-            },
+            user.context_since,
+            config.max_context_messages,
+            Some(turn_id),
         )
-        .await?;
-    Ok(vec![Reply::plain(user.chat_id, NO_PROVIDER_REPLY)])
+        .await?
+        .into_iter()
+        .map(|t| {
+            (
+                if t.speaker == Speaker::User {
+                    Role::User
+                } else {
+                    Role::Assistant
+                },
+                t.content,
+            )
+        })
+        .collect();
+    let request = ChatRequest {
+        user_id: user.id,
+        user_name: user.display_name.clone(),
+        timezone: user.timezone,
+        now: Utc::now(),
+        preferred: user.llm_provider.or(config.default),
+        history,
+        message: text.to_string(),
+        tools: services.tools.llm_specs(user),
+        tier: Tier::Cheap,
+        allow_tools: true,
+    };
+    let running = services.cancellations.start(user.chat_id);
+    let runner = RegistryRunner::new(services, user);
+    let result = services.llm.reply(request, &runner, running.token()).await;
+    drop(running);
+    let mut replies = match result {
+        Ok(reply) => {
+            let turn = NewTurn {
+                content: reply.text.clone(),
+                tool_used: (!reply.tools_used.is_empty()).then(|| reply.tools_used.join(",")),
+                llm_model: Some(reply.model.clone()),
+                token_used: (reply.input_tokens + reply.output_tokens) as i64,
+            };
+            store.add_turn(user.id, Speaker::Assistant, turn).await?;
+            vec![Reply::html(user.chat_id, markdown_to_html(&reply.text))]
+        }
+        Err(RouterError::Cancelled) => vec![Reply::plain(
+            user.chat_id,
+            "Stopped. Your message is saved.",
+        )],
+        Err(e) => {
+            tracing::warn!(error = %e, "no LLM answer");
+            vec![Reply::plain(user.chat_id, e.user_message())]
+        }
+    };
+    replies.extend(runner.into_notices());
+    Ok(replies)
+}
+
+/// The reply when a non-owner has spent `USER_DAILY_TOKEN_LIMIT` today (in their timezone).
+async fn over_daily_limit(services: &Services, user: &User) -> Result<Option<Reply>, StoreError> {
+    let limit = services.config.user_daily_token_limit;
+    if limit == 0 || user.is_owner() {
+        return Ok(None);
+    }
+    let local_midnight = Utc::now()
+        .with_timezone(&user.timezone)
+        .date_naive()
+        .and_hms_opt(0, 0, 0);
+    let since = local_midnight
+        .and_then(|m| user.timezone.from_local_datetime(&m).earliest())
+        .map_or(0, |t| t.timestamp());
+    let used = services.store.tokens_used_since(user.id, since).await?;
+    Ok((used >= limit).then(|| {
+        Reply::plain(
+            user.chat_id,
+            "You've used today's AI allowance. Your message is saved; /commands still work, and the allowance resets at midnight.",
+        )
+    }))
+}
+
+async fn complete_gmail_paste(services: &Services, user: &User, text: &str) -> Reply {
+    match services
+        .gmail
+        .connect
+        .complete_from_pasted_url(user.id, text)
+        .await
+    {
+        Ok(_) => Reply::plain(user.chat_id, "Gmail is connected. Try /email today."),
+        Err(e) => {
+            tracing::info!(user_id = user.id, error = %e, "pasted Gmail redirect rejected");
+            Reply::plain(user.chat_id, e.to_string())
+        }
+    }
 }

@@ -2,8 +2,10 @@
 //! `/start` registers strangers; other chats that are not active users get nothing; a known
 //! `/command` runs its tool directly (zero LLM tokens); anything else is free text for the LLM.
 
+mod cancellations;
 mod command;
 mod free_text;
+mod llm_tools;
 mod run_tool;
 
 use std::sync::Arc;
@@ -15,6 +17,7 @@ use crate::telegram::format::TextFormat;
 use crate::tools::CallSource;
 use crate::users::{User, may_use, register_start};
 
+pub use cancellations::{Cancellations, RunningRequest};
 pub use command::{CommandLine, parse_command};
 pub use run_tool::{error_reply, run_tool};
 

@@ -4,7 +4,8 @@
 
 use teloxide::types::Update;
 
-use super::convert::chat_of;
+use super::convert::{chat_of, to_incoming};
+use crate::dispatch::{Cancellations, parse_command};
 use crate::queue::ChatQueues;
 use crate::store::{PendingUpdate, Store, StoreError};
 
@@ -13,6 +14,7 @@ use crate::store::{PendingUpdate, Store, StoreError};
 pub struct Intake {
     store: Store,
     queues: ChatQueues<PendingUpdate>,
+    cancellations: Cancellations,
 }
 
 /// What happened to an offered update.
@@ -26,8 +28,16 @@ pub enum Accepted {
 
 impl Intake {
     /// An intake over the store and queues.
-    pub fn new(store: Store, queues: ChatQueues<PendingUpdate>) -> Self {
-        Self { store, queues }
+    pub fn new(
+        store: Store,
+        queues: ChatQueues<PendingUpdate>,
+        cancellations: Cancellations,
+    ) -> Self {
+        Self {
+            store,
+            queues,
+            cancellations,
+        }
     }
 
     /// Stores a raw update (`payload` is its JSON) and queues it if it is new.
@@ -45,6 +55,7 @@ impl Intake {
             tracing::debug!(update_id, "repeated update ignored");
             return Ok(Accepted::Duplicate);
         }
+        self.cancel_if_asked(&payload);
         self.queues
             .submit(chat_id.unwrap_or(0), PendingUpdate { update_id, payload });
         Ok(Accepted::New)
@@ -55,6 +66,23 @@ impl Intake {
         let payload = serde_json::to_string(update).unwrap_or_else(|_| "{}".to_string());
         self.accept(i64::from(update.id.0), chat_of(update), payload)
             .await
+    }
+
+    /// `/cancel` must not wait behind the request it cancels: stop that request now; the
+    /// command itself is still queued, in order, to answer the user.
+    fn cancel_if_asked(&self, payload: &str) {
+        if !payload.contains("/cancel") {
+            return;
+        }
+        let Ok(update) = serde_json::from_str::<Update>(payload) else {
+            return;
+        };
+        if let Some(incoming) = to_incoming(&update)
+            && parse_command(incoming.command_text()).is_some_and(|c| c.name == "cancel")
+            && self.cancellations.cancel(incoming.chat_id)
+        {
+            tracing::info!(chat_id = incoming.chat_id, "running request cancelled");
+        }
     }
 
     /// Queues every update left unfinished by a previous run, oldest first.

@@ -3,10 +3,16 @@
 //! registry produces `/help`, Telegram's command menu and the LLM's tool specs from that list.
 
 mod approve;
+mod cancel;
 mod disable;
+mod email;
+mod gmail_connect;
 mod help;
+mod model;
+mod new_chat;
 mod note;
 mod registry;
+mod usage;
 mod users_list;
 
 use async_trait::async_trait;
@@ -24,7 +30,14 @@ pub use registry::{CommandInfo, ToolRegistry};
 pub fn all_tools() -> Vec<Box<dyn Tool>> {
     vec![
         Box::new(help::Help),
+        Box::new(email::EmailSummary),
         Box::new(note::Note),
+        Box::new(model::Model),
+        Box::new(new_chat::NewChat),
+        Box::new(cancel::Cancel),
+        Box::new(usage::Usage),
+        Box::new(gmail_connect::AuthGmail),
+        Box::new(gmail_connect::DisconnectGmail),
         Box::new(users_list::UsersList),
         Box::new(approve::Approve),
         Box::new(disable::Disable),

@@ -1,0 +1,102 @@
+//! `/usage`: the user's LLM calls, tokens and cost today and over 30 days; `/usage all` (owner)
+//! lists every user.
+
+use async_trait::async_trait;
+use chrono::{Duration, TimeZone, Utc};
+use serde_json::{Value, json};
+
+use super::{Tool, ToolContext, ToolError, ToolOutput};
+use crate::store::llm_usage::UsageSummary;
+use crate::users::User;
+
+/// Reports LLM usage and cost.
+pub struct Usage;
+
+const USAGE: &str = "/usage [all]";
+
+#[async_trait]
+impl Tool for Usage {
+    fn name(&self) -> &'static str {
+        "usage"
+    }
+
+    fn description(&self) -> &'static str {
+        "Show your AI usage and cost (owner: /usage all)"
+    }
+
+    fn usage(&self) -> &'static str {
+        USAGE
+    }
+
+    fn parameters(&self) -> Value {
+        json!({"type": "object", "properties": {"all": {"type": "boolean", "description": "every user (owner only)"}}})
+    }
+
+    fn parse_command(&self, args: &str) -> Result<Value, ToolError> {
+        match args.trim() {
+            "" => Ok(json!({})),
+            "all" => Ok(json!({"all": true})),
+            other => Err(ToolError::InvalidArguments(format!(
+                "Unknown option '{other}'. Usage: {USAGE}"
+            ))),
+        }
+    }
+
+    async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
+        let all = args.get("all").and_then(Value::as_bool).unwrap_or(false);
+        if !all {
+            return Ok(ToolOutput::plain(report_for(ctx, ctx.user).await?));
+        }
+        if !ctx.user.is_owner() {
+            return Err(ToolError::Failed(
+                "/usage all is only for the owner.".into(),
+            ));
+        }
+        let mut sections = Vec::new();
+        for user in ctx.services.store.list_users().await? {
+            sections.push(format!(
+                "{} (chat {})\n{}",
+                user.display_name,
+                user.chat_id,
+                report_for(ctx, &user).await?
+            ));
+        }
+        Ok(ToolOutput::plain(sections.join("\n\n")))
+    }
+}
+
+async fn report_for(ctx: &ToolContext<'_>, user: &User) -> Result<String, ToolError> {
+    let now = Utc::now();
+    let midnight = now
+        .with_timezone(&user.timezone)
+        .date_naive()
+        .and_hms_opt(0, 0, 0);
+    let today = midnight
+        .and_then(|m| user.timezone.from_local_datetime(&m).earliest())
+        .map_or(0, |t| t.timestamp());
+    let month = (now - Duration::days(30)).timestamp();
+    let store = &ctx.services.store;
+    let today = store.usage_summary(Some(user.id), today).await?;
+    let month = store.usage_summary(Some(user.id), month).await?;
+    Ok(format!(
+        "Today: {}\nLast 30 days: {}",
+        line(&today),
+        line(&month)
+    ))
+}
+
+fn line(rows: &[UsageSummary]) -> String {
+    let calls: u64 = rows.iter().map(|r| r.calls).sum();
+    if calls == 0 {
+        return "no AI calls".to_string();
+    }
+    let failed: u64 = rows.iter().map(|r| r.failed).sum();
+    let tokens: u64 = rows.iter().map(|r| r.input_tokens + r.output_tokens).sum();
+    let cost: f64 = rows.iter().map(|r| r.cost_usd).sum();
+    let failed = if failed > 0 {
+        format!(" ({failed} failed)")
+    } else {
+        String::new()
+    };
+    format!("{calls} calls{failed}, {tokens} tokens, ${cost:.4}")
+}
