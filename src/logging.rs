@@ -15,7 +15,8 @@ use crate::config::LogFormat;
 /// Installs the global subscriber (once; later calls are ignored, which tests rely on).
 /// `default_level` applies when `RUST_LOG` is unset (`warn` keeps `minicrew chat` quiet).
 pub fn init(format: LogFormat, default_level: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -52,7 +52,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let default_level = if purpose == Purpose::Daemon { "info" } else { "warn" };
+    let default_level = if purpose == Purpose::Daemon {
+        "info"
+    } else {
+        "warn"
+    };
     minicrew::logging::init(config.log_format, default_level);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

@@ -100,20 +100,20 @@ impl Dispatcher {
         };
         Some(match result {
             Ok(out) => {
-                let text = if out.text.trim().is_empty() {
-                    "Done.".to_string()
-                } else {
-                    out.text
-                };
-                let mut replies = vec![Reply {
-                    chat_id: user.chat_id,
-                    text,
-                    format: out.format,
-                    buttons: out.buttons,
-                }];
+                // An empty answer means there is nothing to say (e.g. /cancel after "Stopped.").
+                let mut replies = Vec::new();
+                if !out.text.trim().is_empty() {
+                    replies.push(Reply {
+                        chat_id: user.chat_id,
+                        text: out.text,
+                        format: out.format,
+                        buttons: out.buttons,
+                    });
+                }
                 replies.extend(out.notices);
                 replies
             }
+
             Err(e) => vec![Reply {
                 format: TextFormat::Plain,
                 ..Reply::plain(user.chat_id, error_reply(tool.name(), &e))

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod assistant;
 mod cli;
 mod fake_telegram_selftest;
 mod gmail;
