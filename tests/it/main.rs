@@ -4,6 +4,7 @@ mod support;
 
 mod assistant;
 mod cli;
+mod email;
 mod fake_telegram_selftest;
 mod gmail;
 mod llm_router;
