@@ -23,7 +23,7 @@ use crate::telegram::intake::Intake;
 use crate::telegram::send::TelegramSender;
 use crate::telegram::{build_bot, describe_error, menu, polling};
 use crate::tools::{ToolRegistry, all_tools};
-use crate::users::User;
+use crate::users::{User, UserRateLimit};
 
 /// Chats handled at the same time; more wait their turn (each chat stays in order).
 pub const MAX_PARALLEL_CHATS: usize = 16;
@@ -137,12 +137,15 @@ fn build_services(config: Config, store: Store) -> anyhow::Result<Services> {
     let client = GmailClient::new(config.gmail.clone(), tokens, store.clone())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Services {
+        user_rate_limit: UserRateLimit::new(config.user_rate_limit_per_min),
         config: Arc::new(config),
+
         store,
         tools: ToolRegistry::new(all_tools()),
         llm,
         gmail: GmailServices { connect, client },
         cancellations: Cancellations::default(),
+
         started_at: std::time::Instant::now(),
     })
 }

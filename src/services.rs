@@ -10,6 +10,7 @@ use crate::gmail::{GmailClient, GmailConnect};
 use crate::llm::LlmRouter;
 use crate::store::Store;
 use crate::tools::ToolRegistry;
+use crate::users::UserRateLimit;
 
 /// Gmail's two halves: connecting accounts and reading mail.
 pub struct GmailServices {
@@ -33,6 +34,9 @@ pub struct Services {
     pub gmail: GmailServices,
     /// Running LLM requests per chat, for `/cancel`.
     pub cancellations: Cancellations,
+    /// Messages per minute of non-owner users.
+    pub user_rate_limit: UserRateLimit,
+
     /// When the process started (for `/health`).
     pub started_at: Instant,
 }

@@ -159,3 +159,24 @@ fn debug_output_hides_secrets() {
 }
 
 use crate::llm::ProviderKind as ProviderKindAlias;
+
+#[test]
+fn env_example_loads_once_the_two_required_keys_are_filled() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example");
+    let mut values: std::collections::HashMap<String, String> = dotenvy::from_path_iter(path)
+        .unwrap()
+        .map(|kv| kv.unwrap())
+        .collect();
+    for key in KNOWN_KEYS.iter().filter(|k| !k.starts_with("RUST_")) {
+        assert!(values.contains_key(*key), ".env.example documents {key}");
+    }
+    let local = Config::from_reader(&EnvReader::new(values.clone()), Purpose::Local).unwrap();
+    assert!(
+        local.llm.providers.is_empty(),
+        "no provider until a key is filled in"
+    );
+    values.insert("TELEGRAM_BOT_TOKEN".into(), "123:abc".into());
+    values.insert("OWNER_TELEGRAM_CHAT_ID".into(), "42".into());
+    let daemon = Config::from_reader(&EnvReader::new(values), Purpose::Daemon).unwrap();
+    assert_eq!(daemon.telegram.mode, BotMode::Polling);
+}

@@ -15,7 +15,7 @@ use crate::services::Services;
 use crate::store::StoreError;
 use crate::telegram::format::TextFormat;
 use crate::tools::CallSource;
-use crate::users::{User, may_use, register_start};
+use crate::users::{RateDecision, User, may_use, register_start};
 
 pub use cancellations::{Cancellations, RunningRequest};
 pub use command::{CommandLine, parse_command};
@@ -77,6 +77,16 @@ impl Dispatcher {
                 return Ok(Vec::new());
             }
         };
+        if !user.is_owner() {
+            match self.services.user_rate_limit.check(user.id) {
+                RateDecision::Allow => {}
+                RateDecision::Warn => {
+                    let text = "You're sending messages faster than I may answer; wait a minute and try again.";
+                    return Ok(vec![Reply::plain(user.chat_id, text)]);
+                }
+                RateDecision::Drop => return Ok(Vec::new()),
+            }
+        }
         if let Some(command) = command
             && let Some(replies) = self.run_command(&user, &command).await
         {

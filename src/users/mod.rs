@@ -2,6 +2,7 @@
 //! `/start`, becomes `pending`, and the owner approves (active) or denies (disabled) them.
 
 mod access;
+mod rate_limit;
 
 use std::fmt;
 use std::str::FromStr;
@@ -11,6 +12,7 @@ use chrono_tz::Tz;
 use crate::llm::ProviderKind;
 
 pub use access::{Access, may_use, register_start};
+pub use rate_limit::{RateDecision, UserRateLimit};
 
 /// Where a user stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -277,3 +277,45 @@ fn long_text(chars: usize) -> String {
     }
     text.trim_end().to_string()
 }
+
+#[tokio::test]
+async fn a_user_over_the_per_minute_limit_is_told_once_and_the_owner_is_exempt() {
+    let fake = crate::support::fake_telegram::FakeTelegram::start().await;
+    let app = TestApp::start_with(
+        fake,
+        tempfile::tempdir().unwrap(),
+        &[("USER_RATE_LIMIT_PER_MIN", "2")],
+    )
+    .await;
+    app.store
+        .insert_pending_user(STRANGER, "Sam", None)
+        .await
+        .unwrap();
+    app.store
+        .set_user_status(STRANGER, minicrew::users::UserStatus::Active)
+        .await
+        .unwrap();
+    for _ in 0..4 {
+        app.fake.push_text(STRANGER, "/note list");
+    }
+    for _ in 0..3 {
+        app.fake.push_text(OWNER, "/note list");
+    }
+    app.fake
+        .wait_until("owner's three replies", WAIT, |f| {
+            f.sent_to(OWNER).len() == 3
+        })
+        .await;
+    let sam = app.fake.wait_for_sent(6, WAIT).await;
+    let sam: Vec<_> = sam
+        .iter()
+        .filter(|m| m.chat_id == STRANGER)
+        .map(|m| m.text.clone())
+        .collect();
+    assert_eq!(sam.len(), 3, "two answers and one warning: {sam:?}");
+    assert!(sam[2].contains("wait a minute"), "{sam:?}");
+    app.fake
+        .assert_no_messages_to(STRANGER, Duration::from_millis(300))
+        .await;
+    app.stop().await;
+}
