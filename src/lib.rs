@@ -4,6 +4,8 @@
 //! - [`app`]: builds everything from the config and runs the daemon until a shutdown signal.
 //! - [`config`]: `.env` + environment → validated [`config::Config`]; secrets never print.
 //! - [`dispatch`]: routes a message to a tool (`/command`) or the LLM (free text).
+//! - [`doctor`]: `minicrew doctor`, one line per health check of the setup.
+
 //! - [`gmail`]: Gmail OAuth (loopback + PKCE, chat consent links), encrypted tokens, REST client.
 //! - [`llm`]: LLM providers, registry and router.
 //! - [`logging`]: tracing setup (pretty, json, logfmt).
@@ -20,6 +22,7 @@
 pub mod app;
 pub mod config;
 pub mod dispatch;
+pub mod doctor;
 pub mod gmail;
 pub mod llm;
 pub mod logging;

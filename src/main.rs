@@ -37,12 +37,15 @@ enum Command {
         #[arg(long, value_name = "CHAT_ID")]
         user: Option<i64>,
     },
+    /// Check the config, database, Telegram, each LLM provider and Gmail tokens; exit 1 on failure.
+    Doctor,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let purpose = match cli.command {
-        None if !cli.auth_gmail => Purpose::Daemon,
+        None | Some(Command::Doctor) if !cli.auth_gmail => Purpose::Daemon,
+
         _ => Purpose::Local,
     };
     let config = match Config::load(cli.env_file.as_deref(), purpose) {
@@ -76,6 +79,13 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+    if let Some(Command::Doctor) = cli.command {
+        let (report, ok) = minicrew::doctor::run(&config).await;
+        print!("{report}");
+        anyhow::ensure!(ok, "some checks failed");
+        return Ok(());
+    }
+
     let app = App::build(config).await?;
     if cli.auth_gmail {
         return auth_gmail(&app, cli.user, !cli.no_browser).await;
@@ -91,6 +101,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             minicrew::terminal::run_chat(app.dispatcher(), chat_id, &name).await?;
             Ok(())
         }
+        Some(Command::Doctor) => Ok(()), // handled above, before the app is built
         None => {
             let shutdown = CancellationToken::new();
             tokio::spawn(stop_on_signal(shutdown.clone()));

@@ -128,3 +128,44 @@ async fn daemon_answers_and_exits_0_on_sigterm_without_logging_the_token() {
     );
     fake.assert_no_violations();
 }
+
+#[tokio::test]
+async fn doctor_prints_one_line_per_check_and_fails_on_a_rejected_key() {
+    use crate::support::fake_llm::{FakeLlm, Reply, Wire};
+    let fake = FakeTelegram::start().await;
+    let claude = FakeLlm::start(Wire::Claude).await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = format!(
+        "TELEGRAM_BOT_TOKEN={}\nTELEGRAM_API_URL={}\nOWNER_TELEGRAM_CHAT_ID={OWNER}\nANTHROPIC_API_KEY=sk-ant-doctor-SECRET\nANTHROPIC_BASE_URL={}\n",
+        fake.token(),
+        fake.url(),
+        claude.base_url()
+    );
+    claude.script([Reply::text("ok"), Reply::status(401)]);
+    let run = || async {
+        let out = tokio::process::Command::from(minicrew(&dir, &env))
+            .arg("doctor")
+            .output()
+            .await
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    let (code, stdout) = run().await;
+    assert_eq!(code, Some(0), "{stdout}");
+    for check in [
+        "ok   config:",
+        "ok   database:",
+        "ok   telegram: @",
+        "ok   llm claude:",
+        "ok   gmail:",
+    ] {
+        assert!(stdout.contains(check), "missing {check:?} in:\n{stdout}");
+    }
+    let (code, stdout) = run().await;
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL llm claude:"), "{stdout}");
+    assert!(!stdout.contains("SECRET"), "the key is never printed");
+}
