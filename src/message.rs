@@ -30,6 +30,8 @@ pub enum Content {
         /// The command line behind the button, e.g. `/approve 12345`.
         data: String,
     },
+    /// A message the bot cannot read yet (photo, voice, sticker, ...), named for the reply.
+    Unsupported(&'static str),
 }
 
 impl Incoming {
@@ -49,6 +51,7 @@ impl Incoming {
         match &self.content {
             Content::Text(t) => t,
             Content::Callback { data, .. } => data,
+            Content::Unsupported(_) => "",
         }
     }
 }

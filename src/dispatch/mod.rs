@@ -10,7 +10,7 @@ mod run_tool;
 
 use std::sync::Arc;
 
-use crate::message::{Incoming, Reply};
+use crate::message::{Content, Incoming, Reply};
 use crate::services::Services;
 use crate::store::StoreError;
 use crate::telegram::format::TextFormat;
@@ -86,6 +86,10 @@ impl Dispatcher {
                 }
                 RateDecision::Drop => return Ok(Vec::new()),
             }
+        }
+        if let Content::Unsupported(kind) = incoming.content {
+            let text = format!("I can't read {kind} yet; please send text.");
+            return Ok(vec![Reply::plain(user.chat_id, text)]);
         }
         if let Some(command) = command
             && let Some(replies) = self.run_command(&user, &command).await

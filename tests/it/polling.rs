@@ -319,3 +319,30 @@ async fn a_user_over_the_per_minute_limit_is_told_once_and_the_owner_is_exempt()
         .await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_voice_message_gets_a_text_only_reply_and_a_strangers_photo_gets_nothing() {
+    use crate::support::fake_telegram::text_message;
+    let app = TestApp::start().await;
+    let media = |update_id: i64, chat: i64, key: &str, value: serde_json::Value| {
+        let mut message = text_message(update_id, chat, "x");
+        let fields = message.as_object_mut().unwrap();
+        fields.remove("text");
+        fields.remove("entities");
+        fields.insert(key.to_string(), value);
+        serde_json::json!({"update_id": update_id, "message": message})
+    };
+    let voice = serde_json::json!({"file_id": "v1", "file_unique_id": "u1", "duration": 3, "mime_type": "audio/ogg"});
+    let photo =
+        serde_json::json!([{"file_id": "p1", "file_unique_id": "u2", "width": 90, "height": 90}]);
+    app.fake.push_update(media(501, STRANGER, "photo", photo));
+    app.fake.push_update(media(502, OWNER, "voice", voice));
+    let sent = app.fake.wait_for_sent(1, WAIT).await;
+    assert_eq!(sent[0].chat_id, OWNER);
+    assert!(sent[0].text.contains("voice"), "{}", sent[0].text);
+    app.fake
+        .assert_no_messages_to(STRANGER, Duration::from_millis(300))
+        .await;
+    app.fake.assert_no_violations();
+    app.stop().await;
+}
