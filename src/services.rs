@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use tokio::sync::Notify;
+
 use crate::config::Config;
 use crate::store::Store;
 use crate::tools::ToolRegistry;
@@ -18,6 +20,8 @@ pub struct Services {
     pub tools: ToolRegistry,
     /// When the process started (for `/health`).
     pub started_at: Instant,
+    /// Wakes the scheduler loop early after a schedule (or a user's timezone) changed.
+    pub schedule_changed: Arc<Notify>,
 }
 
 impl Services {
@@ -28,6 +32,7 @@ impl Services {
             store,
             tools,
             started_at: Instant::now(),
+            schedule_changed: Arc::new(Notify::new()),
         }
     }
 }
