@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::dispatch::Dispatcher;
 use crate::queue::ChatQueues;
+use crate::scheduler;
 use crate::services::Services;
 use crate::store::Store;
 use crate::telegram::handle_update::UpdateHandler;
@@ -89,7 +90,7 @@ impl App {
         );
         let handler = UpdateHandler {
             dispatcher: self.dispatcher(),
-            sender,
+            sender: sender.clone(),
             bot: bot.clone(),
         };
         let queues = ChatQueues::new(MAX_PARALLEL_CHATS, move |pending| {
@@ -103,6 +104,13 @@ impl App {
             .await
             .context("cannot read the inbox")?;
 
+        // The scheduler loop: fires due schedules; stopped by the same shutdown token.
+        let scheduler = scheduler::spawn(
+            Arc::clone(&self.services),
+            sender,
+            scheduler::Clock::System,
+            shutdown.child_token(),
+        );
         let poller = tokio::spawn(polling::run_polling(
             bot,
             store,
@@ -112,6 +120,7 @@ impl App {
         shutdown.cancelled().await;
         tracing::info!("shutting down: no new updates; finishing messages in progress");
         let _ = poller.await;
+        scheduler.stopped().await;
         if !queues.shutdown(SHUTDOWN_GRACE).await {
             tracing::warn!(
                 "some messages were still in progress; they will resume at the next start"

@@ -7,6 +7,9 @@ mod disable;
 mod help;
 mod note;
 mod registry;
+mod remind;
+mod schedule;
+mod tz;
 mod users_list;
 
 use async_trait::async_trait;
@@ -25,6 +28,9 @@ pub fn all_tools() -> Vec<Box<dyn Tool>> {
     vec![
         Box::new(help::Help),
         Box::new(note::Note),
+        Box::new(remind::Remind),
+        Box::new(schedule::ScheduleTool),
+        Box::new(tz::Tz),
         Box::new(users_list::UsersList),
         Box::new(approve::Approve),
         Box::new(disable::Disable),
