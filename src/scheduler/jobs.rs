@@ -76,7 +76,7 @@ pub async fn run_job(
                 .await?;
             return Ok(JobOutcome::NothingToSend);
         }
-        Ok(replies) => deliver(sender, user.chat_id, replies).await,
+        Ok(replies) => deliver(services, sender, user.chat_id, replies).await,
         Err(error) => Err(error),
     };
     match delivered {
@@ -137,6 +137,7 @@ async fn run_scheduled_tool(
 
 /// Sends `replies`; the message_id of the last chunk to `chat_id`, or why it did not arrive.
 async fn deliver(
+    services: &Services,
     sender: &TelegramSender,
     chat_id: i64,
     replies: Vec<Reply>,
@@ -145,12 +146,17 @@ async fn deliver(
         .send(None, replies)
         .await
         .map_err(|e| format!("not delivered: {e}"))?;
-    rows.iter()
+    let last = rows
+        .iter()
         .rev()
         .find(|row| row.chat_id == chat_id)
         .or_else(|| rows.last())
-        .and_then(|row| row.message_id)
-        .ok_or_else(|| "not delivered: Telegram returned no message id".to_string())
+        .ok_or_else(|| "not delivered: nothing was queued".to_string())?;
+    match services.store.delivered_message_id(last.id).await {
+        Ok(Some(message_id)) => Ok(message_id),
+        Ok(None) => Err("not delivered: Telegram returned no message id".to_string()),
+        Err(e) => Err(format!("delivery not confirmed: {e}")),
+    }
 }
 
 /// How a job is named in a message to its owner, e.g. `Your schedule #4 (/note list)`.

@@ -7,3 +7,5 @@ mod fake_telegram_selftest;
 mod gmail;
 mod llm_router;
 mod polling;
+mod scheduler;
+mod scheduler_commands;
