@@ -8,4 +8,5 @@ mod gmail;
 mod llm_router;
 mod polling;
 mod scheduler;
+mod scheduler_briefing;
 mod scheduler_commands;

@@ -13,6 +13,7 @@ use minicrew::scheduler::{Clock, JobOutcome, ManualClock, run_job, spawn};
 use minicrew::services::Services;
 use minicrew::store::{JobAction, NewSchedule, Schedule, Store};
 use minicrew::telegram::send::TelegramSender;
+use minicrew::tools::ToolRegistry;
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
@@ -20,20 +21,35 @@ use crate::support::app::{OWNER, TestApp, WAIT, test_env};
 use crate::support::fake_telegram::FakeTelegram;
 
 /// The app's services and a sender on the fake, without the daemon running.
-struct Harness {
-    fake: FakeTelegram,
+pub struct Harness {
+    pub fake: FakeTelegram,
     _dir: TempDir,
-    services: Arc<Services>,
-    sender: TelegramSender,
-    owner_id: i64,
+    pub services: Arc<Services>,
+    pub sender: TelegramSender,
+    pub owner_id: i64,
 }
 
 impl Harness {
-    async fn new() -> Self {
+    pub async fn new() -> Self {
+        Self::with(&[], None).await
+    }
+
+    /// With extra env keys and, optionally, a tool list instead of `all_tools()`.
+    pub async fn with(extra: &[(&str, &str)], tools: Option<ToolRegistry>) -> Self {
         let (fake, dir) = (FakeTelegram::start().await, tempfile::tempdir().unwrap());
-        let config = Config::from_reader(&test_env(&fake, &dir, &[]), Purpose::Daemon).unwrap();
+        let config = Config::from_reader(&test_env(&fake, &dir, extra), Purpose::Daemon).unwrap();
         let app = App::build(config).await.unwrap();
-        let services = Arc::clone(app.services());
+        let services = match tools {
+            None => Arc::clone(app.services()),
+            Some(tools) => {
+                let built = app.services();
+                Arc::new(Services::new(
+                    Arc::clone(&built.config),
+                    built.store.clone(),
+                    tools,
+                ))
+            }
+        };
         let sender = TelegramSender::new(fake.bot(), services.store.clone(), 0, 0);
         let owner_id = app.owner().id;
         Self {
@@ -45,11 +61,11 @@ impl Harness {
         }
     }
 
-    fn store(&self) -> &Store {
+    pub fn store(&self) -> &Store {
         &self.services.store
     }
 
-    async fn schedule(&self, id: i64) -> Schedule {
+    pub async fn schedule(&self, id: i64) -> Schedule {
         self.store()
             .user_schedule(self.owner_id, id)
             .await
