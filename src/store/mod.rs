@@ -3,6 +3,7 @@
 //!
 //! SQL lives only in this module: one file per table group adds typed methods to [`Store`].
 
+mod briefings;
 mod cleanup;
 pub mod gmail;
 mod history;
@@ -15,12 +16,13 @@ mod settings;
 mod tool_logs;
 mod users;
 
+pub use briefings::BRIEFING;
 pub use cleanup::{CleanupReport, INBOX_RETENTION, LOG_RETENTION};
 pub use history::{NewTurn, Speaker, Turn};
 pub use inbox::{InboxOutcome, PendingUpdate};
 pub use notes::Note;
 pub use outbox::{NewChunk, OutboxRow};
-pub use schedules::{BRIEFING, JobAction, NewSchedule, Schedule, ScheduleCategory};
+pub use schedules::{JobAction, NewSchedule, Schedule, ScheduleCategory};
 pub use tool_logs::ToolLog;
 
 use std::path::Path;

@@ -9,9 +9,6 @@ use super::{Store, StoreError, now_unix};
 use crate::scheduler::spec::ScheduleSpec;
 use crate::scheduler::timezone::{Timezone, parse_timezone};
 
-/// The `system` value of the morning briefing rows (one per user).
-pub const BRIEFING: &str = "briefing";
-
 /// What a schedule does when it fires.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobAction {
@@ -86,11 +83,11 @@ pub struct NewSchedule {
     pub next_run_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, user_id, kind, expression, timezone, tool, arguments, message, system, \
+pub(super) const COLUMNS: &str = "id, user_id, kind, expression, timezone, tool, arguments, message, system, \
      next_run_at, last_run_at, active, last_message_id, last_error";
 
 /// A Unix-seconds column as an instant.
-fn instant(secs: Option<i64>) -> Option<DateTime<Utc>> {
+pub(super) fn instant(secs: Option<i64>) -> Option<DateTime<Utc>> {
     secs.and_then(|s| DateTime::from_timestamp(s, 0))
 }
 
@@ -98,7 +95,7 @@ fn bad_column(col: usize, msg: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, msg.into())
 }
 
-fn schedule_from_row(r: &Row<'_>) -> rusqlite::Result<Schedule> {
+pub(super) fn schedule_from_row(r: &Row<'_>) -> rusqlite::Result<Schedule> {
     let (kind, expression): (String, String) = (r.get(2)?, r.get(3)?);
     let spec =
         ScheduleSpec::from_stored(&kind, &expression).map_err(|e| bad_column(3, e.to_string()))?;
@@ -283,65 +280,6 @@ impl Store {
                 "UPDATE schedules SET last_run_at = ?1, last_message_id = ?2, last_error = ?3
                  WHERE id = ?4",
                 params![at.timestamp(), message_id, error, id],
-            )?;
-            Ok(())
-        })
-        .await
-    }
-
-    /// Every morning briefing row.
-    pub async fn briefing_schedules(&self) -> Result<Vec<Schedule>, StoreError> {
-        self.call(|c| {
-            let mut stmt = c.prepare(&format!(
-                "SELECT {COLUMNS} FROM schedules WHERE system = '{BRIEFING}'"
-            ))?;
-            let rows = stmt.query_map([], schedule_from_row)?;
-            rows.collect()
-        })
-        .await
-    }
-
-    /// Creates or updates a user's morning briefing (running `tool`) and makes it active.
-    pub async fn upsert_briefing(
-        &self,
-        user_id: i64,
-        spec: ScheduleSpec,
-        tz: Timezone,
-        tool: &str,
-        next_run_at: Option<DateTime<Utc>>,
-    ) -> Result<(), StoreError> {
-        let tool = tool.to_string();
-        self.call(move |c| {
-            c.execute(
-                "INSERT INTO schedules (user_id, kind, expression, timezone, tool, arguments,
-                     system, next_run_at, active, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, '', ?6, ?7, ?8, ?9)
-                 ON CONFLICT(user_id, system) WHERE system IS NOT NULL DO UPDATE SET
-                     kind = ?2, expression = ?3, timezone = ?4, tool = ?5, next_run_at = ?7,
-                     active = ?8",
-                params![
-                    user_id,
-                    spec.kind().as_str(),
-                    spec.expression(),
-                    tz.name(),
-                    tool,
-                    BRIEFING,
-                    next_run_at.map(|t| t.timestamp()),
-                    next_run_at.is_some(),
-                    now_unix()
-                ],
-            )?;
-            Ok(())
-        })
-        .await
-    }
-
-    /// Removes a user's morning briefing (no Gmail token any more, user disabled, feature off).
-    pub async fn delete_briefing(&self, user_id: i64) -> Result<(), StoreError> {
-        self.call(move |c| {
-            c.execute(
-                "DELETE FROM schedules WHERE user_id = ?1 AND system = ?2",
-                params![user_id, BRIEFING],
             )?;
             Ok(())
         })

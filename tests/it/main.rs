@@ -9,4 +9,5 @@ mod llm_router;
 mod polling;
 mod scheduler;
 mod scheduler_briefing;
+mod scheduler_cleanup;
 mod scheduler_commands;
