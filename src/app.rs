@@ -16,6 +16,7 @@ use crate::dispatch::Dispatcher;
 use crate::gmail::{GmailClient, GmailConnect, SecretKey, TokenStore};
 use crate::llm::{self, LlmRouter};
 use crate::queue::ChatQueues;
+use crate::scheduler;
 use crate::services::{GmailServices, Services};
 use crate::store::Store;
 use crate::telegram::handle_update::UpdateHandler;
@@ -39,6 +40,11 @@ pub struct App {
 impl App {
     /// Opens the database (applying migrations), makes sure the owner exists, builds the tools.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_tools(config, ToolRegistry::new(all_tools())).await
+    }
+
+    /// Like [`App::build`] with another tool list (tests use a tool that always fails).
+    pub async fn build_with_tools(config: Config, tools: ToolRegistry) -> anyhow::Result<Self> {
         let store = Store::open(&config.data_dir).with_context(|| {
             format!("cannot open the database in {}", config.data_dir.display())
         })?;
@@ -50,7 +56,7 @@ impl App {
             )
             .await
             .context("cannot create the owner")?;
-        let services = Arc::new(build_services(config, store)?);
+        let services = Arc::new(build_services(config, store, tools)?);
         Ok(Self { services, owner })
     }
 
@@ -88,7 +94,7 @@ impl App {
         );
         let handler = UpdateHandler {
             dispatcher: self.dispatcher(),
-            sender,
+            sender: sender.clone(),
             bot: bot.clone(),
         };
         let queues = ChatQueues::new(MAX_PARALLEL_CHATS, move |pending| {
@@ -106,6 +112,13 @@ impl App {
             .await
             .context("cannot read the inbox")?;
 
+        // The scheduler loop: fires due schedules; stopped by the same shutdown token.
+        let scheduler = scheduler::spawn(
+            Arc::clone(&self.services),
+            sender,
+            scheduler::Clock::System,
+            shutdown.child_token(),
+        );
         let poller = tokio::spawn(polling::run_polling(
             bot,
             store,
@@ -115,6 +128,7 @@ impl App {
         shutdown.cancelled().await;
         tracing::info!("shutting down: no new updates; finishing messages in progress");
         let _ = poller.await;
+        scheduler.stopped().await;
         if !queues.shutdown(SHUTDOWN_GRACE).await {
             tracing::warn!(
                 "some messages were still in progress; they will resume at the next start"
@@ -126,7 +140,7 @@ impl App {
 }
 
 /// The shared handles: LLM router and Gmail over one HTTP stack each, with timeouts.
-fn build_services(config: Config, store: Store) -> anyhow::Result<Services> {
+fn build_services(config: Config, store: Store, tools: ToolRegistry) -> anyhow::Result<Services> {
     let llm_http =
         llm::http_client(config.llm.timeout).context("cannot build the HTTP client for the LLM")?;
     let llm = LlmRouter::new(&config.llm, store.clone(), llm_http);
@@ -141,10 +155,12 @@ fn build_services(config: Config, store: Store) -> anyhow::Result<Services> {
         config: Arc::new(config),
 
         store,
-        tools: ToolRegistry::new(all_tools()),
+        tools,
+
         llm,
         gmail: GmailServices { connect, client },
         cancellations: Cancellations::default(),
+        schedule_changed: Arc::new(tokio::sync::Notify::new()),
 
         started_at: std::time::Instant::now(),
     })

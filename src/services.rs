@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use tokio::sync::Notify;
+
 use crate::config::Config;
 use crate::dispatch::Cancellations;
 use crate::gmail::{GmailClient, GmailConnect};
@@ -39,4 +41,6 @@ pub struct Services {
 
     /// When the process started (for `/health`).
     pub started_at: Instant,
+    /// Wakes the scheduler loop early after a schedule (or a user's timezone) changed.
+    pub schedule_changed: Arc<Notify>,
 }

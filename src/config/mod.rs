@@ -98,6 +98,8 @@ pub struct Config {
     pub timezone: Tz,
     /// Local time of the morning briefing; `None` disables it.
     pub morning_briefing_time: Option<NaiveTime>,
+    /// How late a missed scheduled run may still be made up (`SCHEDULE_GRACE_MINUTES`).
+    pub schedule_grace_minutes: u32,
     /// Gmail OAuth client and API settings.
     pub gmail: GmailConfig,
     /// Key that encrypts tokens at rest (`SECRET_KEY`); generated into `DATA_DIR` when unset.
@@ -147,6 +149,11 @@ impl Config {
             )?,
             timezone,
             morning_briefing_time: parse_briefing_time(env)?,
+            schedule_grace_minutes: env.parsed_or(
+                "SCHEDULE_GRACE_MINUTES",
+                60,
+                "a number of minutes",
+            )?,
             gmail: GmailConfig::from_reader(env)?,
             secret_key: env.secret("SECRET_KEY"),
             user_daily_token_limit: env.parsed_or(

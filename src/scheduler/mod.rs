@@ -1,9 +1,20 @@
-//! Scheduler: the `schedules` table's pure time logic. Parsing of user input (`/remind`,
-//! `/schedule add`, `/tz`), timezone-aware next-run computation across DST changes, and the
-//! missed-run policy after downtime. Every function takes the current instant as a parameter.
+//! Scheduler: the `schedules` table brought to life. Pure time logic (parsing `/remind`,
+//! `/schedule add` and `/tz` input, DST-correct next runs, the missed-run policy) takes the
+//! current instant as a parameter; [`runner`] is the loop that fires due jobs through
+//! [`jobs::run_job`] into the same tool path as a user's command; [`system_jobs`] holds the daily
+//! cleanup and the morning briefing.
 
+pub mod clock;
+pub mod jobs;
+pub mod local_time;
 pub mod missed;
 pub mod next_run;
+pub mod runner;
 pub mod spec;
+pub mod system_jobs;
 pub mod timezone;
 pub mod when;
+
+pub use clock::{Clock, ManualClock};
+pub use jobs::{JobOutcome, run_job};
+pub use runner::{SchedulerHandle, run_due, spawn};

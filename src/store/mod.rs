@@ -3,20 +3,26 @@
 //!
 //! SQL lives only in this module: one file per table group adds typed methods to [`Store`].
 
+mod briefings;
+mod cleanup;
 pub mod gmail;
 mod history;
 mod inbox;
 pub mod llm_usage;
 mod notes;
 mod outbox;
+mod schedules;
 mod settings;
 mod tool_logs;
 mod users;
 
+pub use briefings::BRIEFING;
+pub use cleanup::{CleanupReport, INBOX_RETENTION, LOG_RETENTION};
 pub use history::{NewTurn, Speaker, Turn};
 pub use inbox::{InboxOutcome, PendingUpdate};
 pub use notes::Note;
 pub use outbox::{NewChunk, OutboxRow};
+pub use schedules::{JobAction, NewSchedule, Schedule, ScheduleCategory};
 pub use tool_logs::ToolLog;
 
 use std::path::Path;

@@ -12,6 +12,9 @@ mod model;
 mod new_chat;
 mod note;
 mod registry;
+mod remind;
+mod schedule;
+mod tz;
 mod usage;
 mod users_list;
 
@@ -36,6 +39,9 @@ pub fn all_tools() -> Vec<Box<dyn Tool>> {
         Box::new(new_chat::NewChat),
         Box::new(cancel::Cancel),
         Box::new(usage::Usage),
+        Box::new(remind::Remind),
+        Box::new(schedule::ScheduleTool),
+        Box::new(tz::Tz),
         Box::new(gmail_connect::AuthGmail),
         Box::new(gmail_connect::DisconnectGmail),
         Box::new(users_list::UsersList),

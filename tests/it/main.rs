@@ -9,3 +9,7 @@ mod fake_telegram_selftest;
 mod gmail;
 mod llm_router;
 mod polling;
+mod scheduler;
+mod scheduler_briefing;
+mod scheduler_cleanup;
+mod scheduler_commands;

@@ -1,0 +1,165 @@
+//! `/remind`: one-off reminders sent at a time given in the user's timezone; list and remove them.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::{Tool, ToolContext, ToolError, ToolOutput, int_arg, str_arg};
+use crate::scheduler::local_time::format_local;
+use crate::scheduler::spec::ScheduleSpec;
+use crate::scheduler::timezone::Timezone;
+use crate::scheduler::when::parse_when;
+use crate::store::{JobAction, NewSchedule, ScheduleCategory};
+
+/// Reminders.
+pub struct Remind;
+
+const USAGE: &str = "/remind <when> <text> (when: 10m, 2h, 1d, HH:MM, tomorrow HH:MM or \
+     YYYY-MM-DD HH:MM) | /remind list | /remind remove <id>. Example: /remind 10m stand up";
+
+#[async_trait]
+impl Tool for Remind {
+    fn name(&self) -> &'static str {
+        "remind"
+    }
+
+    fn description(&self) -> &'static str {
+        "Remind the user of something at a given time (in their timezone); list or remove reminders"
+    }
+
+    fn usage(&self) -> &'static str {
+        USAGE
+    }
+
+    fn parameters(&self) -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "action": {"type": "string", "enum": ["add", "list", "remove"]},
+                "when": {
+                    "type": "string",
+                    "description": "When to remind, in the user's local time: a duration from \
+                        now (10m, 2h, 1d, 1h30m), HH:MM (next time the clock shows it), \
+                        'tomorrow HH:MM', or 'YYYY-MM-DD HH:MM'"
+                },
+                "text": {"type": "string", "description": "What to remind of (for add)"},
+                "id": {"type": "integer", "description": "Reminder id (for remove)"}
+            },
+            "required": ["action"]
+        })
+    }
+
+    fn parse_command(&self, args: &str) -> Result<Value, ToolError> {
+        let args = args.trim();
+        let (first, rest) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
+        Ok(match first.to_ascii_lowercase().as_str() {
+            "" | "list" => json!({"action": "list"}),
+            "remove" | "delete" | "rm" => json!({"action": "remove", "id": rest.trim()}),
+            // The `<when>` takes one or two words; `call` splits it off with the user's timezone.
+            _ => json!({"action": "add", "when": args}),
+        })
+    }
+
+    async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
+        match args.get("action").and_then(Value::as_str).unwrap_or("add") {
+            "add" => add(ctx, &args).await,
+            "list" => list(ctx).await,
+            "remove" | "delete" => {
+                let id = int_arg(&args, "id", USAGE)?;
+                let store = &ctx.services.store;
+                match store
+                    .delete_user_schedule(ctx.user.id, id, ScheduleCategory::Reminder)
+                    .await?
+                {
+                    true => {
+                        ctx.services.schedule_changed.notify_one();
+                        Ok(ToolOutput::plain(format!("Removed reminder #{id}.")))
+                    }
+                    false => Err(ToolError::Failed(format!("You have no reminder #{id}."))),
+                }
+            }
+            other => Err(ToolError::InvalidArguments(format!(
+                "Unknown action '{other}'. Usage: {USAGE}"
+            ))),
+        }
+    }
+}
+
+/// Reads `when` (possibly followed by the text, as typed after `/remind`) and stores the reminder.
+async fn add(ctx: &ToolContext<'_>, args: &Value) -> Result<ToolOutput, ToolError> {
+    let tz = Timezone::new(ctx.user.timezone);
+    let when = str_arg(args, "when", USAGE)?;
+    let (at, rest) = parse_when(when, tz, Utc::now())
+        .map_err(|e| ToolError::InvalidArguments(format!("{e} Example: /remind 10m stand up")))?;
+    let extra = args.get("text").and_then(Value::as_str).unwrap_or("");
+    let text = format!("{rest} {extra}").trim().to_string();
+    if text.is_empty() {
+        return Err(ToolError::InvalidArguments(
+            "What should I remind you of? Example: /remind 10m stand up".into(),
+        ));
+    }
+    let id = ctx
+        .services
+        .store
+        .insert_schedule(NewSchedule {
+            user_id: ctx.user.id,
+            spec: ScheduleSpec::Once(at),
+            timezone: tz,
+            action: JobAction::Text(text.clone()),
+            next_run_at: at,
+        })
+        .await?;
+    ctx.services.schedule_changed.notify_one();
+    Ok(ToolOutput::plain(format!(
+        "⏰ Reminder #{id} set for {}: {text}",
+        format_local(at, tz)
+    )))
+}
+
+/// The user's pending reminders, soonest first.
+async fn list(ctx: &ToolContext<'_>) -> Result<ToolOutput, ToolError> {
+    let tz = Timezone::new(ctx.user.timezone);
+    let reminders = ctx
+        .services
+        .store
+        .user_schedules(ctx.user.id, ScheduleCategory::Reminder)
+        .await?;
+    if reminders.is_empty() {
+        return Ok(ToolOutput::plain(
+            "No reminders. Set one with /remind 10m stand up.",
+        ));
+    }
+    let lines: Vec<String> = reminders
+        .iter()
+        .map(|r| {
+            let when = r
+                .next_run_at
+                .map_or_else(String::new, |at| format_local(at, tz));
+            let text = match &r.action {
+                JobAction::Text(text) => text.as_str(),
+                JobAction::Tool { name, .. } => name.as_str(),
+            };
+            format!("#{} {when}: {text}", r.id)
+        })
+        .collect();
+    Ok(ToolOutput::plain(lines.join("\n")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_forms_become_arguments() {
+        let r = Remind;
+        assert_eq!(r.parse_command("").unwrap(), json!({"action": "list"}));
+        assert_eq!(
+            r.parse_command("remove 7").unwrap(),
+            json!({"action": "remove", "id": "7"})
+        );
+        assert_eq!(
+            r.parse_command("tomorrow 09:00 call mom").unwrap(),
+            json!({"action": "add", "when": "tomorrow 09:00 call mom"})
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! `/schedule`: run one of the user's commands on a recurring schedule (daily, weekdays, weekly,
+//! or a cron expression) in their timezone; list and remove schedules.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::{Tool, ToolContext, ToolError, ToolOutput, int_arg};
+use crate::scheduler::local_time::format_local;
+use crate::scheduler::next_run::next_run_after;
+use crate::scheduler::spec::{ScheduleSpec, parse_recurrence};
+use crate::scheduler::timezone::Timezone;
+use crate::store::{JobAction, NewSchedule, Schedule, ScheduleCategory};
+use crate::users::may_use;
+
+/// Recurring commands.
+pub struct ScheduleTool;
+
+const USAGE: &str = "/schedule add <daily HH:MM | weekdays HH:MM | weekly <day> HH:MM | \
+     \"<cron>\"> <command> [args] | /schedule list | /schedule remove <id>. \
+     Example: /schedule add weekdays 07:30 email today";
+
+/// Tools a schedule may not run: schedules that create schedules would multiply.
+const NOT_SCHEDULABLE: [&str; 2] = ["schedule", "remind"];
+
+#[async_trait]
+impl Tool for ScheduleTool {
+    fn name(&self) -> &'static str {
+        "schedule"
+    }
+
+    fn description(&self) -> &'static str {
+        "Run one of the user's commands on a recurring schedule in their timezone; list or remove schedules"
+    }
+
+    fn usage(&self) -> &'static str {
+        USAGE
+    }
+
+    fn parameters(&self) -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "action": {"type": "string", "enum": ["add", "list", "remove"]},
+                "when": {
+                    "type": "string",
+                    "description": "Recurrence in the user's local time: 'daily HH:MM', \
+                        'weekdays HH:MM', 'weekends HH:MM', 'weekly <mon..sun> HH:MM', or a \
+                        quoted five-field cron expression like '\"0 7 * * 1-5\"'"
+                },
+                "command": {
+                    "type": "string",
+                    "description": "The command to run, without the slash, e.g. email or note"
+                },
+                "args": {"type": "string", "description": "The command's arguments, e.g. 'today'"},
+                "id": {"type": "integer", "description": "Schedule id (for remove)"}
+            },
+            "required": ["action"]
+        })
+    }
+
+    fn parse_command(&self, args: &str) -> Result<Value, ToolError> {
+        let args = args.trim();
+        let (first, rest) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
+        Ok(match first.to_ascii_lowercase().as_str() {
+            "" | "list" => json!({"action": "list"}),
+            "remove" | "delete" | "rm" => json!({"action": "remove", "id": rest.trim()}),
+            "add" => json!({"action": "add", "line": rest.trim()}),
+            // `/schedule daily 07:30 note list` reads as an add.
+            _ => json!({"action": "add", "line": args}),
+        })
+    }
+
+    async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
+        match args.get("action").and_then(Value::as_str).unwrap_or("add") {
+            "add" => add(ctx, &args).await,
+            "list" => list(ctx).await,
+            "remove" | "delete" => {
+                let id = int_arg(&args, "id", USAGE)?;
+                let store = &ctx.services.store;
+                match store
+                    .delete_user_schedule(ctx.user.id, id, ScheduleCategory::Tool)
+                    .await?
+                {
+                    true => {
+                        ctx.services.schedule_changed.notify_one();
+                        Ok(ToolOutput::plain(format!("Removed schedule #{id}.")))
+                    }
+                    false => Err(ToolError::Failed(format!("You have no schedule #{id}."))),
+                }
+            }
+            other => Err(ToolError::InvalidArguments(format!(
+                "Unknown action '{other}'. Usage: {USAGE}"
+            ))),
+        }
+    }
+}
+
+/// The command line after `add`: typed by the user, or assembled from the LLM's fields.
+fn add_line(args: &Value) -> String {
+    if let Some(line) = args.get("line").and_then(Value::as_str) {
+        return line.to_string();
+    }
+    let field = |key| args.get(key).and_then(Value::as_str).unwrap_or("").trim();
+    let command = field("command").trim_start_matches('/');
+    format!("{} {command} {}", field("when"), field("args"))
+        .trim()
+        .to_string()
+}
+
+/// Validates the recurrence and the command (it exists, the user may use it, its arguments
+/// parse), then stores the schedule.
+async fn add(ctx: &ToolContext<'_>, args: &Value) -> Result<ToolOutput, ToolError> {
+    let line = add_line(args);
+    let (cron, rest) =
+        parse_recurrence(&line).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
+    let (word, tool_args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let word = word.trim_start_matches('/').to_ascii_lowercase();
+    let tools = &ctx.services.tools;
+    let tool = tools
+        .by_command(&word)
+        .or_else(|| tools.get(&word))
+        .filter(|t| may_use(ctx.user, t.access()))
+        .ok_or_else(|| {
+            ToolError::InvalidArguments(format!(
+                "There is no /{word} command you can schedule; see /help. {USAGE}"
+            ))
+        })?;
+    if NOT_SCHEDULABLE.contains(&tool.name()) {
+        return Err(ToolError::InvalidArguments(format!(
+            "/{} can't run on a schedule.",
+            tool.command()
+        )));
+    }
+    let tool_args = tool_args.trim();
+    tool.parse_command(tool_args)?;
+    let tz = Timezone::new(ctx.user.timezone);
+    let next = next_run_after(cron.as_str(), tz, Utc::now())
+        .map_err(|e| ToolError::InvalidArguments(e.to_string()))?
+        .ok_or_else(|| ToolError::InvalidArguments(format!("'{cron}' never runs again.")))?;
+    let id = ctx
+        .services
+        .store
+        .insert_schedule(NewSchedule {
+            user_id: ctx.user.id,
+            spec: ScheduleSpec::Cron(cron.clone()),
+            timezone: tz,
+            action: JobAction::Tool {
+                name: tool.name().to_string(),
+                args: tool_args.to_string(),
+            },
+            next_run_at: next,
+        })
+        .await?;
+    ctx.services.schedule_changed.notify_one();
+    let line = format!("/{} {tool_args}", tool.command());
+    Ok(ToolOutput::plain(format!(
+        "Scheduled #{id}: {} at cron '{cron}' ({tz}). Next run: {}.",
+        line.trim_end(),
+        format_local(next, tz)
+    )))
+}
+
+/// The user's recurring schedules, soonest first, in their timezone.
+async fn list(ctx: &ToolContext<'_>) -> Result<ToolOutput, ToolError> {
+    let tz = Timezone::new(ctx.user.timezone);
+    let schedules = ctx
+        .services
+        .store
+        .user_schedules(ctx.user.id, ScheduleCategory::Tool)
+        .await?;
+    if schedules.is_empty() {
+        return Ok(ToolOutput::plain(
+            "No schedules. Add one with /schedule add daily 07:30 note list.",
+        ));
+    }
+    let lines: Vec<String> = schedules.iter().map(|s| describe(ctx, s, tz)).collect();
+    Ok(ToolOutput::plain(lines.join("\n")))
+}
+
+/// One line of `/schedule list`.
+fn describe(ctx: &ToolContext<'_>, s: &Schedule, tz: Timezone) -> String {
+    let line = match &s.action {
+        JobAction::Tool { name, args } => {
+            let tools = &ctx.services.tools;
+            let command = tools.get(name).map_or(name.as_str(), |t| t.command());
+            format!("/{command} {args}").trim_end().to_string()
+        }
+        JobAction::Text(text) => text.clone(),
+    };
+    let next = s
+        .next_run_at
+        .map_or_else(|| "never".to_string(), |at| format_local(at, tz));
+    let failed = s
+        .last_error
+        .as_deref()
+        .map_or_else(String::new, |e| format!(" (last run failed: {e})"));
+    format!(
+        "#{} {line} — {}, next {next}{failed}",
+        s.id,
+        s.spec.expression()
+    )
+}

@@ -1,0 +1,96 @@
+//! `/tz`: show or set the user's timezone. Recurring schedules follow the user, so a new
+//! timezone moves them to the same local times there; reminders keep their instant.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::{Tool, ToolContext, ToolError, ToolOutput};
+use crate::scheduler::local_time::format_local;
+use crate::scheduler::next_run::next_run_after;
+use crate::scheduler::spec::ScheduleSpec;
+use crate::scheduler::timezone::{Timezone, parse_timezone};
+use crate::store::ScheduleCategory;
+
+/// The user's timezone.
+pub struct Tz;
+
+const USAGE: &str = "/tz <Area/City>, e.g. /tz Europe/Berlin; /tz alone shows the current one";
+
+#[async_trait]
+impl Tool for Tz {
+    fn name(&self) -> &'static str {
+        "timezone"
+    }
+
+    fn command(&self) -> &'static str {
+        "tz"
+    }
+
+    fn description(&self) -> &'static str {
+        "Show or set the user's timezone (IANA name like Europe/Berlin)"
+    }
+
+    fn usage(&self) -> &'static str {
+        USAGE
+    }
+
+    fn parameters(&self) -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "timezone": {
+                    "type": "string",
+                    "description": "IANA timezone to set, e.g. Europe/Berlin; omit to show the current one"
+                }
+            }
+        })
+    }
+
+    fn parse_command(&self, args: &str) -> Result<Value, ToolError> {
+        Ok(match args.trim() {
+            "" => json!({}),
+            name => json!({"timezone": name}),
+        })
+    }
+
+    async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
+        let now = Utc::now();
+        let requested = args
+            .get("timezone")
+            .and_then(Value::as_str)
+            .filter(|s| !s.trim().is_empty());
+        let Some(requested) = requested else {
+            let tz = Timezone::new(ctx.user.timezone);
+            return Ok(ToolOutput::plain(format!(
+                "Your timezone is {tz}; it is {} there. Change it with {USAGE}.",
+                format_local(now, tz)
+            )));
+        };
+        let tz =
+            parse_timezone(requested).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
+        let store = &ctx.services.store;
+        store.set_user_timezone(ctx.user.id, tz.name()).await?;
+        let schedules = store
+            .user_schedules(ctx.user.id, ScheduleCategory::Tool)
+            .await?;
+        for s in &schedules {
+            if let ScheduleSpec::Cron(cron) = &s.spec {
+                let next = next_run_after(cron.as_str(), tz, now)
+                    .map_err(|e| ToolError::Unexpected(e.into()))?;
+                store
+                    .retime_user_schedule(ctx.user.id, s.id, tz, next)
+                    .await?;
+            }
+        }
+        ctx.services.schedule_changed.notify_one();
+        let moved = match schedules.len() {
+            0 => String::new(),
+            n => format!(" Your {n} schedule(s) now run on this local time."),
+        };
+        Ok(ToolOutput::plain(format!(
+            "Your timezone is now {tz}; it is {} there.{moved}",
+            format_local(now, tz)
+        )))
+    }
+}
