@@ -76,7 +76,7 @@ pub async fn run_job(
                 .await?;
             return Ok(JobOutcome::NothingToSend);
         }
-        Ok(replies) => deliver(services, sender, user.chat_id, replies).await,
+        Ok(replies) => deliver(sender, user.chat_id, replies).await,
         Err(error) => Err(error),
     };
     match delivered {
@@ -137,8 +137,8 @@ async fn run_scheduled_tool(
 
 /// Sends `replies`; the message_id of the last chunk to `chat_id`, or why it did not arrive.
 async fn deliver(
-    services: &Services,
     sender: &TelegramSender,
+
     chat_id: i64,
     replies: Vec<Reply>,
 ) -> Result<i64, String> {
@@ -152,11 +152,8 @@ async fn deliver(
         .find(|row| row.chat_id == chat_id)
         .or_else(|| rows.last())
         .ok_or_else(|| "not delivered: nothing was queued".to_string())?;
-    match services.store.delivered_message_id(last.id).await {
-        Ok(Some(message_id)) => Ok(message_id),
-        Ok(None) => Err("not delivered: Telegram returned no message id".to_string()),
-        Err(e) => Err(format!("delivery not confirmed: {e}")),
-    }
+    last.message_id
+        .ok_or_else(|| "not delivered: Telegram returned no message id".to_string())
 }
 
 /// How a job is named in a message to its owner, e.g. `Your schedule #4 (/note list)`.

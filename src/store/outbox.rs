@@ -2,7 +2,7 @@
 //! is sent and marked with Telegram's message_id after. After a crash only unsent rows go out,
 //! so a reply is never sent twice and never lost.
 
-use rusqlite::{Row, params};
+use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError, now_unix};
 use crate::message::Button;
@@ -107,7 +107,23 @@ impl Store {
         .await
     }
 
+    /// Outbox rows by id, in the order given (rows that no longer exist are left out).
+    pub async fn chunks_by_id(&self, ids: Vec<i64>) -> Result<Vec<OutboxRow>, StoreError> {
+        self.call(move |c| {
+            let mut stmt = c.prepare(&format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"))?;
+            let mut rows = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(row) = stmt.query_row([id], row_from).optional()? {
+                    rows.push(row);
+                }
+            }
+            Ok(rows)
+        })
+        .await
+    }
+
     /// Records a delivered chunk.
+
     pub async fn mark_chunk_sent(&self, id: i64, message_id: i64) -> Result<(), StoreError> {
         self.call(move |c| {
             c.execute(

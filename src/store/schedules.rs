@@ -286,22 +286,6 @@ impl Store {
         .await
     }
 
-    /// The Telegram message_id of a delivered outbox row (`None` while unsent or failed). Jobs
-    /// read it back because `TelegramSender::send` returns the rows as queued when they answer
-    /// no update.
-    pub async fn delivered_message_id(&self, outbox_id: i64) -> Result<Option<i64>, StoreError> {
-        self.call(move |c| {
-            c.query_row(
-                "SELECT message_id FROM outbox WHERE id = ?1 AND status = 'sent'",
-                [outbox_id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map(Option::flatten)
-        })
-        .await
-    }
-
     /// One schedule of a user (`None` if it is not theirs).
     pub async fn user_schedule(
         &self,

@@ -82,10 +82,11 @@ impl TelegramSender {
     ) -> Result<Vec<OutboxRow>, SendError> {
         let rows = self.queue(update_id, replies).await?;
         let result = self.deliver(&rows).await;
-        let rows = match update_id {
-            Some(id) => self.store.chunks_of_update(id).await?,
-            None => rows,
-        };
+        // Read them back: delivery filled in the message ids.
+        let rows = self
+            .store
+            .chunks_by_id(rows.iter().map(|r| r.id).collect())
+            .await?;
         result.map(|()| rows)
     }
 
