@@ -153,15 +153,12 @@ fn build_services(config: Config, store: Store, tools: ToolRegistry) -> anyhow::
     Ok(Services {
         user_rate_limit: UserRateLimit::new(config.user_rate_limit_per_min),
         config: Arc::new(config),
-
         store,
         tools,
-
         llm,
         gmail: GmailServices { connect, client },
         cancellations: Cancellations::default(),
         schedule_changed: Arc::new(tokio::sync::Notify::new()),
-
         started_at: std::time::Instant::now(),
     })
 }

@@ -45,7 +45,6 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let purpose = match cli.command {
         None | Some(Command::Doctor) if !cli.auth_gmail => Purpose::Daemon,
-
         _ => Purpose::Local,
     };
     let config = match Config::load(cli.env_file.as_deref(), purpose) {

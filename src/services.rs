@@ -38,7 +38,6 @@ pub struct Services {
     pub cancellations: Cancellations,
     /// Messages per minute of non-owner users.
     pub user_rate_limit: UserRateLimit,
-
     /// When the process started (for `/health`).
     pub started_at: Instant,
     /// Wakes the scheduler loop early after a schedule (or a user's timezone) changed.

@@ -123,7 +123,6 @@ impl Store {
     }
 
     /// Records a delivered chunk.
-
     pub async fn mark_chunk_sent(&self, id: i64, message_id: i64) -> Result<(), StoreError> {
         self.call(move |c| {
             c.execute(
