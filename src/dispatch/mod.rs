@@ -113,21 +113,7 @@ impl Dispatcher {
             Err(e) => Err(e),
         };
         Some(match result {
-            Ok(out) => {
-                // An empty answer means there is nothing to say (e.g. /cancel after "Stopped.").
-                let mut replies = Vec::new();
-                if !out.text.trim().is_empty() {
-                    replies.push(Reply {
-                        chat_id: user.chat_id,
-                        text: out.text,
-                        format: out.format,
-                        buttons: out.buttons,
-                    });
-                }
-                replies.extend(out.notices);
-                replies
-            }
-
+            Ok(out) => out.into_replies(user.chat_id),
             Err(e) => vec![Reply {
                 format: TextFormat::Plain,
                 ..Reply::plain(user.chat_id, error_reply(tool.name(), &e))

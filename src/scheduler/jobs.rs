@@ -122,17 +122,7 @@ async fn run_scheduled_tool(
     let out = run_tool(services, user, tool, parsed, CallSource::Schedule)
         .await
         .map_err(|e| error_reply(tool.name(), &e))?;
-    let mut replies = Vec::new();
-    if !out.text.trim().is_empty() {
-        replies.push(Reply {
-            chat_id: user.chat_id,
-            text: out.text,
-            format: out.format,
-            buttons: out.buttons,
-        });
-    }
-    replies.extend(out.notices);
-    Ok(replies)
+    Ok(out.into_replies(user.chat_id))
 }
 
 /// Sends `replies`; the message_id of the last chunk to `chat_id`, or why it did not arrive.

@@ -2,7 +2,7 @@
 //! the message arrives (see `telegram::intake`); this tool only answers when nothing was running.
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{Tool, ToolContext, ToolError, ToolOutput};
 
@@ -23,16 +23,8 @@ impl Tool for Cancel {
         "/cancel"
     }
 
-    fn parameters(&self) -> Value {
-        json!({"type": "object", "properties": {}})
-    }
-
     fn llm_callable(&self) -> bool {
         false
-    }
-
-    fn parse_command(&self, _args: &str) -> Result<Value, ToolError> {
-        Ok(json!({}))
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, _args: Value) -> Result<ToolOutput, ToolError> {

@@ -1,7 +1,7 @@
 //! `/authgmail` and `/disconnectgmail`: each user connects (or removes) their own Gmail.
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{Tool, ToolContext, ToolError, ToolOutput};
 use crate::gmail::Disconnect;
@@ -26,16 +26,8 @@ impl Tool for AuthGmail {
         "/authgmail"
     }
 
-    fn parameters(&self) -> Value {
-        json!({"type": "object", "properties": {}})
-    }
-
     fn llm_callable(&self) -> bool {
         false
-    }
-
-    fn parse_command(&self, _args: &str) -> Result<Value, ToolError> {
-        Ok(json!({}))
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, _args: Value) -> Result<ToolOutput, ToolError> {
@@ -64,16 +56,8 @@ impl Tool for DisconnectGmail {
         "/disconnectgmail"
     }
 
-    fn parameters(&self) -> Value {
-        json!({"type": "object", "properties": {}})
-    }
-
     fn llm_callable(&self) -> bool {
         false
-    }
-
-    fn parse_command(&self, _args: &str) -> Result<Value, ToolError> {
-        Ok(json!({}))
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, _args: Value) -> Result<ToolOutput, ToolError> {

@@ -1,7 +1,7 @@
 //! `/help`: the commands this user may run, generated from the tool registry.
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{Tool, ToolContext, ToolError, ToolOutput};
 use crate::telegram::format::escape_html;
@@ -23,16 +23,8 @@ impl Tool for Help {
         "/help"
     }
 
-    fn parameters(&self) -> Value {
-        json!({"type": "object", "properties": {}})
-    }
-
     fn llm_callable(&self) -> bool {
         false
-    }
-
-    fn parse_command(&self, _args: &str) -> Result<Value, ToolError> {
-        Ok(json!({}))
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, _args: Value) -> Result<ToolOutput, ToolError> {

@@ -114,6 +114,22 @@ impl ToolOutput {
         }
     }
 
+    /// The replies to send for this output: the answer to `chat_id` (none when the text is
+    /// empty, which means "nothing to say", e.g. a briefing with no news) plus the notices.
+    pub fn into_replies(self, chat_id: i64) -> Vec<Reply> {
+        let mut replies = Vec::new();
+        if !self.text.trim().is_empty() {
+            replies.push(Reply {
+                chat_id,
+                text: self.text,
+                format: self.format,
+                buttons: self.buttons,
+            });
+        }
+        replies.extend(self.notices);
+        replies
+    }
+
     /// Adds a message to another chat.
     pub fn with_notice(mut self, notice: Reply) -> Self {
         self.notices.push(notice);
@@ -156,8 +172,10 @@ pub trait Tool: Send + Sync {
     /// How to call it as a command, e.g. `/note add <text> | list | get <id> | delete <id>`.
     fn usage(&self) -> &'static str;
 
-    /// JSON schema of the arguments object.
-    fn parameters(&self) -> Value;
+    /// JSON schema of the arguments object (default: no arguments).
+    fn parameters(&self) -> Value {
+        serde_json::json!({"type": "object", "properties": {}})
+    }
 
     /// Who may run it.
     fn access(&self) -> Access {
@@ -169,8 +187,11 @@ pub trait Tool: Send + Sync {
         true
     }
 
-    /// Turns the text after `/name` into the arguments object.
-    fn parse_command(&self, args: &str) -> Result<Value, ToolError>;
+    /// Turns the text after `/name` into the arguments object (default: no arguments; any text
+    /// after the command is ignored).
+    fn parse_command(&self, _args: &str) -> Result<Value, ToolError> {
+        Ok(serde_json::json!({}))
+    }
 
     /// Runs the tool.
     async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError>;

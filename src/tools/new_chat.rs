@@ -1,7 +1,7 @@
 //! `/new`: starts a fresh conversation; earlier turns stay stored but leave the LLM's context.
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{Tool, ToolContext, ToolError, ToolOutput};
 
@@ -22,16 +22,8 @@ impl Tool for NewChat {
         "/new"
     }
 
-    fn parameters(&self) -> Value {
-        json!({"type": "object", "properties": {}})
-    }
-
     fn llm_callable(&self) -> bool {
         false
-    }
-
-    fn parse_command(&self, _args: &str) -> Result<Value, ToolError> {
-        Ok(json!({}))
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, _args: Value) -> Result<ToolOutput, ToolError> {

@@ -1,7 +1,7 @@
 //! `/users` (owner): everyone who has talked to the bot, with their status.
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{Tool, ToolContext, ToolError, ToolOutput};
 use crate::message::Button;
@@ -24,16 +24,8 @@ impl Tool for UsersList {
         "/users"
     }
 
-    fn parameters(&self) -> Value {
-        json!({"type": "object", "properties": {}})
-    }
-
     fn access(&self) -> Access {
         Access::Owner
-    }
-
-    fn parse_command(&self, _args: &str) -> Result<Value, ToolError> {
-        Ok(json!({}))
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, _args: Value) -> Result<ToolOutput, ToolError> {
