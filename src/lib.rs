@@ -4,9 +4,12 @@
 //! - [`app`]: builds everything from the config and runs the daemon until a shutdown signal.
 //! - [`config`]: `.env` + environment → validated [`config::Config`]; secrets never print.
 //! - [`dispatch`]: routes a message to a tool (`/command`) or the LLM (free text).
+//! - [`health`]: shared runtime health (last update, poll state, provider errors) for `/health`.
+//! - [`http`]: the HTTP server: webhook route, `/health`, `/metrics`.
 //! - [`gmail`]: Gmail OAuth (loopback + PKCE, chat consent links), encrypted tokens, REST client.
 //! - [`llm`]: LLM providers, registry and router.
 //! - [`logging`]: tracing setup (pretty, json, logfmt).
+//! - [`metrics`]: Prometheus metric names and one-line recording functions.
 //! - [`message`]: channel-neutral [`message::Incoming`] and [`message::Reply`].
 //! - [`queue`]: per-chat ordered, cross-chat concurrent work queues.
 //! - [`scheduler`]: timezone-correct next runs, `/remind` and `/schedule` parsing, missed runs.
@@ -21,9 +24,12 @@ pub mod app;
 pub mod config;
 pub mod dispatch;
 pub mod gmail;
+pub mod health;
+pub mod http;
 pub mod llm;
 pub mod logging;
 pub mod message;
+pub mod metrics;
 pub mod queue;
 pub mod scheduler;
 pub mod services;

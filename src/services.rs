@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::config::Config;
+use crate::health::Health;
 use crate::store::Store;
 use crate::tools::ToolRegistry;
 
@@ -18,6 +19,8 @@ pub struct Services {
     pub tools: ToolRegistry,
     /// When the process started (for `/health`).
     pub started_at: Instant,
+    /// Shared runtime health, read by `/health`.
+    pub health: Health,
 }
 
 impl Services {
@@ -28,6 +31,7 @@ impl Services {
             store,
             tools,
             started_at: Instant::now(),
+            health: Health::new(),
         }
     }
 }
