@@ -38,6 +38,10 @@ pub enum BadUpdate {
     /// JSON, but not an object with an integer `update_id`.
     #[error("the body has no integer update_id")]
     NoUpdateId,
+    /// An update teloxide panics on while decoding (it unwraps fields Telegram always sends);
+    /// stored, it would crash every replay, so it is refused.
+    #[error("the update cannot be decoded")]
+    Undecodable,
 }
 
 /// Reads a webhook body. An update of a kind the bot does not decode is still an update: it is
@@ -49,11 +53,11 @@ pub fn parse_update(body: &[u8]) -> Result<PostedUpdate, BadUpdate> {
         .get("update_id")
         .and_then(serde_json::Value::as_i64)
         .ok_or(BadUpdate::NoUpdateId)?;
-    // From the text, as replay does (teloxide's Update does not decode from a `Value`).
-    let chat_id = serde_json::from_str::<Update>(payload)
-        .ok()
-        .as_ref()
-        .and_then(chat_of);
+    // From the text, as replay does (teloxide's Update does not decode from a `Value`). A
+    // decoding error is fine (the handler records it as skipped); a panic is not.
+    let decoded = std::panic::catch_unwind(|| serde_json::from_str::<Update>(payload))
+        .map_err(|_| BadUpdate::Undecodable)?;
+    let chat_id = decoded.ok().as_ref().and_then(chat_of);
     Ok(PostedUpdate {
         update_id,
         chat_id,
@@ -155,5 +159,12 @@ mod tests {
             Err(BadUpdate::NoUpdateId)
         );
         assert_eq!(parse_update(b"[1,2]"), Err(BadUpdate::NoUpdateId));
+    }
+
+    #[test]
+    fn an_update_teloxide_panics_on_is_refused_not_stored() {
+        // A reaction with neither `user` nor `actor_chat`: teloxide unwraps one of them.
+        let body = br#"{"update_id":6,"message_reaction":{"chat":{"id":1,"type":"private","first_name":"O"},"message_id":3,"date":0,"old_reaction":[],"new_reaction":[]}}"#;
+        assert_eq!(parse_update(body), Err(BadUpdate::Undecodable));
     }
 }

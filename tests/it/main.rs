@@ -5,5 +5,7 @@ mod support;
 mod cli;
 mod fake_telegram_selftest;
 mod gmail;
+mod health;
 mod llm_router;
 mod polling;
+mod webhook;
