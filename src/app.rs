@@ -6,14 +6,17 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use futures::FutureExt as _;
+use metrics_exporter_prometheus::PrometheusHandle;
 use teloxide::prelude::*;
 use teloxide::{ApiError, RequestError};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 
-use crate::config::Config;
-use crate::dispatch::Cancellations;
-use crate::dispatch::Dispatcher;
+use crate::config::{BotMode, Config};
+use crate::dispatch::{Cancellations, Dispatcher};
 use crate::gmail::{GmailClient, GmailConnect, SecretKey, TokenStore};
+use crate::health::Health;
+use crate::http::{self, HttpServer, StatusState, WebhookState};
 use crate::llm::{self, LlmRouter};
 use crate::queue::ChatQueues;
 use crate::scheduler;
@@ -22,12 +25,16 @@ use crate::store::Store;
 use crate::telegram::handle_update::UpdateHandler;
 use crate::telegram::intake::Intake;
 use crate::telegram::send::TelegramSender;
-use crate::telegram::{build_bot, describe_error, menu, polling};
+use crate::telegram::{build_bot, describe_error, menu, polling, webhook};
 use crate::tools::{ToolRegistry, all_tools};
 use crate::users::{User, UserRateLimit};
 
 /// Chats handled at the same time; more wait their turn (each chat stays in order).
 pub const MAX_PARALLEL_CHATS: usize = 16;
+/// How long shutdown waits for HTTP requests in progress (webhook inserts take milliseconds).
+pub const HTTP_DRAIN: Duration = Duration::from_secs(5);
+/// How often the metrics recorder folds recorded samples into its histograms.
+const METRICS_UPKEEP_EVERY: Duration = Duration::from_secs(10);
 /// How long shutdown waits for in-flight messages before exiting (they resume at next start).
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -76,6 +83,10 @@ impl App {
     }
 
     /// Runs the Telegram daemon until `shutdown` fires, then drains within [`SHUTDOWN_GRACE`].
+    ///
+    /// Polling mode polls (and serves `/health` and `/metrics` on `HTTP_LISTEN` when set);
+    /// webhook mode serves the webhook route with them and registers it with `setWebhook`.
+    /// Dropping this future (a crash) aborts the HTTP server and the update receiver with it.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let config = &self.services.config;
         let token = config
@@ -112,22 +123,23 @@ impl App {
             .await
             .context("cannot read the inbox")?;
 
-        // The scheduler loop: fires due schedules; stopped by the same shutdown token.
+        // The scheduler loop fires due schedules; the same shutdown token stops it.
         let scheduler = scheduler::spawn(
             Arc::clone(&self.services),
             sender,
             scheduler::Clock::System,
             shutdown.child_token(),
         );
-        let poller = tokio::spawn(polling::run_polling(
-            bot,
-            store,
-            intake,
-            shutdown.child_token(),
-        ));
+        let server = self.start_http(&intake).await?;
+        let receiver = AbortOnDropHandle::new(self.spawn_receiver(bot, intake, &shutdown));
         shutdown.cancelled().await;
         tracing::info!("shutting down: no new updates; finishing messages in progress");
-        let _ = poller.await;
+        if let Some((server, _upkeep)) = server
+            && !server.shutdown(HTTP_DRAIN).await
+        {
+            tracing::warn!("some HTTP requests were cut off at shutdown");
+        }
+        let _ = receiver.await;
         scheduler.stopped().await;
         if !queues.shutdown(SHUTDOWN_GRACE).await {
             tracing::warn!(
@@ -137,13 +149,81 @@ impl App {
         tracing::info!("stopped");
         Ok(())
     }
+
+    /// Starts the HTTP server when the mode needs one (webhook, or `HTTP_LISTEN` in polling
+    /// mode), with the metrics upkeep task it needs.
+    async fn start_http(
+        &self,
+        intake: &Intake,
+    ) -> anyhow::Result<Option<(HttpServer, AbortOnDropHandle<()>)>> {
+        let telegram = &self.services.config.telegram;
+        let (listen, webhook) = match (telegram.mode, &telegram.webhook) {
+            (BotMode::Webhook, Some(w)) => (
+                w.listen,
+                Some(WebhookState::new(&w.path, &w.secret, intake.clone())),
+            ),
+            (BotMode::Webhook, None) => anyhow::bail!("WEBHOOK_HOST: is required in webhook mode"),
+            (BotMode::Polling, _) => match telegram.http_listen {
+                Some(listen) => (listen, None),
+                None => return Ok(None),
+            },
+        };
+        let metrics = crate::metrics::install();
+        let upkeep = AbortOnDropHandle::new(tokio::spawn(metrics_upkeep(metrics.clone())));
+        let status = StatusState {
+            store: self.services.store.clone(),
+            health: self.services.health.clone(),
+            bot_mode: telegram.mode,
+            metrics,
+        };
+        let server = HttpServer::start(listen, http::router(status, webhook)).await?;
+        self.services.health.set_http_addr(server.addr());
+        Ok(Some((server, upkeep)))
+    }
+
+    /// Starts receiving updates: the poll loop, or the webhook registration.
+    fn spawn_receiver(
+        &self,
+        bot: Bot,
+        intake: Intake,
+        shutdown: &CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        let telegram = &self.services.config.telegram;
+        let health = self.services.health.clone();
+        match (telegram.mode, telegram.webhook.clone()) {
+            (BotMode::Webhook, Some(config)) => {
+                let stop = shutdown.child_token();
+                tokio::spawn(async move {
+                    webhook::register(bot, config, health, stop).await;
+                })
+            }
+            _ => tokio::spawn(polling::run_polling(
+                bot,
+                self.services.store.clone(),
+                intake,
+                health,
+                shutdown.child_token(),
+            )),
+        }
+    }
+}
+
+/// Keeps histograms bounded between scrapes.
+async fn metrics_upkeep(handle: Option<PrometheusHandle>) {
+    let Some(handle) = handle else { return };
+    let mut tick = tokio::time::interval(METRICS_UPKEEP_EVERY);
+    loop {
+        tick.tick().await;
+        handle.run_upkeep();
+    }
 }
 
 /// The shared handles: LLM router and Gmail over one HTTP stack each, with timeouts.
 fn build_services(config: Config, store: Store, tools: ToolRegistry) -> anyhow::Result<Services> {
     let llm_http =
         llm::http_client(config.llm.timeout).context("cannot build the HTTP client for the LLM")?;
-    let llm = LlmRouter::new(&config.llm, store.clone(), llm_http);
+    let health = Health::new();
+    let llm = LlmRouter::new(&config.llm, store.clone(), llm_http).with_health(health.clone());
     let key = SecretKey::load_or_create(config.secret_key.as_ref(), &config.data_dir)
         .map_err(|e| anyhow::anyhow!("SECRET_KEY: {e}"))?;
     let connect = GmailConnect::new(&config, store.clone(), key.clone());
@@ -159,7 +239,7 @@ fn build_services(config: Config, store: Store, tools: ToolRegistry) -> anyhow::
         gmail: GmailServices { connect, client },
         cancellations: Cancellations::default(),
         schedule_changed: Arc::new(tokio::sync::Notify::new()),
-        started_at: std::time::Instant::now(),
+        health,
     })
 }
 

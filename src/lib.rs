@@ -5,10 +5,12 @@
 //! - [`config`]: `.env` + environment → validated [`config::Config`]; secrets never print.
 //! - [`dispatch`]: routes a message to a tool (`/command`) or the LLM (free text).
 //! - [`doctor`]: `minicrew doctor`, one line per health check of the setup.
-
+//! - [`health`]: shared runtime health (last update, poll state, provider errors) for `/health`.
+//! - [`http`]: the HTTP server: webhook route, `/health`, `/metrics`.
 //! - [`gmail`]: Gmail OAuth (loopback + PKCE, chat consent links), encrypted tokens, REST client.
 //! - [`llm`]: LLM providers, registry and router.
 //! - [`logging`]: tracing setup (pretty, json, logfmt).
+//! - [`metrics`]: Prometheus metric names and one-line recording functions.
 //! - [`message`]: channel-neutral [`message::Incoming`] and [`message::Reply`].
 //! - [`queue`]: per-chat ordered, cross-chat concurrent work queues.
 //! - [`scheduler`]: timezone-correct next runs, `/remind` and `/schedule` parsing, missed runs.
@@ -24,9 +26,12 @@ pub mod config;
 pub mod dispatch;
 pub mod doctor;
 pub mod gmail;
+pub mod health;
+pub mod http;
 pub mod llm;
 pub mod logging;
 pub mod message;
+pub mod metrics;
 pub mod queue;
 pub mod scheduler;
 pub mod services;

@@ -2,13 +2,13 @@
 //! `Arc<Services>`: configuration, the store, the tool registry, the LLM router, Gmail.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use tokio::sync::Notify;
 
 use crate::config::Config;
 use crate::dispatch::Cancellations;
 use crate::gmail::{GmailClient, GmailConnect};
+use crate::health::Health;
 use crate::llm::LlmRouter;
 use crate::store::Store;
 use crate::tools::ToolRegistry;
@@ -38,8 +38,8 @@ pub struct Services {
     pub cancellations: Cancellations,
     /// Messages per minute of non-owner users.
     pub user_rate_limit: UserRateLimit,
-    /// When the process started (for `/health`).
-    pub started_at: Instant,
     /// Wakes the scheduler loop early after a schedule (or a user's timezone) changed.
     pub schedule_changed: Arc<Notify>,
+    /// Shared runtime health, read by `/health`.
+    pub health: Health,
 }

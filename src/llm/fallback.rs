@@ -13,6 +13,7 @@ use super::retry::{Next, RetryPolicy};
 use super::router_error::{ProviderFailure, RouterError};
 use super::types::{LlmRequest, LlmResponse, Tier};
 use super::{LlmError, LlmProvider, ProviderKind};
+use crate::health::Health;
 use crate::store::Store;
 use crate::store::llm_usage::LlmUsageRow;
 
@@ -25,6 +26,8 @@ pub(super) struct CallSettings {
     pub retry: RetryPolicy,
     /// Where attempts are recorded.
     pub store: Store,
+    /// Where each provider's last error is kept for `/health`.
+    pub health: Health,
 }
 
 /// The providers for one message and where we are in them.
@@ -143,8 +146,16 @@ impl<'a> Fallback<'a> {
             Err(e) => (Default::default(), Some(e.kind().to_string())),
         };
         let outcome = error.clone().unwrap_or_else(|| "ok".into());
-        metrics::counter!("llm_calls_total", "provider" => kind.as_str(), "outcome" => outcome)
-            .increment(1);
+        crate::metrics::llm_request(
+            kind.as_str(),
+            &outcome,
+            latency,
+            usage.input_tokens,
+            usage.output_tokens,
+        );
+        self.settings
+            .health
+            .provider_result(kind.as_str(), error.as_deref());
         let row = LlmUsageRow {
             user_id: self.user_id,
             provider: kind.as_str().to_string(),

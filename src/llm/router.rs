@@ -16,6 +16,7 @@ use super::retry::RetryPolicy;
 use super::types::{LlmRequest, Role, Tier, ToolChoice, ToolResult, ToolSpec, Turn};
 use super::{ProviderKind, ToolRunner};
 use crate::config::LlmConfig;
+use crate::health::Health;
 use crate::store::Store;
 
 pub use super::router_error::{ProviderFailure, RouterError};
@@ -109,6 +110,7 @@ impl LlmRouter {
                     timeout: config.timeout,
                     retry: RetryPolicy::default(),
                     store,
+                    health: Health::new(),
                 },
             }),
         }
@@ -117,6 +119,12 @@ impl LlmRouter {
     /// Replaces the retry policy (tests use short delays).
     pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
         Arc::make_mut(&mut self.inner).settings.retry = retry;
+        self
+    }
+
+    /// Reports each provider's last error to `health` (the app's shared one, for `/health`).
+    pub fn with_health(mut self, health: Health) -> Self {
+        Arc::make_mut(&mut self.inner).settings.health = health;
         self
     }
 

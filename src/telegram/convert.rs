@@ -11,6 +11,33 @@ pub const ALLOWED_UPDATES: [teloxide::types::AllowedUpdate; 2] = [
     teloxide::types::AllowedUpdate::CallbackQuery,
 ];
 
+/// Update kinds by their JSON field, for metric labels (anything else is `other`).
+const KINDS: [&str; 12] = [
+    "message",
+    "edited_message",
+    "channel_post",
+    "edited_channel_post",
+    "callback_query",
+    "inline_query",
+    "my_chat_member",
+    "chat_member",
+    "chat_join_request",
+    "message_reaction",
+    "poll",
+    "poll_answer",
+];
+
+/// The kind of a raw update (`message`, `callback_query`, ..., or `other`), read from its JSON
+/// without decoding the body.
+pub fn kind_of(payload: &str) -> &'static str {
+    let fields: std::collections::BTreeMap<&str, serde::de::IgnoredAny> =
+        serde_json::from_str(payload).unwrap_or_default();
+    fields
+        .keys()
+        .find_map(|k| KINDS.iter().find(|kind| *kind == k).copied())
+        .unwrap_or("other")
+}
+
 /// The chat an update belongs to, used to keep each chat's messages in order.
 pub fn chat_of(update: &Update) -> Option<i64> {
     update

@@ -2,7 +2,7 @@
 //! deliver them, and close the inbox row. Re-running it after a crash is safe: an update that
 //! already has outbox rows is not dispatched again, only its unsent chunks go out.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use teloxide::prelude::*;
 use teloxide::types::Update;
@@ -34,6 +34,7 @@ impl UpdateHandler {
     /// Handles one inbox row and records its outcome; errors are logged here.
     #[tracing::instrument(skip_all, fields(update_id = pending.update_id))]
     pub async fn handle(&self, pending: PendingUpdate) {
+        let (started, kind) = (Instant::now(), super::convert::kind_of(&pending.payload));
         let store = &self.dispatcher.services().store;
         let (outcome, error) = match self.process(&pending).await {
             Ok(outcome) => (outcome, None),
@@ -41,12 +42,15 @@ impl UpdateHandler {
             Err(HandleError::Store(e)) => {
                 // Leave the row pending: it is retried at the next start.
                 tracing::error!(error = %e, "database error; the update stays in the inbox");
+                crate::metrics::update_finished(kind, None, started.elapsed());
                 return;
             }
         };
         if let Err(e) = store.finish_update(pending.update_id, outcome, error).await {
             tracing::error!(error = %e, "could not close the inbox row");
         }
+        crate::metrics::update_finished(kind, Some(outcome), started.elapsed());
+        self.dispatcher.services().health.update_handled();
     }
 
     async fn process(&self, pending: &PendingUpdate) -> Result<InboxOutcome, HandleError> {

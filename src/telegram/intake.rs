@@ -47,11 +47,13 @@ impl Intake {
         chat_id: Option<i64>,
         payload: String,
     ) -> Result<Accepted, StoreError> {
-        if !self
+        let kind = super::convert::kind_of(&payload);
+        let inserted = self
             .store
             .insert_update(update_id, chat_id, payload.clone())
-            .await?
-        {
+            .await?;
+        crate::metrics::update_received(kind, !inserted);
+        if !inserted {
             tracing::debug!(update_id, "repeated update ignored");
             return Ok(Accepted::Duplicate);
         }

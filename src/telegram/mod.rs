@@ -10,6 +10,7 @@ pub mod polling;
 pub mod rate_limit;
 pub mod send;
 pub mod split;
+pub mod webhook;
 
 use std::time::Duration;
 
@@ -57,6 +58,33 @@ pub fn describe_error(err: &RequestError) -> String {
         },
         RequestError::InvalidJson { .. } => "unexpected response from the Telegram API".to_string(),
         RequestError::Io(_) => "I/O error talking to the Telegram API".to_string(),
+    }
+}
+
+/// A short, bounded label for a failed call (metrics): the HTTP status Telegram answered, or
+/// `timeout` / `network` / `invalid_json` / `io`.
+pub fn error_code(err: &RequestError) -> &'static str {
+    match err {
+        RequestError::RetryAfter(_) => "429",
+        RequestError::Api(ApiError::InvalidToken) => "401",
+        RequestError::Api(
+            ApiError::BotBlocked
+            | ApiError::BotKicked
+            | ApiError::BotKickedFromSupergroup
+            | ApiError::BotKickedFromChannel
+            | ApiError::UserDeactivated
+            | ApiError::CantInitiateConversation
+            | ApiError::CantTalkWithBots,
+        ) => "403",
+        RequestError::Api(ApiError::TerminatedByOtherGetUpdates | ApiError::CantGetUpdates) => {
+            "409"
+        }
+        RequestError::Api(_) | RequestError::MigrateToChatId(_) => "400",
+        RequestError::Network(e) if e.is_timeout() => "timeout",
+        RequestError::Network(e) if e.status().is_some_and(|s| s.is_server_error()) => "5xx",
+        RequestError::Network(_) => "network",
+        RequestError::InvalidJson { .. } => "invalid_json",
+        RequestError::Io(_) => "io",
     }
 }
 

@@ -2,7 +2,7 @@
 //! inbox before the next call moves the offset past it. Network errors back off and are logged
 //! once per outage, not per try.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use teloxide::prelude::*;
 use teloxide::{ApiError, RequestError};
@@ -10,14 +10,21 @@ use tokio_util::sync::CancellationToken;
 
 use super::convert::ALLOWED_UPDATES;
 use super::intake::Intake;
-use super::{POLL_TIMEOUT, describe_error};
+use super::{POLL_TIMEOUT, describe_error, error_code};
+use crate::health::Health;
 use crate::store::Store;
 
 /// Longest wait between retries while Telegram is unreachable.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Polls until `shutdown` fires.
-pub async fn run_polling(bot: Bot, store: Store, intake: Intake, shutdown: CancellationToken) {
+pub async fn run_polling(
+    bot: Bot,
+    store: Store,
+    intake: Intake,
+    health: Health,
+    shutdown: CancellationToken,
+) {
     if !delete_webhook(&bot, &shutdown).await {
         return;
     }
@@ -29,6 +36,7 @@ pub async fn run_polling(bot: Bot, store: Store, intake: Intake, shutdown: Cance
         }
     };
     let mut outage = Outage::default();
+    health.polling_started(Instant::now());
     tracing::info!("polling Telegram for updates");
     loop {
         let mut request = bot
@@ -42,8 +50,12 @@ pub async fn run_polling(bot: Bot, store: Store, intake: Intake, shutdown: Cance
             () = shutdown.cancelled() => return,
             result = request.send() => result,
         };
+        if let Err(e) = &result {
+            crate::metrics::telegram_error("getUpdates", error_code(e));
+        }
         let wait = match result {
             Ok(updates) => {
+                health.poll_succeeded(Instant::now());
                 outage.recovered();
                 // None: nothing new, or the store failed: ask again from the same offset.
                 if let Some(next) = store_updates(&intake, &updates).await {
@@ -53,6 +65,7 @@ pub async fn run_polling(bot: Bot, store: Store, intake: Intake, shutdown: Cance
             }
             Err(RequestError::RetryAfter(s)) => s.duration(),
             Err(RequestError::Api(ApiError::TerminatedByOtherGetUpdates)) => {
+                health.poll_conflict();
                 outage.failed("another instance is polling with this bot token; stop it (or switch one to webhook mode)");
                 outage.backoff()
             }

@@ -12,7 +12,7 @@ use teloxide::{ApiError, RequestError};
 use super::format::{TextFormat, html_to_plain};
 use super::rate_limit::RateLimiter;
 use super::split::{TELEGRAM_MAX_UTF16, split_message};
-use super::{describe_error, is_permanent};
+use super::{describe_error, error_code, is_permanent};
 use crate::message::{Button, Reply};
 use crate::store::{NewChunk, OutboxRow, Store, StoreError};
 
@@ -109,8 +109,10 @@ impl TelegramSender {
             match self
                 .send_chunk(row.chat_id, &text, format, &row.buttons)
                 .await
+                .inspect_err(|e| crate::metrics::telegram_error("sendMessage", error_code(e)))
             {
                 Ok(message_id) => {
+                    crate::metrics::message_sent();
                     self.store.mark_chunk_sent(row.id, message_id).await?;
                     tracing::info!(message_id, update_id = row.update_id, "reply sent");
                     return Ok(message_id);

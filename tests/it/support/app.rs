@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use minicrew::app::App;
 use minicrew::config::{Config, EnvReader, Purpose};
+use minicrew::health::Health;
 use minicrew::store::Store;
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
@@ -29,6 +30,8 @@ pub struct TestApp {
     pub dir: TempDir,
     /// A second handle on the app's database, for assertions.
     pub store: Store,
+    /// The app's shared health state (also says where its HTTP server listens).
+    pub health: Health,
     shutdown: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -70,12 +73,14 @@ impl TestApp {
             .expect("valid test config");
         let app = App::build(config).await.expect("app builds");
         let store = app.services().store.clone();
+        let health = app.services().health.clone();
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
         Self {
             fake,
             dir,
             store,
+            health,
             shutdown,
             task,
         }
