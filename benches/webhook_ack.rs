@@ -111,7 +111,7 @@ async fn start_server(store: Store) -> (SocketAddr, HttpServer) {
     };
     let server = HttpServer::start(
         "127.0.0.1:0".parse().expect("a socket address"),
-        http::router(status, Some(webhook)),
+        http::router(status, Some(webhook), None),
     )
     .await
     .expect("server starts");

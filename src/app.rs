@@ -16,7 +16,7 @@ use crate::config::{BotMode, Config};
 use crate::dispatch::{Cancellations, Dispatcher};
 use crate::gmail::{GmailClient, GmailConnect, SecretKey, TokenStore};
 use crate::health::Health;
-use crate::http::{self, HttpServer, StatusState, WebhookState};
+use crate::http::{self, GmailCallbackState, HttpServer, StatusState, WebhookState};
 use crate::llm::{self, LlmRouter};
 use crate::queue::ChatQueues;
 use crate::scheduler;
@@ -126,11 +126,11 @@ impl App {
         // The scheduler loop fires due schedules; the same shutdown token stops it.
         let scheduler = scheduler::spawn(
             Arc::clone(&self.services),
-            sender,
+            sender.clone(),
             scheduler::Clock::System,
             shutdown.child_token(),
         );
-        let server = self.start_http(&intake).await?;
+        let server = self.start_http(&intake, &sender).await?;
         let receiver = AbortOnDropHandle::new(self.spawn_receiver(bot, intake, &shutdown));
         shutdown.cancelled().await;
         tracing::info!("shutting down: no new updates; finishing messages in progress");
@@ -155,6 +155,7 @@ impl App {
     async fn start_http(
         &self,
         intake: &Intake,
+        sender: &TelegramSender,
     ) -> anyhow::Result<Option<(HttpServer, AbortOnDropHandle<()>)>> {
         let telegram = &self.services.config.telegram;
         let (listen, webhook) = match (telegram.mode, &telegram.webhook) {
@@ -176,7 +177,12 @@ impl App {
             bot_mode: telegram.mode,
             metrics,
         };
-        let server = HttpServer::start(listen, http::router(status, webhook)).await?;
+        // The Gmail OAuth callback lives on the public webhook server (polling uses pasting).
+        let gmail = webhook.is_some().then(|| GmailCallbackState {
+            services: Arc::clone(&self.services),
+            sender: sender.clone(),
+        });
+        let server = HttpServer::start(listen, http::router(status, webhook, gmail)).await?;
         self.services.health.set_http_addr(server.addr());
         Ok(Some((server, upkeep)))
     }

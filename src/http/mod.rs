@@ -4,6 +4,7 @@
 //! To add a route (the Gmail OAuth callback, say), give it its own small `Router` with its own
 //! state, like [`health::routes`], and merge it in [`router`].
 
+pub mod gmail_callback;
 pub mod health;
 pub mod metrics;
 pub mod webhook;
@@ -21,6 +22,7 @@ use crate::config::BotMode;
 use crate::health::Health;
 use crate::store::Store;
 
+pub use gmail_callback::GmailCallbackState;
 pub use webhook::WebhookState;
 
 /// Errors from starting the HTTP server.
@@ -49,13 +51,21 @@ pub struct StatusState {
     pub metrics: Option<PrometheusHandle>,
 }
 
-/// Every route: `/health`, `/metrics`, and the webhook route when `webhook` is given.
-pub fn router(status: StatusState, webhook: Option<WebhookState>) -> Router {
+/// Every route: `/health`, `/metrics`, and in webhook mode the webhook route and the Gmail
+/// OAuth callback.
+pub fn router(
+    status: StatusState,
+    webhook: Option<WebhookState>,
+    gmail: Option<GmailCallbackState>,
+) -> Router {
     let mut router = Router::new()
         .merge(health::routes(status.clone()))
         .merge(metrics::routes(status));
     if let Some(webhook) = webhook {
         router = router.merge(webhook::routes(webhook));
+    }
+    if let Some(gmail) = gmail {
+        router = router.merge(gmail_callback::routes(gmail));
     }
     router
 }

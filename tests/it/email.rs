@@ -19,6 +19,10 @@ struct Mail {
 }
 
 async fn start() -> Mail {
+    start_with(&[]).await
+}
+
+async fn start_with(extra: &[(&str, &str)]) -> Mail {
     let (google, claude) = (
         FakeGoogle::start().await,
         FakeLlm::start(Wire::Claude).await,
@@ -47,7 +51,8 @@ async fn start() -> Mail {
         ("ANTHROPIC_API_KEY", "sk-ant-test".to_string()),
         ("ANTHROPIC_BASE_URL", claude.base_url().to_string()),
     ];
-    let env: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut env: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.extend_from_slice(extra);
     let app = TestApp::start_with(FakeTelegram::start().await, dir, &env).await;
     app.store
         .insert_pending_user(STRANGER, "Sam", None)
@@ -190,5 +195,66 @@ async fn email_without_a_token_says_how_to_connect() {
     let sent = m.app.fake.wait_for_sent(1, WAIT).await;
     assert!(sent[0].text.contains("/authgmail"), "{}", sent[0].text);
     assert!(m.claude.requests().is_empty());
+    m.app.stop().await;
+}
+
+#[tokio::test]
+async fn in_webhook_mode_the_callback_connects_gmail_and_tells_the_user_once() {
+    use crate::webhook::{WEBHOOK_ENV, deliver};
+    let m = start_with(&WEBHOOK_ENV).await;
+    let addr = m.app.health.http_addr(WAIT).await.unwrap();
+    let update = crate::support::fake_telegram::text_update(1, STRANGER, "/authgmail");
+    assert_eq!(deliver(addr, &update).await, reqwest::StatusCode::OK);
+    let sent = m.app.fake.wait_for_sent(1, WAIT).await;
+    assert!(
+        !sent[0].text.contains("copy"),
+        "no pasting in webhook mode: {}",
+        sent[0].text
+    );
+    let link = sent[0]
+        .text
+        .split_whitespace()
+        .find(|w| w.starts_with("http"))
+        .unwrap();
+    let consent = Url::parse(link).unwrap();
+    let query = |key: &str| {
+        consent
+            .query_pairs()
+            .find(|(k, _)| k == key)
+            .unwrap()
+            .1
+            .to_string()
+    };
+    assert_eq!(
+        query("redirect_uri"),
+        "https://bot.example.org/auth/gmail/callback"
+    );
+    let code = m.google.approve(&consent);
+
+    let callback = |state: &str, code: &str| {
+        let url = format!("http://{addr}/auth/gmail/callback?state={state}&code={code}");
+        async move {
+            let response = reqwest::get(url).await.unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+    let (status, page) = callback("forged-state", &code).await;
+    assert_eq!(status, reqwest::StatusCode::BAD_REQUEST);
+    assert!(!page.contains(&code), "the page never echoes the code");
+    let (status, page) = callback(&query("state"), &code).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{page}");
+    let sent = m.app.fake.wait_for_sent(2, WAIT).await;
+    assert_eq!(sent[1].chat_id, STRANGER);
+    assert!(sent[1].text.contains("Gmail is connected"));
+    let (status, _) = callback(&query("state"), &code).await;
+    assert_eq!(
+        status,
+        reqwest::StatusCode::BAD_REQUEST,
+        "a consent link works once"
+    );
+    m.app
+        .fake
+        .assert_no_messages_to(STRANGER, std::time::Duration::from_millis(300))
+        .await;
     m.app.stop().await;
 }
