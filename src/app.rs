@@ -117,7 +117,12 @@ impl App {
             queues.clone(),
             self.services.cancellations.clone(),
         );
-        menu::sync_commands(&bot, &store, &self.services.tools.menu()).await;
+        let _menu = AbortOnDropHandle::new(tokio::spawn(menu::sync_commands_until_done(
+            bot.clone(),
+            store.clone(),
+            self.services.tools.menu(),
+            shutdown.child_token(),
+        )));
         intake
             .replay_pending()
             .await

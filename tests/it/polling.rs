@@ -346,3 +346,15 @@ async fn a_voice_message_gets_a_text_only_reply_and_a_strangers_photo_gets_nothi
     app.fake.assert_no_violations();
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_menu_update_that_fails_at_start_is_retried_in_the_background() {
+    let fake = crate::support::fake_telegram::FakeTelegram::start().await;
+    fake.fail_next("setMyCommands", Fault::TooManyRequests { retry_after: 1 });
+    let app = TestApp::start_with(fake, tempfile::tempdir().unwrap(), &[]).await;
+    app.fake.wait_for_calls("setMyCommands", 2, WAIT).await;
+    app.fake
+        .wait_until("menu stored", WAIT, |f| !f.my_commands().is_empty())
+        .await;
+    app.stop().await;
+}
