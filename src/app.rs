@@ -127,6 +127,8 @@ impl App {
             .replay_pending()
             .await
             .context("cannot read the inbox")?;
+        let unsent = store.unsent_chunks_without_update().await?;
+        let _resend = AbortOnDropHandle::new(tokio::spawn(resend_unsent(sender.clone(), unsent)));
 
         // The scheduler loop fires due schedules; the same shutdown token stops it.
         let scheduler = scheduler::spawn(
@@ -216,6 +218,20 @@ impl App {
                 shutdown.child_token(),
             )),
         }
+    }
+}
+
+/// Sends scheduled messages and notices that a previous run stored but did not get out.
+async fn resend_unsent(sender: TelegramSender, rows: Vec<crate::store::OutboxRow>) {
+    if rows.is_empty() {
+        return;
+    }
+    tracing::info!(
+        count = rows.len(),
+        "sending messages left unsent by the previous run"
+    );
+    if let Err(e) = sender.deliver(&rows).await {
+        tracing::warn!(error = %e, "some messages from the previous run could not be delivered");
     }
 }
 

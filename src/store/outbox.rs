@@ -122,6 +122,19 @@ impl Store {
         .await
     }
 
+    /// Unsent chunks that answer no update (scheduled messages, notices) left by a previous run,
+    /// oldest first; update replies are resumed through the inbox instead.
+    pub async fn unsent_chunks_without_update(&self) -> Result<Vec<OutboxRow>, StoreError> {
+        self.call(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {COLUMNS} FROM outbox WHERE update_id IS NULL AND status = 'pending' ORDER BY id"
+            ))?;
+            let rows = stmt.query_map([], row_from)?;
+            rows.collect()
+        })
+        .await
+    }
+
     /// Records a delivered chunk.
     pub async fn mark_chunk_sent(&self, id: i64, message_id: i64) -> Result<(), StoreError> {
         self.call(move |c| {

@@ -358,3 +358,23 @@ async fn a_menu_update_that_fails_at_start_is_retried_in_the_background() {
         .await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_scheduled_message_left_unsent_by_a_crash_goes_out_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let chunk = NewChunk {
+        chat_id: OWNER,
+        text: "⏰ stand up".into(),
+        format: TextFormat::Plain,
+        buttons: vec![],
+    };
+    store.queue_chunks(None, vec![chunk]).await.unwrap();
+    drop(store);
+    let fake = crate::support::fake_telegram::FakeTelegram::start().await;
+    let app = TestApp::start_with(fake, dir, &[]).await;
+    let sent = app.fake.wait_for_sent(1, WAIT).await;
+    assert_eq!(sent[0].text, "⏰ stand up");
+    app.wait_for_db("SELECT status FROM outbox", "sent").await;
+    app.stop().await;
+}
