@@ -118,6 +118,12 @@ impl<'a> Fallback<'a> {
                 Ok(response) => return Ok(Ok(response)),
                 Err(error) => error,
             };
+            // A provider that just hung for the whole timeout will likely hang again: when
+            // another provider is left, go there instead of making the user wait once more.
+            let another_left = self.current + 1 < self.order.len();
+            if matches!(error, LlmError::Timeout) && another_left {
+                return Ok(Err(error));
+            }
             match self.settings.retry.next(&error, attempt) {
                 Next::NextProvider => return Ok(Err(error)),
                 Next::Retry(wait) => {

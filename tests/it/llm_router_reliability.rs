@@ -327,3 +327,29 @@ async fn an_endless_tool_loop_is_bounded_and_the_last_round_forbids_tools() {
     assert!(requests[0].body.get("tool_choice").is_none());
     assert_eq!(requests.last().unwrap().body["tool_choice"]["type"], "none");
 }
+
+#[tokio::test]
+async fn a_timeout_moves_to_the_next_provider_instead_of_waiting_again() {
+    let (store, _dir) = store().await;
+    let (claude, gemini) = (start(Wire::Claude).await, start(Wire::Gemini).await);
+    claude.always(Reply::delayed(
+        Duration::from_secs(3),
+        Reply::text("too late"),
+    ));
+    gemini.script([Reply::text("from gemini")]);
+    let router = router(
+        &store,
+        &[(&claude, Wire::Claude), (&gemini, Wire::Gemini)],
+        SHORT,
+    );
+    let reply = router
+        .reply(chat("hi"), &Runner::default(), &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(reply.text, "from gemini");
+    assert_eq!(
+        claude.requests().len(),
+        1,
+        "the hung provider is not asked twice"
+    );
+}
