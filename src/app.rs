@@ -22,12 +22,14 @@ use crate::queue::ChatQueues;
 use crate::scheduler;
 use crate::services::{GmailServices, Services};
 use crate::store::Store;
+use crate::telegram::files::TelegramFiles;
 use crate::telegram::handle_update::UpdateHandler;
 use crate::telegram::intake::Intake;
 use crate::telegram::send::TelegramSender;
 use crate::telegram::{build_bot, describe_error, menu, polling, webhook};
 use crate::tools::{ToolRegistry, all_tools};
 use crate::users::{User, UserRateLimit};
+use crate::voice::Voice;
 
 /// Chats handled at the same time; more wait their turn (each chat stays in order).
 pub const MAX_PARALLEL_CHATS: usize = 16;
@@ -96,6 +98,9 @@ impl App {
             .context("TELEGRAM_BOT_TOKEN: is required")?;
         let bot = build_bot(token, &config.telegram.api_url)?;
         check_token(&bot).await?;
+        self.services
+            .voice
+            .attach_telegram(TelegramFiles::new(bot.clone()));
         let store = self.services.store.clone();
         let sender = TelegramSender::new(
             bot.clone(),
@@ -257,6 +262,7 @@ fn build_services(config: Config, store: Store, tools: ToolRegistry) -> anyhow::
     let tokens = TokenStore::new(&config.gmail.credentials_dir, key);
     let client = GmailClient::new(config.gmail.clone(), tokens, store.clone())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let voice = Voice::new(&config.transcribe, config.llm.timeout)?;
     Ok(Services {
         user_rate_limit: UserRateLimit::new(config.user_rate_limit_per_min),
         config: Arc::new(config),
@@ -267,6 +273,7 @@ fn build_services(config: Config, store: Store, tools: ToolRegistry) -> anyhow::
         cancellations: Cancellations::default(),
         schedule_changed: Arc::new(tokio::sync::Notify::new()),
         health,
+        voice,
     })
 }
 

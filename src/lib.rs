@@ -20,6 +20,7 @@
 //! - [`terminal`]: `minicrew chat`, the terminal channel.
 //! - [`tools`]: the `Tool` trait, the registry, one file per tool.
 //! - [`users`]: the user manager and access rules.
+//! - [`voice`]: voice messages → Telegram download → speech-to-text → transcript.
 
 pub mod app;
 pub mod config;
@@ -40,3 +41,4 @@ pub mod telegram;
 pub mod terminal;
 pub mod tools;
 pub mod users;
+pub mod voice;

@@ -30,8 +30,22 @@ pub enum Content {
         /// The command line behind the button, e.g. `/approve 12345`.
         data: String,
     },
-    /// A message the bot cannot read yet (photo, voice, sticker, ...), named for the reply.
+    /// A voice message, audio file or video note: transcribed by the dispatcher, then answered
+    /// like typed text.
+    Voice(VoiceClip),
+    /// A message the bot cannot read yet (photo, sticker, ...), named for the reply.
     Unsupported(&'static str),
+}
+
+/// A recording to transcribe; only its id travels, the bytes are fetched by the chat's worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoiceClip {
+    /// Telegram's `file_id`, passed to `getFile`.
+    pub file_id: String,
+    /// Length in seconds.
+    pub duration_secs: u32,
+    /// Size in bytes, when Telegram said.
+    pub size: Option<u64>,
 }
 
 impl Incoming {
@@ -51,7 +65,7 @@ impl Incoming {
         match &self.content {
             Content::Text(t) => t,
             Content::Callback { data, .. } => data,
-            Content::Unsupported(_) => "",
+            Content::Voice(_) | Content::Unsupported(_) => "",
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The shared handles every part of the pipeline uses, built once in `app` and passed around as
-//! `Arc<Services>`: configuration, the store, the tool registry, the LLM router, Gmail.
+//! `Arc<Services>`: configuration, the store, the tool registry, the LLM router, Gmail, voice.
 
 use std::sync::Arc;
 
@@ -13,6 +13,7 @@ use crate::llm::LlmRouter;
 use crate::store::Store;
 use crate::tools::ToolRegistry;
 use crate::users::UserRateLimit;
+use crate::voice::Voice;
 
 /// Gmail's two halves: connecting accounts and reading mail.
 pub struct GmailServices {
@@ -42,4 +43,6 @@ pub struct Services {
     pub schedule_changed: Arc<Notify>,
     /// Shared runtime health, read by `/health`.
     pub health: Health,
+    /// Voice messages to text (Telegram downloads are attached when the bot starts).
+    pub voice: Voice,
 }

@@ -7,6 +7,7 @@ mod command;
 mod free_text;
 mod llm_tools;
 mod run_tool;
+mod voice;
 
 use std::sync::Arc;
 
@@ -87,9 +88,13 @@ impl Dispatcher {
                 RateDecision::Drop => return Ok(Vec::new()),
             }
         }
-        if let Content::Unsupported(kind) = incoming.content {
-            let text = format!("I can't read {kind} yet; please send text.");
-            return Ok(vec![Reply::plain(user.chat_id, text)]);
+        match &incoming.content {
+            Content::Unsupported(kind) => {
+                let text = format!("I can't read {kind} yet; please send text.");
+                return Ok(vec![Reply::plain(user.chat_id, text)]);
+            }
+            Content::Voice(clip) => return voice::answer(&self.services, &user, clip).await,
+            Content::Text(_) | Content::Callback { .. } => {}
         }
         if let Some(command) = command
             && let Some(replies) = self.run_command(&user, &command).await

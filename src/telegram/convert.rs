@@ -3,7 +3,7 @@
 
 use teloxide::types::{Update, UpdateKind, User as TgUser};
 
-use crate::message::{Content, Incoming};
+use crate::message::{Content, Incoming, VoiceClip};
 
 /// The update types the bot asks Telegram for (`allowed_updates`).
 pub const ALLOWED_UPDATES: [teloxide::types::AllowedUpdate; 2] = [
@@ -51,9 +51,10 @@ pub fn to_incoming(update: &Update) -> Option<Incoming> {
     let update_id = Some(i64::from(update.id.0));
     match &update.kind {
         UpdateKind::Message(msg) => {
-            let content = match msg.text() {
-                Some(text) => Content::Text(text.to_string()),
-                None => Content::Unsupported(unsupported_kind(msg)),
+            let content = match (msg.text(), voice_clip(msg)) {
+                (Some(text), _) => Content::Text(text.to_string()),
+                (None, Some(clip)) => Content::Voice(clip),
+                (None, None) => Content::Unsupported(unsupported_kind(msg)),
             };
             let from = msg.from.as_ref();
             Some(Incoming {
@@ -88,12 +89,29 @@ pub fn to_incoming(update: &Update) -> Option<Incoming> {
     }
 }
 
+/// A voice message, audio file or round video note as a clip to transcribe.
+fn voice_clip(msg: &teloxide::types::Message) -> Option<VoiceClip> {
+    let (file, duration) = if let Some(v) = msg.voice() {
+        (&v.file, v.duration)
+    } else if let Some(a) = msg.audio() {
+        (&a.file, a.duration)
+    } else if let Some(n) = msg.video_note() {
+        (&n.file, n.duration)
+    } else {
+        return None;
+    };
+    Some(VoiceClip {
+        file_id: file.id.0.clone(),
+        duration_secs: duration.seconds(),
+        // teloxide fills a missing size with u32::MAX; 0 is not a real size either.
+        size: (file.size != 0 && file.size != u32::MAX).then_some(u64::from(file.size)),
+    })
+}
+
 /// What a non-text message is, for the "text only" reply. teloxide leaves media it cannot decode
 /// fully as an empty message; that still deserves an answer, so the fallback is generic.
 fn unsupported_kind(msg: &teloxide::types::Message) -> &'static str {
-    if msg.voice().is_some() || msg.audio().is_some() {
-        "voice and audio messages"
-    } else if msg.photo().is_some() {
+    if msg.photo().is_some() {
         "photos"
     } else if msg.sticker().is_some() {
         "stickers"
@@ -141,14 +159,39 @@ mod tests {
     }
 
     #[test]
-    fn voice_is_unsupported_and_named() {
+    fn voice_becomes_a_clip_with_its_file_id_duration_and_size() {
         let voice = json!({"voice": {"file_id": "v", "file_unique_id": "u", "duration": 3, "file_size": 2048, "mime_type": "audio/ogg"}});
 
         let incoming = to_incoming(&message_update(voice)).unwrap();
 
-        assert_eq!(
-            incoming.content,
-            Content::Unsupported("voice and audio messages")
-        );
+        let clip = VoiceClip {
+            file_id: "v".into(),
+            duration_secs: 3,
+            size: Some(2048),
+        };
+        assert_eq!(incoming.content, Content::Voice(clip));
+    }
+
+    #[test]
+    fn video_note_without_a_size_becomes_a_clip_of_unknown_size() {
+        let note = json!({"video_note": {"file_id": "n", "file_unique_id": "u", "length": 240, "duration": 5}});
+
+        let incoming = to_incoming(&message_update(note)).unwrap();
+
+        let clip = VoiceClip {
+            file_id: "n".into(),
+            duration_secs: 5,
+            size: None,
+        };
+        assert_eq!(incoming.content, Content::Voice(clip));
+    }
+
+    #[test]
+    fn photo_is_unsupported_and_named() {
+        let photo = json!({"photo": [{"file_id": "p", "file_unique_id": "u", "width": 90, "height": 90, "file_size": 900}]});
+
+        let incoming = to_incoming(&message_update(photo)).unwrap();
+
+        assert_eq!(incoming.content, Content::Unsupported("photos"));
     }
 }

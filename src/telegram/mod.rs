@@ -2,6 +2,7 @@
 //! the outbox sender (split, format, rate limit, retries) and the command menu.
 
 pub mod convert;
+pub mod files;
 pub mod format;
 pub mod handle_update;
 pub mod intake;

@@ -10,6 +10,7 @@
 //! tg.assert_no_violations();
 //! ```
 
+mod files;
 mod html;
 mod messages;
 mod methods;
@@ -27,11 +28,13 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use state::Shared;
 pub use state::{Call, Fault, SentMessage};
+use state::{Shared, StoredFile};
 // Builders for tests that assemble their own updates.
 #[allow(unused_imports)]
-pub use updates::{BOT_ID, BOT_TOKEN, BOT_USERNAME, callback_update, text_message, text_update};
+pub use updates::{
+    BOT_ID, BOT_TOKEN, BOT_USERNAME, callback_update, text_message, text_update, voice_update,
+};
 
 /// First message id the fake hands out (above the small ids tests give incoming messages).
 const FIRST_MESSAGE_ID: i64 = 1001;
@@ -106,6 +109,23 @@ impl FakeTelegram {
         id
     }
 
+    /// Makes `bytes` downloadable as `file_id` (getFile answers with `file_path`).
+    pub fn add_file(&self, file_id: &str, file_path: &str, bytes: &[u8]) {
+        let file = StoredFile {
+            path: file_path.to_owned(),
+            bytes: bytes.to_vec(),
+        };
+        self.shared
+            .update(|state| state.files.insert(file_id.to_owned(), file));
+    }
+
+    /// Pushes a voice message `file_id` of `size` bytes from `chat_id`; returns the update id.
+    pub fn push_voice(&self, chat_id: i64, file_id: &str, size: u64) -> i64 {
+        let id = self.next_update_id();
+        self.push_update(voice_update(id, chat_id, file_id, size));
+        id
+    }
+
     /// One more than the highest update id pushed so far.
     pub fn next_update_id(&self) -> i64 {
         self.shared.state().last_update_id + 1
@@ -166,6 +186,11 @@ impl FakeTelegram {
             .filter(|c| c.method.eq_ignore_ascii_case(method))
             .cloned()
             .collect()
+    }
+
+    /// `file_path` of every file the bot downloaded, in order.
+    pub fn downloads(&self) -> Vec<String> {
+        self.shared.state().downloads.clone()
     }
 
     /// Messages the bot sent, in order, with later edits applied.

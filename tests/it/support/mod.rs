@@ -8,4 +8,5 @@ pub mod app;
 pub mod bot_api_spec;
 pub mod fake_google;
 pub mod fake_llm;
+pub mod fake_stt;
 pub mod fake_telegram;

@@ -1,5 +1,5 @@
 //! The fake's answers to each Bot API method (getUpdates is in `polling.rs`, messages in
-//! `messages.rs`), including checks Telegram makes: invalid command names, unknown callback
+//! `messages.rs`, file downloads in `files.rs`), including checks Telegram makes: invalid command names, unknown callback
 //! query ids, webhooks that are not https on an allowed port.
 
 use serde_json::{Map, Value, json};
@@ -46,6 +46,7 @@ pub fn answer(state: &mut State, method: &str, params: &Map<String, Value>) -> R
             Ok(json!(true))
         }
         "getWebhookInfo" => Ok(webhook_info(state)),
+        "getFile" => get_file(state, params),
         "setMyCommands" => set_my_commands(state, params),
         "getMyCommands" => Ok(Value::Array(state.commands.clone())),
         "deleteMyCommands" => {
@@ -64,6 +65,27 @@ pub fn answer(state: &mut State, method: &str, params: &Map<String, Value>) -> R
         }
         _ => Ok(json!(true)),
     }
+}
+
+/// Telegram's File object; files over the 20 MB bot limit are refused as Telegram does.
+fn get_file(state: &State, params: &Map<String, Value>) -> Reply {
+    let id = params
+        .get("file_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let file = state
+        .files
+        .get(id)
+        .ok_or_else(|| ApiError::bad_request("invalid file_id"))?;
+    if file.bytes.len() > 20 * 1024 * 1024 {
+        return Err(ApiError::bad_request("file is too big"));
+    }
+    Ok(json!({
+        "file_id": id,
+        "file_unique_id": format!("u{id}"),
+        "file_size": file.bytes.len(),
+        "file_path": file.path,
+    }))
 }
 
 fn drop_pending_if_asked(state: &mut State, params: &Map<String, Value>) {

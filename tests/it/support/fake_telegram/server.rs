@@ -1,5 +1,6 @@
 //! The HTTP side: `POST /bot{token}/{Method}` with a JSON body, checked against api.json, with
-//! queued faults applied, answered in Telegram's `{"ok": ..}` envelope. Every request becomes a
+//! queued faults applied, answered in Telegram's `{"ok": ..}` envelope (file downloads under
+//! `/file/` are in `files.rs`). Every request becomes a
 //! `Call`; every problem with it becomes a violation.
 
 use std::net::SocketAddr;
@@ -16,7 +17,7 @@ use tokio::task::JoinHandle;
 use super::methods::{self, ApiError, Reply};
 use super::state::{Fault, Shared};
 use super::updates::BOT_TOKEN;
-use super::{multipart, polling};
+use super::{files, multipart, polling};
 use crate::support::bot_api_spec::SPEC;
 
 /// Binds 127.0.0.1 on a free port and serves the fake until the task is aborted.
@@ -41,6 +42,9 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if uri.path().starts_with("/file/") {
+        return files::serve(&shared, &method, uri.path());
+    }
     let reply = match parse_request(&method, uri.path(), &headers, &body) {
         Ok((name, params)) => call(&shared, &name, params).await,
         Err((name, problem, error)) => {

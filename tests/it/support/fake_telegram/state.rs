@@ -1,5 +1,5 @@
 //! What the fake remembers: every call, every violation, the messages the bot sent, the update
-//! queue, webhook and command settings, and queued faults. Shared between the axum handlers and
+//! queue, webhook and command settings, files to download, and queued faults. Shared between the axum handlers and
 //! the test through an `Arc<Shared>`; every change wakes the waiters.
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -90,6 +90,19 @@ pub struct State {
     pub faults: HashMap<String, VecDeque<Fault>>,
     /// Ids of callback queries that were pushed and not answered yet.
     pub open_callbacks: HashSet<String>,
+    /// Files the bot may fetch, by `file_id`.
+    pub files: HashMap<String, StoredFile>,
+    /// `file_path` of every file download, in order.
+    pub downloads: Vec<String>,
+}
+
+/// A file users "sent", served by getFile and the file URL.
+#[derive(Clone, Debug)]
+pub struct StoredFile {
+    /// `file_path` as getFile reports it, e.g. `voice/file_1.oga`.
+    pub path: String,
+    /// The content.
+    pub bytes: Vec<u8>,
 }
 
 /// State plus the notifications around it.

@@ -92,6 +92,24 @@ pub fn text_update(update_id: i64, chat_id: i64, text: &str) -> Value {
     json!({"update_id": update_id, "message": text_message(update_id, chat_id, text)})
 }
 
+/// An update carrying a voice message from user `chat_id` (message_id = update_id); `size` is
+/// the `file_size` Telegram reports.
+pub fn voice_update(update_id: i64, chat_id: i64, file_id: &str, size: u64) -> Value {
+    json!({"update_id": update_id, "message": {
+        "message_id": update_id,
+        "from": human_user(chat_id),
+        "chat": chat(chat_id),
+        "date": unix_now(),
+        "voice": {
+            "file_id": file_id,
+            "file_unique_id": format!("u{file_id}"),
+            "duration": 3,
+            "mime_type": "audio/ogg",
+            "file_size": size,
+        },
+    }})
+}
+
 /// An update for a press on an inline button with `data`, attached to the bot's message
 /// `message_id` in `chat_id`; the query id is `cb<update_id>`.
 pub fn callback_update(update_id: i64, chat_id: i64, data: &str, message_id: i64) -> Value {

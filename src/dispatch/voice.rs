@@ -1,0 +1,70 @@
+//! Voice messages: transcribed here, in the chat's worker, then answered exactly like typed free
+//! text (the transcript is what history stores). The answer starts with what was heard, so a
+//! mishearing is visible at once.
+
+use super::free_text;
+use crate::message::{Reply, VoiceClip};
+use crate::services::Services;
+use crate::store::StoreError;
+use crate::telegram::format::{TextFormat, escape_html};
+use crate::users::User;
+
+/// Longest part of the transcript repeated above the answer, in characters.
+const ECHO_CHARS: usize = 200;
+
+/// Transcribes `clip` and answers the transcript; a failure is one clear reply and no LLM call.
+pub async fn answer(
+    services: &Services,
+    user: &User,
+    clip: &VoiceClip,
+) -> Result<Vec<Reply>, StoreError> {
+    let transcript = match services.voice.to_text(clip).await {
+        Ok(text) => text,
+        Err(e) => {
+            tracing::warn!(error = %e, "voice message not transcribed");
+            return Ok(vec![Reply::plain(user.chat_id, e.user_message())]);
+        }
+    };
+    let mut replies = free_text::answer(services, user, &transcript).await?;
+    match replies.iter_mut().find(|r| r.chat_id == user.chat_id) {
+        Some(first) => first.text = with_echo(&transcript, first.format, &first.text),
+        None => replies.insert(0, Reply::plain(user.chat_id, echo(&transcript))),
+    }
+    Ok(replies)
+}
+
+/// `🎤 “…”` with the transcript shortened to [`ECHO_CHARS`].
+fn echo(transcript: &str) -> String {
+    let mut short: String = transcript.chars().take(ECHO_CHARS).collect();
+    if short.len() < transcript.len() {
+        short.push('…');
+    }
+    format!("🎤 “{short}”")
+}
+
+/// The answer `text` (in `format`) with the echo above it.
+fn with_echo(transcript: &str, format: TextFormat, text: &str) -> String {
+    match format {
+        TextFormat::Html => format!("<i>{}</i>\n\n{text}", escape_html(&echo(transcript))),
+        TextFormat::Plain => format!("{}\n\n{text}", echo(transcript)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_transcript_is_shortened_in_the_echo() {
+        let long = "word ".repeat(100);
+        let shown = echo(&long);
+        assert!(shown.ends_with("…”"));
+        assert_eq!(shown.chars().count(), ECHO_CHARS + "🎤 “…”".chars().count());
+    }
+
+    #[test]
+    fn html_answers_get_an_escaped_echo() {
+        let text = with_echo("a <b> & c", TextFormat::Html, "<b>Hi</b>");
+        assert_eq!(text, "<i>🎤 “a &lt;b&gt; &amp; c”</i>\n\n<b>Hi</b>");
+    }
+}
