@@ -14,4 +14,5 @@ mod scheduler;
 mod scheduler_briefing;
 mod scheduler_cleanup;
 mod scheduler_commands;
+mod web_fetch;
 mod webhook;

@@ -269,6 +269,8 @@ mod tests {
             "http://[::ffff:169.254.169.254]/latest/meta-data",
             "http://169.254.169.254/latest/meta-data",
             "http://[fd00::1]/",
+            "http://127.0.0.1./",
+            "http://0/",
         ] {
             assert!(
                 matches!(url_check(url), Err(FetchError::Blocked { .. })),
