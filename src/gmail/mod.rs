@@ -11,7 +11,7 @@ pub mod cli;
 pub mod client_secret;
 pub mod connect;
 pub mod error;
-mod html_text;
+pub(crate) mod html_text;
 pub mod loopback;
 pub mod message_text;
 pub mod oauth;

@@ -17,6 +17,7 @@ mod schedule;
 mod tz;
 mod usage;
 mod users_list;
+pub mod web_fetch;
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -35,6 +36,7 @@ pub fn all_tools() -> Vec<Box<dyn Tool>> {
         Box::new(help::Help),
         Box::new(email::EmailSummary),
         Box::new(note::Note),
+        Box::new(web_fetch::WebFetch::new()),
         Box::new(model::Model),
         Box::new(new_chat::NewChat),
         Box::new(cancel::Cancel),

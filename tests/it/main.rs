@@ -15,4 +15,5 @@ mod scheduler_briefing;
 mod scheduler_cleanup;
 mod scheduler_commands;
 mod voice;
+mod web_fetch;
 mod webhook;

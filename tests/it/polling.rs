@@ -250,6 +250,8 @@ async fn restart_sends_only_the_chunks_not_yet_delivered() {
 async fn command_menu_is_sent_once_and_not_again_on_an_unchanged_restart() {
     let app = TestApp::start().await;
     app.fake.wait_for_call("setMyCommands", WAIT).await;
+    let stored = "SELECT COUNT(*) FROM settings WHERE key = 'telegram_commands_hash'";
+    app.wait_for_db(stored, "1").await; // the menu counts as sent once its hash is stored
     let menu = app.fake.my_commands();
     assert!(menu.iter().any(|(c, _)| c == "help"));
     assert!(

@@ -9,6 +9,7 @@ use minicrew::app::App;
 use minicrew::config::{Config, EnvReader, Purpose};
 use minicrew::health::Health;
 use minicrew::store::Store;
+use minicrew::tools::{ToolRegistry, all_tools};
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -69,9 +70,21 @@ impl TestApp {
 
     /// The app on an existing fake and data dir, with extra env keys.
     pub async fn start_with(fake: FakeTelegram, dir: TempDir, extra: &[(&str, &str)]) -> Self {
+        Self::start_with_tools(fake, dir, extra, ToolRegistry::new(all_tools())).await
+    }
+
+    /// Like [`TestApp::start_with`] with another tool list.
+    pub async fn start_with_tools(
+        fake: FakeTelegram,
+        dir: TempDir,
+        extra: &[(&str, &str)],
+        tools: ToolRegistry,
+    ) -> Self {
         let config = Config::from_reader(&test_env(&fake, &dir, extra), Purpose::Daemon)
             .expect("valid test config");
-        let app = App::build(config).await.expect("app builds");
+        let app = App::build_with_tools(config, tools)
+            .await
+            .expect("app builds");
         let store = app.services().store.clone();
         let health = app.services().health.clone();
         let shutdown = CancellationToken::new();

@@ -1,0 +1,76 @@
+//! Why a web fetch failed. Every message is safe to show the user (no credentials: URLs with
+//! credentials are refused before anything is fetched).
+
+use std::net::IpAddr;
+
+use super::fetch::{MAX_REDIRECTS, TIMEOUT};
+
+/// A web fetch that did not produce a page.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum FetchError {
+    /// The text is not a URL we can use; the string says why.
+    #[error("That is not a web address I can read ({0}). Example: /fetch https://example.com")]
+    InvalidUrl(String),
+    /// Not http or https.
+    #[error("Only http and https addresses can be fetched, not {0}: addresses.")]
+    Scheme(String),
+    /// The URL carries a user name or password.
+    #[error("Addresses with a user name or password in them are not fetched.")]
+    Credentials,
+    /// The host is, or resolves to, an address outside the public internet.
+    #[error(
+        "I won't fetch {host}: it points to a {kind} address ({addr}), and reaching local or private networks is switched off."
+    )]
+    Blocked {
+        /// The host as written in the URL.
+        host: String,
+        /// The refused address.
+        addr: IpAddr,
+        /// The kind of range, e.g. "loopback" or "private".
+        kind: &'static str,
+    },
+    /// The host name does not resolve.
+    #[error("I could not find the host {0}.")]
+    UnknownHost(String),
+    /// More redirects than [`MAX_REDIRECTS`].
+    #[error("The page redirected more than {MAX_REDIRECTS} times; I stopped following it.")]
+    TooManyRedirects,
+    /// No complete answer within [`TIMEOUT`].
+    #[error("The site did not answer within {} seconds.", TIMEOUT.as_secs())]
+    Timeout,
+    /// The final answer was not a success.
+    #[error("The site answered with HTTP status {0}.")]
+    Status(u16),
+    /// A content type we do not read.
+    #[error("That address serves {0}, not a page I can read (HTML, plain text or JSON).")]
+    UnsupportedType(String),
+    /// Connecting or reading failed.
+    #[error("I could not load the page: {0}.")]
+    Network(&'static str),
+    /// The HTTP client could not be built.
+    #[error("the web fetch HTTP client could not be built: {0}")]
+    Client(String),
+}
+
+impl FetchError {
+    /// Finds our own error inside a reqwest error (the resolver's refusals travel as its
+    /// source), or describes the failure without echoing internals.
+    pub fn from_reqwest(err: &reqwest::Error) -> Self {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+        while let Some(e) = source {
+            if let Some(ours) = e.downcast_ref::<FetchError>() {
+                return ours.clone();
+            }
+            source = e.source();
+        }
+        if err.is_timeout() {
+            Self::Timeout
+        } else if err.is_connect() {
+            Self::Network("the connection to the site failed")
+        } else if err.is_redirect() {
+            Self::TooManyRedirects
+        } else {
+            Self::Network("the transfer failed")
+        }
+    }
+}
