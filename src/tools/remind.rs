@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::{Tool, ToolContext, ToolError, ToolOutput, int_arg, str_arg};
+use super::{Tool, ToolContext, ToolError, ToolOutput, str_arg};
 use crate::scheduler::local_time::format_local;
 use crate::scheduler::spec::ScheduleSpec;
 use crate::scheduler::timezone::Timezone;
@@ -65,18 +65,7 @@ impl Tool for Remind {
             "add" => add(ctx, &args).await,
             "list" => list(ctx).await,
             "remove" | "delete" => {
-                let id = int_arg(&args, "id", USAGE)?;
-                let store = &ctx.services.store;
-                match store
-                    .delete_user_schedule(ctx.user.id, id, ScheduleCategory::Reminder)
-                    .await?
-                {
-                    true => {
-                        ctx.services.schedule_changed.notify_one();
-                        Ok(ToolOutput::plain(format!("Removed reminder #{id}.")))
-                    }
-                    false => Err(ToolError::Failed(format!("You have no reminder #{id}."))),
-                }
+                super::schedule::remove_own(ctx, &args, ScheduleCategory::Reminder, USAGE).await
             }
             other => Err(ToolError::InvalidArguments(format!(
                 "Unknown action '{other}'. Usage: {USAGE}"

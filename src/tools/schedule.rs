@@ -75,24 +75,36 @@ impl Tool for ScheduleTool {
         match args.get("action").and_then(Value::as_str).unwrap_or("add") {
             "add" => add(ctx, &args).await,
             "list" => list(ctx).await,
-            "remove" | "delete" => {
-                let id = int_arg(&args, "id", USAGE)?;
-                let store = &ctx.services.store;
-                match store
-                    .delete_user_schedule(ctx.user.id, id, ScheduleCategory::Tool)
-                    .await?
-                {
-                    true => {
-                        ctx.services.schedule_changed.notify_one();
-                        Ok(ToolOutput::plain(format!("Removed schedule #{id}.")))
-                    }
-                    false => Err(ToolError::Failed(format!("You have no schedule #{id}."))),
-                }
-            }
+            "remove" | "delete" => remove_own(ctx, &args, ScheduleCategory::Tool, USAGE).await,
             other => Err(ToolError::InvalidArguments(format!(
                 "Unknown action '{other}'. Usage: {USAGE}"
             ))),
         }
+    }
+}
+
+/// Removes one of the user's own schedules of `category` (a user never reaches another's) and
+/// wakes the scheduler loop.
+pub(super) async fn remove_own(
+    ctx: &ToolContext<'_>,
+    args: &Value,
+    category: ScheduleCategory,
+    usage: &str,
+) -> Result<ToolOutput, ToolError> {
+    let id = int_arg(args, "id", usage)?;
+    let noun = match category {
+        ScheduleCategory::Reminder => "reminder",
+        ScheduleCategory::Tool => "schedule",
+    };
+    let store = &ctx.services.store;
+    if store
+        .delete_user_schedule(ctx.user.id, id, category)
+        .await?
+    {
+        ctx.services.schedule_changed.notify_one();
+        Ok(ToolOutput::plain(format!("Removed {noun} #{id}.")))
+    } else {
+        Err(ToolError::Failed(format!("You have no {noun} #{id}.")))
     }
 }
 
