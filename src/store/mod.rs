@@ -26,12 +26,13 @@ pub use schedules::{JobAction, NewSchedule, Schedule, ScheduleCategory};
 pub use tool_logs::ToolLog;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use include_dir::{Dir, include_dir};
 use rusqlite::Connection;
 use rusqlite_migration::Migrations;
+use tokio::sync::oneshot;
 
 /// The migrations folder, compiled into the binary (`migrations/NN-name/up.sql`, append-only).
 static MIGRATIONS_DIR: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/migrations");
@@ -56,18 +57,23 @@ pub enum StoreError {
         /// The underlying I/O error.
         source: std::io::Error,
     },
-    /// The blocking task running the query panicked or was cancelled.
+    /// The database thread panicked while running the query (the call is lost, the thread lives on).
     #[error("database task failed: {0}")]
     Task(String),
 }
 
+/// A query for the database thread.
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
 /// Cheap-to-clone handle to the one SQLite connection.
 ///
-/// A personal bot writes a few rows per message, so one connection behind a mutex is plenty; every
-/// call runs on tokio's blocking pool so the async workers never wait on disk.
+/// A personal bot writes a few rows per message, so one connection is plenty. It lives on its own
+/// thread and queries reach it through a queue, so the async workers never wait on disk, the
+/// thread count stays fixed however many chats are busy, and no lock is held across a query.
+/// The thread ends when the last handle is dropped.
 #[derive(Clone)]
 pub struct Store {
-    conn: Arc<Mutex<Connection>>,
+    jobs: mpsc::Sender<Job>,
 }
 
 impl std::fmt::Debug for Store {
@@ -104,31 +110,46 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations().to_latest(&mut conn)?;
-        Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("minicrew-sqlite".into())
+            .spawn(move || run_queries(conn, queue))
+            .map_err(|e| StoreError::Task(format!("cannot start the database thread: {e}")))?;
+        Ok(Self { jobs })
     }
 
-    /// Runs `f` with the connection on the blocking pool and returns its result.
+    /// Runs `f` with the connection on the database thread and returns its result.
     pub async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, rusqlite::Error> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            // A panic while holding the lock poisons it; the connection itself is still sound.
-            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            f(&mut guard)
-        })
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
-        .map_err(StoreError::from)
+        let (done, result) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            // The caller may have gone away (cancelled); its result is then simply dropped.
+            let _ = done.send(f(conn));
+        });
+        let stopped = || StoreError::Task("the database thread is not running".into());
+        self.jobs.send(job).map_err(|_| stopped())?;
+        result
+            .await
+            .map_err(|_| StoreError::Task("the query panicked".into()))?
+            .map_err(StoreError::from)
     }
 
     /// Checks that the database answers a trivial query (used by `/health` and `doctor`).
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.call(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await
+    }
+}
+
+/// The database thread: runs queries in arrival order until every handle is dropped. A query that
+/// panics loses only its own result (its caller gets an error); the thread goes on.
+fn run_queries(mut conn: Connection, queue: mpsc::Receiver<Job>) {
+    for job in queue {
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut conn))).is_err() {
+            tracing::error!("a database query panicked");
+        }
     }
 }
 
@@ -146,6 +167,16 @@ mod tests {
         migrations()
             .validate()
             .expect("every migration applies cleanly");
+    }
+
+    #[tokio::test]
+    async fn a_query_that_panics_fails_alone_and_the_store_keeps_working() {
+        let store = Store::open_in_memory().unwrap();
+        let failed = store
+            .call(|_| -> rusqlite::Result<()> { panic!("boom") })
+            .await;
+        assert!(matches!(failed, Err(StoreError::Task(_))));
+        store.ping().await.expect("the database thread survived");
     }
 
     #[tokio::test]
