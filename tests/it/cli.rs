@@ -169,3 +169,55 @@ async fn doctor_prints_one_line_per_check_and_fails_on_a_rejected_key() {
     assert!(stdout.contains("FAIL llm claude:"), "{stdout}");
     assert!(!stdout.contains("SECRET"), "the key is never printed");
 }
+
+#[tokio::test]
+async fn a_rejected_llm_key_never_reaches_logs_or_replies() {
+    use crate::support::fake_llm::{FakeLlm, Reply, Wire};
+    let (claude, gemini) = (
+        FakeLlm::start(Wire::Claude).await,
+        FakeLlm::start(Wire::Gemini).await,
+    );
+    claude.always(Reply::status(401));
+    gemini.always(Reply::status(403));
+    let dir = tempfile::tempdir().unwrap();
+    let env = format!(
+        "ANTHROPIC_API_KEY=sk-ant-LOGCHECK-111\nANTHROPIC_BASE_URL={}\nGEMINI_API_KEY=AIza-LOGCHECK-222\nGEMINI_BASE_URL={}\nLOG_FORMAT=logfmt\n",
+        claude.base_url(),
+        gemini.base_url()
+    );
+    let mut child = tokio::process::Command::from(minicrew(&dir, &env))
+        .arg("chat")
+        .env("RUST_LOG", "trace")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use tokio::io::AsyncWriteExt;
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"hello there\n").await.unwrap();
+    drop(stdin);
+    let out = tokio::time::timeout(WAIT, child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("saved"),
+        "the user is told their message is saved: {stdout}"
+    );
+    assert!(
+        stderr.contains("level=warn"),
+        "logfmt lines with the failure: {stderr}"
+    );
+    for key in ["LOGCHECK-111", "LOGCHECK-222"] {
+        assert!(
+            !stdout.contains(key) && !stderr.contains(key),
+            "{key} leaked"
+        );
+    }
+}
