@@ -9,6 +9,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use super::clock::Clock;
 use super::jobs::{JobOutcome, run_job};
@@ -21,6 +22,8 @@ use crate::telegram::send::TelegramSender;
 
 /// How long the loop waits after a failed database read before trying again.
 const RETRY_AFTER_ERROR: TimeDelta = TimeDelta::seconds(5);
+/// How long shutdown waits for jobs already running (their next run is already stored).
+const JOBS_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The running loop: await [`SchedulerHandle::stopped`] after cancelling its token.
 pub struct SchedulerHandle {
@@ -64,6 +67,8 @@ async fn run_loop(
 ) {
     let system_tz = Timezone::new(services.config.timezone);
     let mut next_cleanup = next_cleanup_after(system_tz, clock.now());
+    // Jobs run beside the loop, so a slow one (an LLM briefing) never delays the next due run.
+    let jobs = TaskTracker::new();
     tracing::info!(%next_cleanup, "scheduler started");
     loop {
         // Registered before the pass, so a change made during it still wakes the next sleep.
@@ -71,7 +76,7 @@ async fn run_loop(
         tokio::pin!(changed);
         changed.as_mut().enable();
         let now = clock.now();
-        let pass = one_pass(&services, &sender, now, &mut next_cleanup);
+        let pass = one_pass(&services, &sender, &jobs, now, &mut next_cleanup);
         let wake = tokio::select! {
             _ = shutdown.cancelled() => break,
             wake = pass => wake,
@@ -83,23 +88,35 @@ async fn run_loop(
             _ = clock.sleep_until(wake) => {}
         }
     }
+    jobs.close();
+    if tokio::time::timeout(JOBS_DRAIN, jobs.wait()).await.is_err() {
+        tracing::warn!("scheduled jobs still running at shutdown were cut off");
+    }
     tracing::info!("scheduler stopped");
 }
 
-/// Syncs system jobs, fires what is due and runs the cleanup if its time came; returns when to
-/// wake next.
+/// Syncs system jobs, starts what is due (in `jobs`) and runs the cleanup if its time came;
+/// returns when to wake next.
 async fn one_pass(
-    services: &Services,
+    services: &Arc<Services>,
     sender: &TelegramSender,
+    jobs: &TaskTracker,
     now: DateTime<Utc>,
     next_cleanup: &mut DateTime<Utc>,
 ) -> DateTime<Utc> {
     if let Err(e) = sync_briefings(services, now).await {
         tracing::warn!(error = %e, "could not update the morning briefings");
     }
-    if let Err(e) = run_due(services, sender, now).await {
-        tracing::error!(error = %e, "could not run due schedules");
-        return now + RETRY_AFTER_ERROR;
+    match claim_due(services, now).await {
+        Ok(due) if !due.is_empty() => {
+            let (services, sender) = (Arc::clone(services), sender.clone());
+            jobs.spawn(async move { run_claimed(&services, &sender, &due, now).await });
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "could not run due schedules");
+            return now + RETRY_AFTER_ERROR;
+        }
     }
     if now >= *next_cleanup {
         if let Err(e) = run_cleanup(services, now).await {
@@ -126,6 +143,13 @@ pub async fn run_due(
     sender: &TelegramSender,
     now: DateTime<Utc>,
 ) -> Result<Vec<(i64, JobOutcome)>, StoreError> {
+    let due = claim_due(services, now).await?;
+    Ok(run_claimed(services, sender, &due, now).await)
+}
+
+/// Decides every schedule due at `now` under the missed-run policy and stores each one's next
+/// run; returns the schedules whose job should run now.
+async fn claim_due(services: &Services, now: DateTime<Utc>) -> Result<Vec<Schedule>, StoreError> {
     let grace = TimeDelta::minutes(i64::from(services.config.schedule_grace_minutes));
     let mut to_run: Vec<Schedule> = Vec::new();
     for schedule in services.store.due_schedules(now).await? {
@@ -157,6 +181,16 @@ pub async fn run_due(
             MissedRun::NotDue => {}
         }
     }
+    Ok(to_run)
+}
+
+/// Runs the jobs of claimed schedules side by side; returns their outcomes.
+async fn run_claimed(
+    services: &Services,
+    sender: &TelegramSender,
+    to_run: &[Schedule],
+    now: DateTime<Utc>,
+) -> Vec<(i64, JobOutcome)> {
     let runs = to_run.iter().map(|s| async move {
         let outcome = run_job(services, sender, s, now).await;
         (s.id, outcome)
@@ -168,5 +202,5 @@ pub async fn run_due(
             Err(e) => tracing::error!(schedule_id = id, error = %e, "scheduled job not recorded"),
         }
     }
-    Ok(outcomes)
+    outcomes
 }

@@ -328,3 +328,67 @@ async fn after_downtime_a_recent_miss_runs_once_and_an_old_one_is_skipped() {
     assert_eq!(app.fake.sent_to(OWNER).len(), 1);
     app.stop().await;
 }
+
+/// A tool that never finishes, standing in for a slow LLM briefing.
+struct Stall;
+
+#[async_trait::async_trait]
+impl minicrew::tools::Tool for Stall {
+    fn name(&self) -> &'static str {
+        "stall"
+    }
+    fn description(&self) -> &'static str {
+        "Never answers"
+    }
+    fn usage(&self) -> &'static str {
+        "/stall"
+    }
+    async fn call(
+        &self,
+        _ctx: &minicrew::tools::ToolContext<'_>,
+        _args: serde_json::Value,
+    ) -> Result<minicrew::tools::ToolOutput, minicrew::tools::ToolError> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test]
+async fn a_slow_job_does_not_hold_back_a_reminder_due_after_it() {
+    let h = Harness::with(&[], Some(ToolRegistry::new(vec![Box::new(Stall)]))).await;
+    let start = now_secs();
+    let clock = ManualClock::new(start);
+    let shutdown = CancellationToken::new();
+    let every_minute = ScheduleSpec::Cron(CronExpr::parse("* * * * *").unwrap());
+    let stall = JobAction::Tool {
+        name: "stall".into(),
+        args: String::new(),
+    };
+    let store = h.store();
+    store
+        .insert_schedule(new_schedule(h.owner_id, every_minute, stall, start))
+        .await
+        .unwrap();
+    let due = start + TimeDelta::seconds(30);
+    store
+        .insert_schedule(reminder(h.owner_id, "still on time", due))
+        .await
+        .unwrap();
+    let handle = spawn(
+        Arc::clone(&h.services),
+        h.sender.clone(),
+        Clock::Manual(clock.clone()),
+        shutdown.clone(),
+    );
+    let mut wake_at = handle.wake_at();
+    tokio::time::timeout(WAIT, wake_at.wait_for(|w| *w == Some(due)))
+        .await
+        .unwrap()
+        .unwrap();
+    clock.advance(TimeDelta::seconds(30));
+    let sent = h.fake.wait_for_sent(1, WAIT).await;
+    assert_eq!(sent[0].visible_text, "⏰ still on time");
+    shutdown.cancel();
+    tokio::time::timeout(WAIT * 2, handle.stopped())
+        .await
+        .expect("shutdown cuts the stalled job off");
+}
