@@ -262,12 +262,13 @@ async fn loop_fires_a_near_reminder_when_its_time_comes_on_the_clock() {
         .await
         .unwrap()
         .unwrap();
+    // The job runs beside the loop; stopping the loop drains it, so its record is complete then.
+    shutdown.cancel();
+    tokio::time::timeout(WAIT, handle.stopped()).await.unwrap();
     let stored = h.schedule(id).await;
     assert!(!stored.active, "a one-off is finished after it ran");
     assert_eq!(stored.last_message_id, Some(sent[0].message_id));
     assert_eq!(stored.last_run_at, Some(due));
-    shutdown.cancel();
-    tokio::time::timeout(WAIT, handle.stopped()).await.unwrap();
 }
 
 #[tokio::test]
@@ -355,7 +356,8 @@ impl minicrew::tools::Tool for Stall {
 #[tokio::test]
 async fn a_slow_job_does_not_hold_back_a_reminder_due_after_it() {
     let h = Harness::with(&[], Some(ToolRegistry::new(vec![Box::new(Stall)]))).await;
-    let start = now_secs();
+    // On a whole minute, so the every-minute job's next run (start + 1 min) comes after `due`.
+    let start = now_secs().with_second(0).unwrap();
     let clock = ManualClock::new(start);
     let shutdown = CancellationToken::new();
     let every_minute = ScheduleSpec::Cron(CronExpr::parse("* * * * *").unwrap());
