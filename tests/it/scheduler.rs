@@ -93,6 +93,10 @@ fn reminder(user_id: i64, text: &str, at: DateTime<Utc>) -> NewSchedule {
     )
 }
 
+/// Where the hand-driven clock of the loop tests starts: a fixed noon on a whole minute, so the
+/// 03:00 daily cleanup is never the next wake-up, whatever time the tests run at.
+const LOOP_START: DateTime<Utc> = DateTime::from_timestamp(1_780_315_200, 0).unwrap();
+
 /// Now, to the whole second (the table stores Unix seconds).
 fn now_secs() -> DateTime<Utc> {
     DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap()
@@ -227,7 +231,7 @@ async fn job_of_a_disabled_user_does_not_run() {
 #[tokio::test]
 async fn loop_fires_a_near_reminder_when_its_time_comes_on_the_clock() {
     let h = Harness::new().await;
-    let start = now_secs();
+    let start = LOOP_START;
     let clock = ManualClock::new(start);
     let shutdown = CancellationToken::new();
     let handle = spawn(
@@ -357,7 +361,7 @@ impl minicrew::tools::Tool for Stall {
 async fn a_slow_job_does_not_hold_back_a_reminder_due_after_it() {
     let h = Harness::with(&[], Some(ToolRegistry::new(vec![Box::new(Stall)]))).await;
     // On a whole minute, so the every-minute job's next run (start + 1 min) comes after `due`.
-    let start = now_secs().with_second(0).unwrap();
+    let start = LOOP_START;
     let clock = ManualClock::new(start);
     let shutdown = CancellationToken::new();
     let every_minute = ScheduleSpec::Cron(CronExpr::parse("* * * * *").unwrap());
