@@ -10,6 +10,8 @@ use super::{Store, StoreError, now_unix};
 pub struct PendingUpdate {
     /// Telegram's update id.
     pub update_id: i64,
+    /// The chat it belongs to, as stored at intake (`None` for updates without one).
+    pub chat_id: Option<i64>,
     /// The raw Update JSON as Telegram sent it.
     pub payload: String,
 }
@@ -58,12 +60,13 @@ impl Store {
     pub async fn pending_updates(&self) -> Result<Vec<PendingUpdate>, StoreError> {
         self.call(|c| {
             let mut stmt = c.prepare(
-                "SELECT update_id, payload FROM inbox WHERE status = 'pending' ORDER BY update_id",
+                "SELECT update_id, chat_id, payload FROM inbox WHERE status = 'pending' ORDER BY update_id",
             )?;
             let rows = stmt.query_map([], |r| {
                 Ok(PendingUpdate {
                     update_id: r.get(0)?,
-                    payload: r.get(1)?,
+                    chat_id: r.get(1)?,
+                    payload: r.get(2)?,
                 })
             })?;
             rows.collect()

@@ -58,8 +58,12 @@ impl Intake {
             return Ok(Accepted::Duplicate);
         }
         self.cancel_if_asked(&payload);
-        self.queues
-            .submit(chat_id.unwrap_or(0), PendingUpdate { update_id, payload });
+        let pending = PendingUpdate {
+            update_id,
+            chat_id,
+            payload,
+        };
+        self.queues.submit(chat_id.unwrap_or(0), pending);
         Ok(Accepted::New)
     }
 
@@ -92,11 +96,8 @@ impl Intake {
         let pending = self.store.pending_updates().await?;
         let count = pending.len();
         for p in pending {
-            let chat = serde_json::from_str::<Update>(&p.payload)
-                .ok()
-                .as_ref()
-                .and_then(chat_of);
-            self.queues.submit(chat.unwrap_or(0), p);
+            // The chat was stored with the update; no need to decode the payload again.
+            self.queues.submit(p.chat_id.unwrap_or(0), p);
         }
         if count > 0 {
             tracing::info!(
