@@ -48,21 +48,29 @@ pub enum BadUpdate {
 /// stored and recorded as skipped, so Telegram does not resend it.
 pub fn parse_update(body: &[u8]) -> Result<PostedUpdate, BadUpdate> {
     let payload = std::str::from_utf8(body).map_err(|_| BadUpdate::NotJson)?;
-    let value: serde_json::Value = serde_json::from_str(payload).map_err(|_| BadUpdate::NotJson)?;
-    let update_id = value
-        .get("update_id")
-        .and_then(serde_json::Value::as_i64)
-        .ok_or(BadUpdate::NoUpdateId)?;
-    // From the text, as replay does (teloxide's Update does not decode from a `Value`). A
-    // decoding error is fine (the handler records it as skipped); a panic is not.
+    // Decoded once, from the text, as replay does (teloxide's Update does not decode from a
+    // `Value`). A decoding error is fine (the handler records it as skipped); a panic is not.
     let decoded = std::panic::catch_unwind(|| serde_json::from_str::<Update>(payload))
         .map_err(|_| BadUpdate::Undecodable)?;
-    let chat_id = decoded.ok().as_ref().and_then(chat_of);
+    let (update_id, chat_id) = match decoded {
+        Ok(update) => (i64::from(update.id.0), chat_of(&update)),
+        // Only a body teloxide cannot read is looked at again: to say why, or keep its id.
+        Err(_) => (update_id_of(payload)?, None),
+    };
     Ok(PostedUpdate {
         update_id,
         chat_id,
         payload: payload.to_string(),
     })
+}
+
+/// The integer `update_id` of a JSON object, or why there is none.
+fn update_id_of(payload: &str) -> Result<i64, BadUpdate> {
+    let value: serde_json::Value = serde_json::from_str(payload).map_err(|_| BadUpdate::NotJson)?;
+    value
+        .get("update_id")
+        .and_then(serde_json::Value::as_i64)
+        .ok_or(BadUpdate::NoUpdateId)
 }
 
 /// The URL Telegram posts to: `WEBHOOK_HOST` joined with `WEBHOOK_PATH`.
