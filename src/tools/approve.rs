@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::{Tool, ToolContext, ToolError, ToolOutput, int_arg};
+use super::{Tool, ToolContext, ToolError, ToolOutput, user_by_chat_arg};
 use crate::message::Reply;
 use crate::users::{Access, UserStatus};
 
@@ -39,13 +39,8 @@ impl Tool for Approve {
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
-        let chat_id = int_arg(&args, "chat_id", USAGE)?;
-        let store = &ctx.services.store;
-        let Some(before) = store.user_by_chat(chat_id).await? else {
-            return Err(ToolError::Failed(format!(
-                "No user with chat id {chat_id}. See /users."
-            )));
-        };
+        let before = user_by_chat_arg(ctx, &args, USAGE).await?;
+        let (store, chat_id) = (&ctx.services.store, before.chat_id);
         match before.status {
             UserStatus::Owner => return Err(ToolError::Failed("That's you, the owner.".into())),
             UserStatus::Active => {

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::{Tool, ToolContext, ToolError, ToolOutput, int_arg};
+use super::{Tool, ToolContext, ToolError, ToolOutput, user_by_chat_arg};
 use crate::users::{Access, UserStatus};
 
 /// Disables a user (also the Deny button of an access request).
@@ -38,21 +38,18 @@ impl Tool for Disable {
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
-        let chat_id = int_arg(&args, "chat_id", USAGE)?;
-        let store = &ctx.services.store;
-        match store.user_by_chat(chat_id).await? {
-            None => Err(ToolError::Failed(format!(
-                "No user with chat id {chat_id}. See /users."
-            ))),
-            Some(u) if u.status == UserStatus::Owner => {
-                Err(ToolError::Failed("The owner cannot be disabled.".into()))
-            }
-            Some(u) if u.status == UserStatus::Disabled => Ok(ToolOutput::plain(format!(
+        let u = user_by_chat_arg(ctx, &args, USAGE).await?;
+        match u.status {
+            UserStatus::Owner => Err(ToolError::Failed("The owner cannot be disabled.".into())),
+            UserStatus::Disabled => Ok(ToolOutput::plain(format!(
                 "{} is already disabled.",
                 u.display_name
             ))),
-            Some(u) => {
-                store.set_user_status(chat_id, UserStatus::Disabled).await?;
+            UserStatus::Active | UserStatus::Pending => {
+                let store = &ctx.services.store;
+                store
+                    .set_user_status(u.chat_id, UserStatus::Disabled)
+                    .await?;
                 Ok(ToolOutput::plain(format!(
                     "Disabled {}. They get no replies now.",
                     u.display_name

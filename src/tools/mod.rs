@@ -207,6 +207,20 @@ pub fn str_arg<'v>(args: &'v Value, key: &str, usage: &str) -> Result<&'v str, T
         .ok_or_else(|| ToolError::InvalidArguments(format!("Missing {key}. Usage: {usage}")))
 }
 
+/// The user named by the `chat_id` argument of an owner tool, or a reply saying there is none.
+pub async fn user_by_chat_arg(
+    ctx: &ToolContext<'_>,
+    args: &Value,
+    usage: &str,
+) -> Result<User, ToolError> {
+    let chat_id = int_arg(args, "chat_id", usage)?;
+    ctx.services
+        .store
+        .user_by_chat(chat_id)
+        .await?
+        .ok_or_else(|| ToolError::Failed(format!("No user with chat id {chat_id}. See /users.")))
+}
+
 /// Reads an integer argument (a JSON number or a numeric string).
 pub fn int_arg(args: &Value, key: &str, usage: &str) -> Result<i64, ToolError> {
     match args.get(key) {

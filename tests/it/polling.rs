@@ -380,3 +380,32 @@ async fn a_scheduled_message_left_unsent_by_a_crash_goes_out_at_the_next_start()
     app.wait_for_db("SELECT status FROM outbox", "sent").await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_owner_disables_a_user_who_then_gets_nothing_and_an_unknown_id_is_named() {
+    let app = TestApp::start().await;
+    app.store
+        .insert_pending_user(STRANGER, "Sam", None)
+        .await
+        .unwrap();
+    app.store
+        .set_user_status(STRANGER, minicrew::users::UserStatus::Active)
+        .await
+        .unwrap();
+    app.fake.push_text(OWNER, "/disable 123");
+    app.fake.push_text(OWNER, &format!("/disable {STRANGER}"));
+    app.fake.push_text(OWNER, "/disable");
+    let sent = app.fake.wait_for_sent(3, WAIT).await;
+    assert_eq!(sent[0].text, "No user with chat id 123. See /users.");
+    assert_eq!(sent[1].text, "Disabled Sam. They get no replies now.");
+    assert!(
+        sent[2].text.contains("/disable <chat id>"),
+        "usage on a missing id: {}",
+        sent[2].text
+    );
+    app.fake.push_text(STRANGER, "/help");
+    app.fake
+        .assert_no_messages_to(STRANGER, Duration::from_millis(300))
+        .await;
+    app.stop().await;
+}
