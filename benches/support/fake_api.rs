@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -18,6 +18,12 @@ use serde_json::{Map, Value, json};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+
+// The integration tests' Telegram JSON builders: one shape of a realistic update for both.
+#[allow(dead_code)]
+#[path = "../../tests/it/support/fake_telegram/updates.rs"]
+mod updates;
+use updates::{bot_me, bot_user, chat, text_update, unix_now};
 
 /// Token the fake accepts; Telegram bot ids are the token's prefix.
 pub const BOT_TOKEN: &str = "123456:BENCH-TOKEN";
@@ -230,56 +236,9 @@ fn send_message(shared: &Shared, params: &Map<String, Value>) -> Value {
     shared.sent.send_modify(|n| *n += 1);
     json!({
         "message_id": message_id,
-        "from": {"id": 123456, "is_bot": true, "first_name": "Bench", "username": "bench_bot"},
+        "from": bot_user(),
         "chat": chat(chat_id),
         "date": unix_now(),
         "text": text,
     })
-}
-
-/// The bot as `getMe` returns it, with every field teloxide's `Me` requires.
-fn bot_me() -> Value {
-    json!({
-        "id": 123456,
-        "is_bot": true,
-        "first_name": "Bench",
-        "username": "bench_bot",
-        "can_join_groups": true,
-        "can_read_all_group_messages": false,
-        "supports_inline_queries": false,
-        "can_connect_to_business": false,
-        "has_main_web_app": false,
-        "has_topics_enabled": false,
-        "allows_users_to_create_topics": false,
-    })
-}
-
-fn chat(chat_id: i64) -> Value {
-    json!({"id": chat_id, "type": "private", "first_name": format!("User{chat_id}")})
-}
-
-/// A private text message update; a leading `/word` gets the `bot_command` entity.
-fn text_update(update_id: i64, chat_id: i64, text: &str) -> Value {
-    let mut message = json!({
-        "message_id": update_id,
-        "from": {"id": chat_id, "is_bot": false, "first_name": format!("User{chat_id}")},
-        "chat": chat(chat_id),
-        "date": unix_now(),
-        "text": text,
-    });
-    if text.starts_with('/') {
-        let command = text.split_whitespace().next().unwrap_or(text);
-        message["entities"] = json!([{
-            "type": "bot_command",
-            "offset": 0,
-            "length": command.encode_utf16().count(),
-        }]);
-    }
-    json!({"update_id": update_id, "message": message})
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
