@@ -27,7 +27,7 @@ use crate::telegram::handle_update::UpdateHandler;
 use crate::telegram::intake::Intake;
 use crate::telegram::send::TelegramSender;
 use crate::telegram::{build_bot, describe_error, menu, polling, webhook};
-use crate::tools::{ToolRegistry, all_tools};
+use crate::tools::{Tool, ToolHandles, ToolRegistry, all_tools};
 use crate::users::{User, UserRateLimit};
 use crate::voice::Voice;
 
@@ -49,11 +49,15 @@ pub struct App {
 impl App {
     /// Opens the database (applying migrations), makes sure the owner exists, builds the tools.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        Self::build_with_tools(config, ToolRegistry::new(all_tools())).await
+        Self::build_with_tools(config, all_tools).await
     }
 
-    /// Like [`App::build`] with another tool list (tests use a tool that always fails).
-    pub async fn build_with_tools(config: Config, tools: ToolRegistry) -> anyhow::Result<Self> {
+    /// Like [`App::build`] with another tool list, made from the same handles (tests add a
+    /// tool that always fails, or point web fetch at loopback).
+    pub async fn build_with_tools(
+        config: Config,
+        tools: impl FnOnce(&ToolHandles) -> Vec<Box<dyn Tool>>,
+    ) -> anyhow::Result<Self> {
         let store = Store::open(&config.data_dir).with_context(|| {
             format!("cannot open the database in {}", config.data_dir.display())
         })?;
@@ -251,7 +255,11 @@ async fn metrics_upkeep(handle: Option<PrometheusHandle>) {
 }
 
 /// The shared handles: LLM router and Gmail over one HTTP stack each, with timeouts.
-fn build_services(config: Config, store: Store, tools: ToolRegistry) -> anyhow::Result<Services> {
+fn build_services(
+    config: Config,
+    store: Store,
+    tools: impl FnOnce(&ToolHandles) -> Vec<Box<dyn Tool>>,
+) -> anyhow::Result<Services> {
     let llm_http =
         llm::http_client(config.llm.timeout).context("cannot build the HTTP client for the LLM")?;
     let health = Health::new();
@@ -263,15 +271,32 @@ fn build_services(config: Config, store: Store, tools: ToolRegistry) -> anyhow::
     let client = GmailClient::new(config.gmail.clone(), tokens, store.clone())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let voice = Voice::new(&config.transcribe, config.llm.timeout)?;
-    Ok(Services {
-        user_rate_limit: UserRateLimit::new(config.user_rate_limit_per_min),
+    let handles = ToolHandles {
         config: Arc::new(config),
         store,
-        tools,
         llm,
         gmail: GmailServices { connect, client },
         cancellations: Cancellations::default(),
         schedule_changed: Arc::new(tokio::sync::Notify::new()),
+    };
+    let tools = ToolRegistry::new(tools(&handles));
+    let ToolHandles {
+        config,
+        store,
+        llm,
+        gmail,
+        cancellations,
+        schedule_changed,
+    } = handles;
+    Ok(Services {
+        user_rate_limit: UserRateLimit::new(config.user_rate_limit_per_min),
+        config,
+        store,
+        tools,
+        llm,
+        gmail,
+        cancellations,
+        schedule_changed,
         health,
         voice,
     })

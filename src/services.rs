@@ -16,6 +16,7 @@ use crate::users::UserRateLimit;
 use crate::voice::Voice;
 
 /// Gmail's two halves: connecting accounts and reading mail.
+#[derive(Clone)]
 pub struct GmailServices {
     /// `/authgmail`, `/disconnectgmail`, the OAuth callback.
     pub connect: GmailConnect,

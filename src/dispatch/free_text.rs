@@ -11,6 +11,7 @@ use crate::message::Reply;
 use crate::services::Services;
 use crate::store::{NewTurn, Speaker, StoreError};
 use crate::telegram::format::markdown_to_html;
+use crate::tools::ChatKind;
 use crate::users::User;
 
 /// What a user sees when no LLM provider is configured.
@@ -73,7 +74,7 @@ pub async fn answer(
         allow_tools: true,
     };
     let running = services.cancellations.start(user.chat_id);
-    let runner = RegistryRunner::new(services, user);
+    let runner = RegistryRunner::new(services, user, ChatKind::Private, false);
     let result = services.llm.reply(request, &runner, running.token()).await;
     drop(running);
     let mut replies = match result {
@@ -96,7 +97,7 @@ pub async fn answer(
             vec![Reply::plain(user.chat_id, e.user_message())]
         }
     };
-    replies.extend(runner.into_notices());
+    replies.extend(runner.into_extra_replies());
     Ok(replies)
 }
 

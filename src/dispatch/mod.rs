@@ -4,9 +4,11 @@
 
 mod cancellations;
 mod command;
+mod confirm;
 mod free_text;
+mod invoke;
 mod llm_tools;
-mod run_tool;
+mod tool_error;
 mod voice;
 
 use std::sync::Arc;
@@ -14,13 +16,14 @@ use std::sync::Arc;
 use crate::message::{Content, Incoming, Reply};
 use crate::services::Services;
 use crate::store::StoreError;
-use crate::telegram::format::TextFormat;
-use crate::tools::CallSource;
-use crate::users::{RateDecision, User, may_use, register_start};
+use crate::tools::{CallSource, ChatKind};
+use crate::users::{RateDecision, User, register_start};
 
 pub use cancellations::{Cancellations, RunningRequest};
 pub use command::{CommandLine, parse_command};
-pub use run_tool::{error_reply, run_tool};
+pub use confirm::{Press, parse_press};
+pub use invoke::{CONFIRM_TTL_SECS, Caller, Outcome, invoke};
+pub use tool_error::error_reply;
 
 /// Routes incoming messages to tools or the LLM. Cheap to clone.
 #[derive(Clone)]
@@ -96,6 +99,9 @@ impl Dispatcher {
             Content::Voice(clip) => return voice::answer(&self.services, &user, clip).await,
             Content::Text(_) | Content::Callback { .. } => {}
         }
+        if let Some(press) = parse_press(incoming.command_text()) {
+            return confirm::decide(&self.services, &user, &press).await;
+        }
         if let Some(command) = command
             && let Some(replies) = self.run_command(&user, &command).await
         {
@@ -104,25 +110,29 @@ impl Dispatcher {
         free_text::answer(&self.services, &user, incoming.command_text()).await
     }
 
-    /// Runs a known command the user may use; `None` for an unknown `/word` (it is free text).
+    /// Runs a known command through the invocation path; `None` for an unknown `/word` (it is
+    /// free text).
     async fn run_command(&self, user: &User, command: &CommandLine<'_>) -> Option<Vec<Reply>> {
         let tool = self.services.tools.by_command(&command.name)?;
-        if !may_use(user, tool.access()) {
-            return Some(vec![Reply::plain(
-                user.chat_id,
-                format!("/{} is only for the owner.", command.name),
-            )]);
-        }
-        let result = match tool.parse_command(command.args) {
-            Ok(args) => run_tool(&self.services, user, tool, args, CallSource::Command).await,
-            Err(e) => Err(e),
+        let args = match tool.parse_command(command.args) {
+            Ok(args) => args,
+            Err(e) => {
+                return Some(vec![Reply::plain(
+                    user.chat_id,
+                    error_reply(tool.name(), &e),
+                )]);
+            }
         };
-        Some(match result {
-            Ok(out) => out.into_replies(user.chat_id),
-            Err(e) => vec![Reply {
-                format: TextFormat::Plain,
-                ..Reply::plain(user.chat_id, error_reply(tool.name(), &e))
-            }],
+        let caller = Caller {
+            user,
+            chat: ChatKind::Private,
+            source: CallSource::Command,
+            untrusted_turn: false,
+        };
+        Some(match invoke(&self.services, &caller, tool, args).await {
+            Outcome::Ran(out) => out.into_replies(user.chat_id),
+            Outcome::NotRun(text) => vec![Reply::plain(user.chat_id, text)],
+            Outcome::NeedsConfirm { reply, .. } => vec![reply],
         })
     }
 }

@@ -12,13 +12,13 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::dispatch::{error_reply, run_tool};
+use crate::dispatch::{Caller, Outcome, error_reply, invoke};
 use crate::message::Reply;
 use crate::services::Services;
 use crate::store::{JobAction, Schedule, StoreError};
 use crate::telegram::send::TelegramSender;
-use crate::tools::CallSource;
-use crate::users::{User, may_use};
+use crate::tools::{CallSource, ChatKind};
+use crate::users::User;
 
 /// What a job run did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,8 +101,8 @@ pub async fn run_job(
     }
 }
 
-/// Runs a schedule's tool like a `/command` from `user`; the replies to send (empty when the
-/// tool had nothing to say) or the error to record.
+/// Runs a schedule's tool through the invocation path as `user`; the replies to send (empty
+/// when the tool had nothing to say) or the error to record.
 async fn run_scheduled_tool(
     services: &Services,
     user: &User,
@@ -113,22 +113,25 @@ async fn run_scheduled_tool(
         .tools
         .get(name)
         .ok_or_else(|| format!("the command behind this schedule ({name}) no longer exists"))?;
-    if !may_use(user, tool.access()) {
-        return Err(format!("/{} is only for the owner", tool.command()));
-    }
     let parsed = tool
         .parse_command(args)
         .map_err(|e| error_reply(tool.name(), &e))?;
-    let out = run_tool(services, user, tool, parsed, CallSource::Schedule)
-        .await
-        .map_err(|e| error_reply(tool.name(), &e))?;
-    Ok(out.into_replies(user.chat_id))
+    let caller = Caller {
+        user,
+        chat: ChatKind::Private,
+        source: CallSource::Schedule,
+        untrusted_turn: false,
+    };
+    match invoke(services, &caller, tool, parsed).await {
+        Outcome::Ran(out) => Ok(out.into_replies(user.chat_id)),
+        Outcome::NotRun(text) => Err(text),
+        Outcome::NeedsConfirm { preview, .. } => Err(format!("needs your confirmation: {preview}")),
+    }
 }
 
 /// Sends `replies`; the message_id of the last chunk to `chat_id`, or why it did not arrive.
 async fn deliver(
     sender: &TelegramSender,
-
     chat_id: i64,
     replies: Vec<Reply>,
 ) -> Result<i64, String> {

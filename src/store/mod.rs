@@ -11,6 +11,7 @@ mod inbox;
 pub mod llm_usage;
 mod notes;
 mod outbox;
+mod pending_actions;
 mod schedules;
 mod settings;
 mod tool_logs;
@@ -22,6 +23,7 @@ pub use history::{NewTurn, Speaker, Turn};
 pub use inbox::{InboxOutcome, PendingUpdate};
 pub use notes::Note;
 pub use outbox::{NewChunk, OutboxRow};
+pub use pending_actions::{Decision, NewPendingAction, PendingAction, Taken};
 pub use schedules::{JobAction, NewSchedule, Schedule, ScheduleCategory};
 pub use tool_logs::ToolLog;
 

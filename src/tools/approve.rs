@@ -3,12 +3,22 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::{Tool, ToolContext, ToolError, ToolOutput, user_by_chat_arg};
+use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, user_by_chat_arg};
 use crate::message::Reply;
-use crate::users::{Access, UserStatus};
+use crate::store::Store;
+use crate::users::UserStatus;
 
 /// Approves a user.
-pub struct Approve;
+pub struct Approve {
+    store: Store,
+}
+
+impl Approve {
+    /// The tool over the users table.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
 
 const USAGE: &str = "/approve <chat id>";
 
@@ -30,17 +40,17 @@ impl Tool for Approve {
         json!({"type": "object", "properties": {"chat_id": {"type": "integer"}}, "required": ["chat_id"]})
     }
 
-    fn access(&self) -> Access {
-        Access::Owner
+    fn effect(&self) -> Effect {
+        Effect::Admin
     }
 
     fn parse_command(&self, args: &str) -> Result<Value, ToolError> {
         Ok(json!({"chat_id": args.trim()}))
     }
 
-    async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
-        let before = user_by_chat_arg(ctx, &args, USAGE).await?;
-        let (store, chat_id) = (&ctx.services.store, before.chat_id);
+    async fn call(&self, _ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
+        let before = user_by_chat_arg(&self.store, &args, USAGE).await?;
+        let (store, chat_id) = (&self.store, before.chat_id);
         match before.status {
             UserStatus::Owner => return Err(ToolError::Failed("That's you, the owner.".into())),
             UserStatus::Active => {

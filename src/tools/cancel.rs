@@ -4,10 +4,20 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::{Tool, ToolContext, ToolError, ToolOutput};
+use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, Where};
+use crate::dispatch::Cancellations;
 
 /// Answers `/cancel`.
-pub struct Cancel;
+pub struct Cancel {
+    cancellations: Cancellations,
+}
+
+impl Cancel {
+    /// The tool over running requests.
+    pub fn new(cancellations: Cancellations) -> Self {
+        Self { cancellations }
+    }
+}
 
 #[async_trait]
 impl Tool for Cancel {
@@ -23,12 +33,20 @@ impl Tool for Cancel {
         "/cancel"
     }
 
+    fn effect(&self) -> Effect {
+        Effect::Read
+    }
+
+    fn runs_in(&self) -> Where {
+        Where::Any
+    }
+
     fn llm_callable(&self) -> bool {
         false
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, _args: Value) -> Result<ToolOutput, ToolError> {
-        if ctx.services.cancellations.take_cancelled(ctx.user.chat_id) {
+        if self.cancellations.take_cancelled(ctx.user.chat_id) {
             // The cancelled request already said "Stopped."; one message is enough.
             return Ok(ToolOutput::plain(""));
         }

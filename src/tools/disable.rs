@@ -3,11 +3,21 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::{Tool, ToolContext, ToolError, ToolOutput, user_by_chat_arg};
-use crate::users::{Access, UserStatus};
+use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, user_by_chat_arg};
+use crate::store::Store;
+use crate::users::UserStatus;
 
 /// Disables a user (also the Deny button of an access request).
-pub struct Disable;
+pub struct Disable {
+    store: Store,
+}
+
+impl Disable {
+    /// The tool over the users table.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
 
 const USAGE: &str = "/disable <chat id>";
 
@@ -29,16 +39,16 @@ impl Tool for Disable {
         json!({"type": "object", "properties": {"chat_id": {"type": "integer"}}, "required": ["chat_id"]})
     }
 
-    fn access(&self) -> Access {
-        Access::Owner
+    fn effect(&self) -> Effect {
+        Effect::Admin
     }
 
     fn parse_command(&self, args: &str) -> Result<Value, ToolError> {
         Ok(json!({"chat_id": args.trim()}))
     }
 
-    async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
-        let u = user_by_chat_arg(ctx, &args, USAGE).await?;
+    async fn call(&self, _ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
+        let u = user_by_chat_arg(&self.store, &args, USAGE).await?;
         match u.status {
             UserStatus::Owner => Err(ToolError::Failed("The owner cannot be disabled.".into())),
             UserStatus::Disabled => Ok(ToolOutput::plain(format!(
@@ -46,7 +56,7 @@ impl Tool for Disable {
                 u.display_name
             ))),
             UserStatus::Active | UserStatus::Pending => {
-                let store = &ctx.services.store;
+                let store = &self.store;
                 store
                     .set_user_status(u.chat_id, UserStatus::Disabled)
                     .await?;

@@ -6,13 +6,28 @@ use async_trait::async_trait;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::{CallSource, Tool, ToolContext, ToolError, ToolOutput};
-use crate::gmail::{EmailArgs, parse_email_args, summary_prompt};
-use crate::llm::{ChatRequest, NoTools, Tier};
+use super::{CallSource, Effect, Tool, ToolContext, ToolError, ToolHandles, ToolOutput};
+use crate::gmail::{EmailArgs, GmailClient, parse_email_args, summary_prompt};
+use crate::llm::{ChatRequest, LlmRouter, NoTools, ProviderKind, Tier};
 use crate::telegram::format::markdown_to_html;
 
 /// Summarises recent email.
-pub struct EmailSummary;
+pub struct EmailSummary {
+    gmail: GmailClient,
+    llm: LlmRouter,
+    default_provider: Option<ProviderKind>,
+}
+
+impl EmailSummary {
+    /// The tool over Gmail and the LLM router.
+    pub fn new(h: &ToolHandles) -> Self {
+        Self {
+            gmail: h.gmail.client.clone(),
+            llm: h.llm.clone(),
+            default_provider: h.config.llm.default,
+        }
+    }
+}
 
 #[async_trait]
 impl Tool for EmailSummary {
@@ -43,13 +58,21 @@ impl Tool for EmailSummary {
         })
     }
 
+    fn effect(&self) -> Effect {
+        Effect::Read
+    }
+
+    fn returns_untrusted(&self) -> bool {
+        true
+    }
+
     fn parse_command(&self, args: &str) -> Result<Value, ToolError> {
         Ok(json!({"args": args}))
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
         let args = email_args(&args);
-        let gmail = &ctx.services.gmail.client;
+        let gmail = &self.gmail;
         let user = ctx.user;
         let messages = gmail
             .fetch_recent(user.id, &args)
@@ -73,7 +96,7 @@ impl Tool for EmailSummary {
             user_name: user.display_name.clone(),
             timezone: user.timezone,
             now: Utc::now(),
-            preferred: user.llm_provider.or(ctx.services.config.llm.default),
+            preferred: user.llm_provider.or(self.default_provider),
             history: Vec::new(),
             message: summary_prompt(&messages),
             tools: Vec::new(),
@@ -81,8 +104,7 @@ impl Tool for EmailSummary {
             allow_tools: false,
         };
         let never = tokio_util::sync::CancellationToken::new();
-        let reply = ctx
-            .services
+        let reply = self
             .llm
             .reply(request, &NoTools, &never)
             .await

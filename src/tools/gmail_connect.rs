@@ -3,14 +3,32 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::{Tool, ToolContext, ToolError, ToolOutput};
-use crate::gmail::Disconnect;
+use super::{Effect, Tool, ToolContext, ToolError, ToolOutput};
+use crate::gmail::{Disconnect, GmailConnect};
 
 /// Sends a one-time consent link for the user's Gmail.
-pub struct AuthGmail;
+pub struct AuthGmail {
+    connect: GmailConnect,
+}
+
+impl AuthGmail {
+    /// The tool over Gmail connections.
+    pub fn new(connect: GmailConnect) -> Self {
+        Self { connect }
+    }
+}
 
 /// Revokes the user's Gmail token and deletes it.
-pub struct DisconnectGmail;
+pub struct DisconnectGmail {
+    connect: GmailConnect,
+}
+
+impl DisconnectGmail {
+    /// The tool over Gmail connections.
+    pub fn new(connect: GmailConnect) -> Self {
+        Self { connect }
+    }
+}
 
 #[async_trait]
 impl Tool for AuthGmail {
@@ -26,14 +44,16 @@ impl Tool for AuthGmail {
         "/authgmail"
     }
 
+    fn effect(&self) -> Effect {
+        Effect::Write
+    }
+
     fn llm_callable(&self) -> bool {
         false
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, _args: Value) -> Result<ToolOutput, ToolError> {
-        let link = ctx
-            .services
-            .gmail
+        let link = self
             .connect
             .begin(ctx.user.id)
             .await
@@ -56,14 +76,16 @@ impl Tool for DisconnectGmail {
         "/disconnectgmail"
     }
 
+    fn effect(&self) -> Effect {
+        Effect::Write
+    }
+
     fn llm_callable(&self) -> bool {
         false
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, _args: Value) -> Result<ToolOutput, ToolError> {
-        let outcome = ctx
-            .services
-            .gmail
+        let outcome = self
             .connect
             .disconnect(ctx.user.id)
             .await

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::{Tool, ToolContext, ToolError, ToolOutput};
+use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, Where};
 use crate::telegram::format::escape_html;
 
 /// Lists the commands the user may run.
@@ -23,17 +23,25 @@ impl Tool for Help {
         "/help"
     }
 
+    fn effect(&self) -> Effect {
+        Effect::Read
+    }
+
+    fn runs_in(&self) -> Where {
+        Where::Any
+    }
+
     fn llm_callable(&self) -> bool {
         false
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, _args: Value) -> Result<ToolOutput, ToolError> {
         let mut text = String::from("<b>Commands</b>\n");
-        for tool in ctx.services.tools.visible_to(ctx.user) {
+        for tool in ctx.catalogue.visible_to(ctx.user) {
             text.push_str(&format!(
                 "{} — {}\n",
-                escape_html(tool.usage()),
-                escape_html(tool.description())
+                escape_html(tool.usage),
+                escape_html(tool.description)
             ));
         }
         text.push_str("\nAnything else you write goes to the assistant.");

@@ -5,6 +5,7 @@
 mod approve;
 mod cancel;
 mod disable;
+pub mod effect;
 mod email;
 mod gmail_connect;
 mod help;
@@ -19,48 +20,75 @@ mod usage;
 mod users_list;
 pub mod web_fetch;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde_json::Value;
+use tokio::sync::Notify;
 
+use crate::config::Config;
+use crate::dispatch::Cancellations;
+use crate::llm::LlmRouter;
 use crate::message::{Button, Reply};
-use crate::services::Services;
-use crate::store::StoreError;
+use crate::services::GmailServices;
+use crate::store::{Store, StoreError};
 use crate::telegram::format::TextFormat;
-use crate::users::{Access, User};
+use crate::users::User;
 
-pub use registry::{CommandInfo, ToolRegistry};
+pub use effect::{ChatKind, Effect, Where, may_run};
+pub use registry::{Catalogue, CommandInfo, ToolInfo, ToolRegistry};
+
+/// The handles tools are built from; each tool keeps only the ones it uses.
+#[derive(Clone)]
+pub struct ToolHandles {
+    /// Validated configuration.
+    pub config: Arc<Config>,
+    /// The database.
+    pub store: Store,
+    /// The LLM router (for tools that ask a model, like the email summary).
+    pub llm: LlmRouter,
+    /// Gmail accounts and mail.
+    pub gmail: GmailServices,
+    /// Running LLM requests per chat, for `/cancel`.
+    pub cancellations: Cancellations,
+    /// Wakes the scheduler loop after a schedule (or a user's timezone) changed.
+    pub schedule_changed: Arc<Notify>,
+}
 
 /// Every tool, in the order `/help` lists them. One line per tool.
-pub fn all_tools() -> Vec<Box<dyn Tool>> {
+pub fn all_tools(h: &ToolHandles) -> Vec<Box<dyn Tool>> {
+    let schedules = || (h.store.clone(), Arc::clone(&h.schedule_changed));
     vec![
         Box::new(help::Help),
-        Box::new(email::EmailSummary),
-        Box::new(note::Note),
-        Box::new(web_fetch::WebFetch::new()),
-        Box::new(model::Model),
-        Box::new(new_chat::NewChat),
-        Box::new(cancel::Cancel),
-        Box::new(usage::Usage),
-        Box::new(remind::Remind),
-        Box::new(schedule::ScheduleTool),
-        Box::new(tz::Tz),
-        Box::new(gmail_connect::AuthGmail),
-        Box::new(gmail_connect::DisconnectGmail),
-        Box::new(users_list::UsersList),
-        Box::new(approve::Approve),
-        Box::new(disable::Disable),
+        Box::new(email::EmailSummary::new(h)),
+        Box::new(note::Note::new(h.store.clone())),
+        Box::new(web_fetch::WebFetch::new(h.config.web_fetch_allow_private)),
+        Box::new(model::Model::new(h)),
+        Box::new(new_chat::NewChat::new(h.store.clone())),
+        Box::new(cancel::Cancel::new(h.cancellations.clone())),
+        Box::new(usage::Usage::new(h.store.clone())),
+        Box::new(remind::Remind::new(schedules())),
+        Box::new(schedule::ScheduleTool::new(schedules())),
+        Box::new(tz::Tz::new(schedules())),
+        Box::new(gmail_connect::AuthGmail::new(h.gmail.connect.clone())),
+        Box::new(gmail_connect::DisconnectGmail::new(h.gmail.connect.clone())),
+        Box::new(users_list::UsersList::new(h.store.clone())),
+        Box::new(approve::Approve::new(h.store.clone())),
+        Box::new(disable::Disable::new(h.store.clone())),
     ]
 }
 
 /// Where a tool call came from (recorded in `tool_logs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallSource {
-    /// A `/command` typed by the user (or a button press).
+    /// A `/command` typed by the user (or a button press that stands for one).
     Command,
     /// A tool call made by the LLM.
     Llm,
     /// A scheduled job.
     Schedule,
+    /// The user pressed Confirm on an action the model asked for.
+    Confirm,
 }
 
 impl CallSource {
@@ -70,18 +98,22 @@ impl CallSource {
             Self::Command => "command",
             Self::Llm => "llm",
             Self::Schedule => "schedule",
+            Self::Confirm => "confirm",
         }
     }
 }
 
-/// What a tool gets to work with.
+/// What a tool call gets besides the handles the tool holds: who, from where, and the list of
+/// tools (names and effects only; nothing in it can run a tool).
 pub struct ToolContext<'a> {
-    /// The user running it (already checked against the tool's [`Access`]).
+    /// The user running it (already checked by the invocation path).
     pub user: &'a User,
-    /// Shared handles: config, store, registry, LLM router.
-    pub services: &'a Services,
-    /// Command, LLM or schedule.
+    /// Command, LLM, schedule or confirm button.
     pub source: CallSource,
+    /// The chat kind the call came from.
+    pub chat: ChatKind,
+    /// Names, usage and effects of every tool (for `/help` and `/schedule add`).
+    pub catalogue: &'a Catalogue,
 }
 
 /// A tool's result.
@@ -179,9 +211,30 @@ pub trait Tool: Send + Sync {
         serde_json::json!({"type": "object", "properties": {}})
     }
 
-    /// Who may run it.
-    fn access(&self) -> Access {
-        Access::User
+    /// What running it does in general: admin tools are the owner's and never offered to the
+    /// model; write and outside tools may need a confirm button (see `dispatch::invoke`).
+    fn effect(&self) -> Effect;
+
+    /// What this particular call does, when its arguments change that (`note list` only reads;
+    /// `usage all` is an owner power). The invocation path checks this one.
+    fn effect_of(&self, _args: &Value) -> Effect {
+        self.effect()
+    }
+
+    /// Where it may run: `Private` for anything touching the user's own data.
+    fn runs_in(&self) -> Where {
+        Where::Private
+    }
+
+    /// Whether its output comes from outside (web pages, email): once such output enters a
+    /// conversation turn, the turn is untrusted and write tools need a confirm button.
+    fn returns_untrusted(&self) -> bool {
+        false
+    }
+
+    /// Exactly what a call will do, in words, for a confirm button's message.
+    fn describe(&self, args: &Value) -> String {
+        describe_call(self.command(), args)
     }
 
     /// Whether the LLM is offered this tool (meta commands like `/help` are not).
@@ -208,14 +261,9 @@ pub fn str_arg<'v>(args: &'v Value, key: &str, usage: &str) -> Result<&'v str, T
 }
 
 /// The user named by the `chat_id` argument of an owner tool, or a reply saying there is none.
-pub async fn user_by_chat_arg(
-    ctx: &ToolContext<'_>,
-    args: &Value,
-    usage: &str,
-) -> Result<User, ToolError> {
+pub async fn user_by_chat_arg(store: &Store, args: &Value, usage: &str) -> Result<User, ToolError> {
     let chat_id = int_arg(args, "chat_id", usage)?;
-    ctx.services
-        .store
+    store
         .user_by_chat(chat_id)
         .await?
         .ok_or_else(|| ToolError::Failed(format!("No user with chat id {chat_id}. See /users.")))
@@ -231,4 +279,32 @@ pub fn int_arg(args: &Value, key: &str, usage: &str) -> Result<i64, ToolError> {
     .ok_or_else(|| {
         ToolError::InvalidArguments(format!("Expected a number for {key}. Usage: {usage}"))
     })
+}
+
+/// `/command key: value, …` for a confirm message; long values are shortened.
+pub fn describe_call(command: &str, args: &Value) -> String {
+    let mut parts = Vec::new();
+    if let Some(map) = args.as_object() {
+        for (key, value) in map {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            parts.push(format!("{key}: {}", shorten(&text, 300)));
+        }
+    }
+    if parts.is_empty() {
+        format!("/{command}")
+    } else {
+        format!("/{command} ({})", parts.join(", "))
+    }
+}
+
+/// `text` cut to `max` characters, with `…` when cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    let mut out: String = text.chars().take(max).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
 }

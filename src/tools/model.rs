@@ -4,12 +4,29 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::{Tool, ToolContext, ToolError, ToolOutput};
+use std::sync::Arc;
+
+use super::{Effect, Tool, ToolContext, ToolError, ToolHandles, ToolOutput};
+use crate::config::LlmConfig;
 use crate::llm::ProviderKind;
 use crate::message::Button;
+use crate::store::Store;
 
 /// Shows or switches the user's LLM provider.
-pub struct Model;
+pub struct Model {
+    llm: Arc<LlmConfig>,
+    store: Store,
+}
+
+impl Model {
+    /// The tool over the configured providers and users' choices.
+    pub fn new(h: &ToolHandles) -> Self {
+        Self {
+            llm: Arc::new(h.config.llm.clone()),
+            store: h.store.clone(),
+        }
+    }
+}
 
 const USAGE: &str = "/model [claude|gemini|openai]";
 
@@ -31,6 +48,10 @@ impl Tool for Model {
         json!({"type": "object", "properties": {"provider": {"type": "string", "enum": ["claude", "gemini", "openai"]}}})
     }
 
+    fn effect(&self) -> Effect {
+        Effect::Write
+    }
+
     fn llm_callable(&self) -> bool {
         false
     }
@@ -44,7 +65,7 @@ impl Tool for Model {
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
-        let llm = &ctx.services.config.llm;
+        let llm = &self.llm;
         if llm.providers.is_empty() {
             return Err(ToolError::Failed(
                 "No LLM provider is configured; set ANTHROPIC_API_KEY, GEMINI_API_KEY or OPENAI_API_KEY in .env.".into(),
@@ -89,8 +110,7 @@ impl Tool for Model {
                 kind.display_name()
             )));
         }
-        ctx.services
-            .store
+        self.store
             .set_user_provider(ctx.user.id, Some(kind.as_str()))
             .await?;
         Ok(ToolOutput::plain(format!(

@@ -3,10 +3,20 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::{Tool, ToolContext, ToolError, ToolOutput};
+use super::{Effect, Tool, ToolContext, ToolError, ToolOutput};
+use crate::store::Store;
 
 /// Clears the conversation context.
-pub struct NewChat;
+pub struct NewChat {
+    store: Store,
+}
+
+impl NewChat {
+    /// The tool over the conversation memory.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
 
 #[async_trait]
 impl Tool for NewChat {
@@ -22,12 +32,16 @@ impl Tool for NewChat {
         "/new"
     }
 
+    fn effect(&self) -> Effect {
+        Effect::Write
+    }
+
     fn llm_callable(&self) -> bool {
         false
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, _args: Value) -> Result<ToolOutput, ToolError> {
-        ctx.services.store.reset_context(ctx.user.id).await?;
+        self.store.reset_context(ctx.user.id).await?;
         Ok(ToolOutput::plain(
             "Fresh start: I won't use our earlier messages as context (they stay saved).",
         ))

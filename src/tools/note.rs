@@ -3,10 +3,20 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::{Tool, ToolContext, ToolError, ToolOutput, int_arg, str_arg};
+use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, int_arg, shorten, str_arg};
+use crate::store::Store;
 
 /// Personal notes.
-pub struct Note;
+pub struct Note {
+    store: Store,
+}
+
+impl Note {
+    /// The tool over the notes table.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
 
 const USAGE: &str = "/note add <text> | /note list | /note get <id> | /note delete <id>";
 
@@ -36,6 +46,27 @@ impl Tool for Note {
         })
     }
 
+    fn effect(&self) -> Effect {
+        Effect::Write
+    }
+
+    fn effect_of(&self, args: &Value) -> Effect {
+        match args.get("action").and_then(Value::as_str) {
+            Some("add" | "delete") => Effect::Write,
+            _ => Effect::Read,
+        }
+    }
+
+    fn describe(&self, args: &Value) -> String {
+        let text = args.get("text").and_then(Value::as_str).unwrap_or("");
+        let id = args.get("id").map(ToString::to_string).unwrap_or_default();
+        match args.get("action").and_then(Value::as_str) {
+            Some("add") => format!("Save a note: “{}”", shorten(text, 500)),
+            Some("delete") => format!("Delete your note #{}", id.trim_matches('"')),
+            _ => super::describe_call(self.command(), args),
+        }
+    }
+
     fn parse_command(&self, args: &str) -> Result<Value, ToolError> {
         let args = args.trim();
         let (action, rest) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
@@ -49,7 +80,7 @@ impl Tool for Note {
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
-        let store = &ctx.services.store;
+        let store = &self.store;
         let user_id = ctx.user.id;
         match args.get("action").and_then(Value::as_str).unwrap_or("list") {
             "add" => {

@@ -1,11 +1,12 @@
 //! The tool registry: looks tools up by name and derives `/help`, the Telegram command menu and
-//! the LLM tool specs from the one list, so there is no second list to forget.
+//! the LLM tool specs from the one list, so there is no second list to forget. The
+//! [`Catalogue`] is the read-only view of that list that tools themselves may see.
 
 use std::collections::BTreeMap;
 
-use super::Tool;
+use super::{Effect, Tool, may_run};
 use crate::llm::ToolSpec;
-use crate::users::{User, may_use};
+use crate::users::User;
 
 /// A command as shown in menus.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -16,11 +17,46 @@ pub struct CommandInfo {
     pub description: String,
 }
 
+/// What is known about a tool without being able to run it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolInfo {
+    /// Function name (LLM calls, schedules).
+    pub name: &'static str,
+    /// Chat command without the slash.
+    pub command: &'static str,
+    /// How to call it as a command.
+    pub usage: &'static str,
+    /// One line for `/help`.
+    pub description: &'static str,
+    /// Its strongest effect.
+    pub effect: Effect,
+}
+
+/// Names, usage and effects of every tool, in list order.
+#[derive(Debug, Clone, Default)]
+pub struct Catalogue {
+    tools: Vec<ToolInfo>,
+}
+
+impl Catalogue {
+    /// The tool run by `/word` or called `word`.
+    pub fn find(&self, word: &str) -> Option<&ToolInfo> {
+        let by = |f: fn(&ToolInfo) -> &'static str| self.tools.iter().find(|t| f(t) == word);
+        by(|t| t.command).or_else(|| by(|t| t.name))
+    }
+
+    /// Tools `user` may run, in list order.
+    pub fn visible_to<'a>(&'a self, user: &'a User) -> impl Iterator<Item = &'a ToolInfo> + 'a {
+        self.tools.iter().filter(move |t| may_run(user, t.effect))
+    }
+}
+
 /// All tools, by name.
 pub struct ToolRegistry {
     tools: Vec<Box<dyn Tool>>,
     by_name: BTreeMap<&'static str, usize>,
     by_command: BTreeMap<&'static str, usize>,
+    catalogue: Catalogue,
 }
 
 impl ToolRegistry {
@@ -34,14 +70,27 @@ impl ToolRegistry {
                 .collect()
         };
         let (by_name, by_command) = (index(|t| t.name()), index(|t| t.command()));
+        let catalogue = Catalogue {
+            tools: tools
+                .iter()
+                .map(|t| ToolInfo {
+                    name: t.name(),
+                    command: t.command(),
+                    usage: t.usage(),
+                    description: t.description(),
+                    effect: t.effect(),
+                })
+                .collect(),
+        };
         Self {
             tools,
             by_name,
             by_command,
+            catalogue,
         }
     }
 
-    /// The tool whose function name is `name` (LLM calls, schedules).
+    /// The tool whose function name is `name` (LLM calls, schedules, confirm buttons).
     pub fn get(&self, name: &str) -> Option<&dyn Tool> {
         self.by_name.get(name).map(|&i| self.tools[i].as_ref())
     }
@@ -53,19 +102,16 @@ impl ToolRegistry {
             .map(|&i| self.tools[i].as_ref())
     }
 
-    /// Tools `user` may run, in list order.
-    pub fn visible_to<'a>(&'a self, user: &'a User) -> impl Iterator<Item = &'a dyn Tool> + 'a {
-        self.tools
-            .iter()
-            .map(AsRef::as_ref)
-            .filter(move |t| may_use(user, t.access()))
+    /// The read-only view tools get.
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
     }
 
-    /// The command menu every approved user sees (owner-only tools left out).
+    /// The command menu every approved user sees (admin tools left out).
     pub fn menu(&self) -> Vec<CommandInfo> {
         self.tools
             .iter()
-            .filter(|t| t.access() == crate::users::Access::User)
+            .filter(|t| t.effect() != Effect::Admin)
             .map(|t| CommandInfo {
                 command: t.command().to_string(),
                 description: t.description().to_string(),
@@ -73,10 +119,15 @@ impl ToolRegistry {
             .collect()
     }
 
-    /// Specs of the tools the LLM may call for `user`.
+    /// Specs of the tools the model may be offered for `user`: never an admin tool, whoever the
+    /// user is; write and outside tools are offered but may end in a confirm button.
     pub fn llm_specs(&self, user: &User) -> Vec<ToolSpec> {
-        self.visible_to(user)
-            .filter(|t| t.llm_callable())
+        self.tools
+            .iter()
+            .map(AsRef::as_ref)
+            .filter(|t| {
+                t.llm_callable() && t.effect() != Effect::Admin && may_run(user, t.effect())
+            })
             .map(|t| ToolSpec {
                 name: t.name().to_string(),
                 description: t.description().to_string(),

@@ -4,15 +4,31 @@ use async_trait::async_trait;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::{Tool, ToolContext, ToolError, ToolOutput, str_arg};
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use super::schedule::{ScheduleHandles, list_is_read, remove_own};
+use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, str_arg};
 use crate::scheduler::local_time::format_local;
 use crate::scheduler::spec::ScheduleSpec;
 use crate::scheduler::timezone::Timezone;
 use crate::scheduler::when::parse_when;
-use crate::store::{JobAction, NewSchedule, ScheduleCategory};
+use crate::store::{JobAction, NewSchedule, ScheduleCategory, Store};
 
 /// Reminders.
-pub struct Remind;
+pub struct Remind {
+    h: ScheduleHandles,
+}
+
+impl Remind {
+    /// The tool over the schedules table.
+    pub fn new(handles: (Store, Arc<Notify>)) -> Self {
+        Self {
+            h: ScheduleHandles::new(handles),
+        }
+    }
+}
 
 const USAGE: &str = "/remind <when> <text> (when: 10m, 2h, 1d, HH:MM, tomorrow HH:MM or \
      YYYY-MM-DD HH:MM) | /remind list | /remind remove <id>. Example: /remind 10m stand up";
@@ -49,6 +65,14 @@ impl Tool for Remind {
         })
     }
 
+    fn effect(&self) -> Effect {
+        Effect::Write
+    }
+
+    fn effect_of(&self, args: &Value) -> Effect {
+        list_is_read(args)
+    }
+
     fn parse_command(&self, args: &str) -> Result<Value, ToolError> {
         let args = args.trim();
         let (first, rest) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
@@ -62,10 +86,10 @@ impl Tool for Remind {
 
     async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
         match args.get("action").and_then(Value::as_str).unwrap_or("add") {
-            "add" => add(ctx, &args).await,
-            "list" => list(ctx).await,
+            "add" => add(&self.h, ctx, &args).await,
+            "list" => list(&self.h, ctx).await,
             "remove" | "delete" => {
-                super::schedule::remove_own(ctx, &args, ScheduleCategory::Reminder, USAGE).await
+                remove_own(&self.h, ctx, &args, ScheduleCategory::Reminder, USAGE).await
             }
             other => Err(ToolError::InvalidArguments(format!(
                 "Unknown action '{other}'. Usage: {USAGE}"
@@ -75,7 +99,11 @@ impl Tool for Remind {
 }
 
 /// Reads `when` (possibly followed by the text, as typed after `/remind`) and stores the reminder.
-async fn add(ctx: &ToolContext<'_>, args: &Value) -> Result<ToolOutput, ToolError> {
+async fn add(
+    h: &ScheduleHandles,
+    ctx: &ToolContext<'_>,
+    args: &Value,
+) -> Result<ToolOutput, ToolError> {
     let tz = Timezone::new(ctx.user.timezone);
     let when = str_arg(args, "when", USAGE)?;
     let (at, rest) = parse_when(when, tz, Utc::now())
@@ -87,8 +115,7 @@ async fn add(ctx: &ToolContext<'_>, args: &Value) -> Result<ToolOutput, ToolErro
             "What should I remind you of? Example: /remind 10m stand up".into(),
         ));
     }
-    let id = ctx
-        .services
+    let id = h
         .store
         .insert_schedule(NewSchedule {
             user_id: ctx.user.id,
@@ -98,7 +125,7 @@ async fn add(ctx: &ToolContext<'_>, args: &Value) -> Result<ToolOutput, ToolErro
             next_run_at: at,
         })
         .await?;
-    ctx.services.schedule_changed.notify_one();
+    h.changed.notify_one();
     Ok(ToolOutput::plain(format!(
         "⏰ Reminder #{id} set for {}: {text}",
         format_local(at, tz)
@@ -106,10 +133,9 @@ async fn add(ctx: &ToolContext<'_>, args: &Value) -> Result<ToolOutput, ToolErro
 }
 
 /// The user's pending reminders, soonest first.
-async fn list(ctx: &ToolContext<'_>) -> Result<ToolOutput, ToolError> {
+async fn list(h: &ScheduleHandles, ctx: &ToolContext<'_>) -> Result<ToolOutput, ToolError> {
     let tz = Timezone::new(ctx.user.timezone);
-    let reminders = ctx
-        .services
+    let reminders = h
         .store
         .user_schedules(ctx.user.id, ScheduleCategory::Reminder)
         .await?;
@@ -140,7 +166,8 @@ mod tests {
 
     #[test]
     fn command_forms_become_arguments() {
-        let r = Remind;
+        let store = Store::open_in_memory().unwrap();
+        let r = Remind::new((store, Arc::new(Notify::new())));
         assert_eq!(r.parse_command("").unwrap(), json!({"action": "list"}));
         assert_eq!(
             r.parse_command("remove 7").unwrap(),

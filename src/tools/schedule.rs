@@ -5,16 +5,46 @@ use async_trait::async_trait;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::{Tool, ToolContext, ToolError, ToolOutput, int_arg};
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, int_arg, may_run};
 use crate::scheduler::local_time::format_local;
 use crate::scheduler::next_run::next_run_after;
 use crate::scheduler::spec::{ScheduleSpec, parse_recurrence};
 use crate::scheduler::timezone::Timezone;
-use crate::store::{JobAction, NewSchedule, Schedule, ScheduleCategory};
-use crate::users::may_use;
+use crate::store::{JobAction, NewSchedule, Schedule, ScheduleCategory, Store};
 
 /// Recurring commands.
-pub struct ScheduleTool;
+pub struct ScheduleTool {
+    h: ScheduleHandles,
+}
+
+/// What the schedule, reminder and timezone tools touch: the schedules and the scheduler's
+/// wake-up.
+pub(super) struct ScheduleHandles {
+    /// The database.
+    pub store: Store,
+    /// Wakes the scheduler loop after a change.
+    pub changed: Arc<Notify>,
+}
+
+impl ScheduleHandles {
+    /// From the store and the scheduler's wake-up.
+    pub fn new((store, changed): (Store, Arc<Notify>)) -> Self {
+        Self { store, changed }
+    }
+}
+
+impl ScheduleTool {
+    /// The tool over the schedules table.
+    pub fn new(handles: (Store, Arc<Notify>)) -> Self {
+        Self {
+            h: ScheduleHandles::new(handles),
+        }
+    }
+}
 
 const USAGE: &str = "/schedule add <daily HH:MM | weekdays HH:MM | weekly <day> HH:MM | \
      \"<cron>\"> <command> [args] | /schedule list | /schedule remove <id>. \
@@ -59,6 +89,14 @@ impl Tool for ScheduleTool {
         })
     }
 
+    fn effect(&self) -> Effect {
+        Effect::Write
+    }
+
+    fn effect_of(&self, args: &Value) -> Effect {
+        list_is_read(args)
+    }
+
     fn parse_command(&self, args: &str) -> Result<Value, ToolError> {
         let args = args.trim();
         let (first, rest) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
@@ -73,9 +111,11 @@ impl Tool for ScheduleTool {
 
     async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
         match args.get("action").and_then(Value::as_str).unwrap_or("add") {
-            "add" => add(ctx, &args).await,
-            "list" => list(ctx).await,
-            "remove" | "delete" => remove_own(ctx, &args, ScheduleCategory::Tool, USAGE).await,
+            "add" => add(&self.h, ctx, &args).await,
+            "list" => list(&self.h, ctx).await,
+            "remove" | "delete" => {
+                remove_own(&self.h, ctx, &args, ScheduleCategory::Tool, USAGE).await
+            }
             other => Err(ToolError::InvalidArguments(format!(
                 "Unknown action '{other}'. Usage: {USAGE}"
             ))),
@@ -86,6 +126,7 @@ impl Tool for ScheduleTool {
 /// Removes one of the user's own schedules of `category` (a user never reaches another's) and
 /// wakes the scheduler loop.
 pub(super) async fn remove_own(
+    h: &ScheduleHandles,
     ctx: &ToolContext<'_>,
     args: &Value,
     category: ScheduleCategory,
@@ -96,12 +137,11 @@ pub(super) async fn remove_own(
         ScheduleCategory::Reminder => "reminder",
         ScheduleCategory::Tool => "schedule",
     };
-    let store = &ctx.services.store;
-    if store
+    if h.store
         .delete_user_schedule(ctx.user.id, id, category)
         .await?
     {
-        ctx.services.schedule_changed.notify_one();
+        h.changed.notify_one();
         Ok(ToolOutput::plain(format!("Removed {noun} #{id}.")))
     } else {
         Err(ToolError::Failed(format!("You have no {noun} #{id}.")))
@@ -122,50 +162,51 @@ fn add_line(args: &Value) -> String {
 
 /// Validates the recurrence and the command (it exists, the user may use it, its arguments
 /// parse), then stores the schedule.
-async fn add(ctx: &ToolContext<'_>, args: &Value) -> Result<ToolOutput, ToolError> {
+async fn add(
+    h: &ScheduleHandles,
+    ctx: &ToolContext<'_>,
+    args: &Value,
+) -> Result<ToolOutput, ToolError> {
     let line = add_line(args);
     let (cron, rest) =
         parse_recurrence(&line).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
     let (word, tool_args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
     let word = word.trim_start_matches('/').to_ascii_lowercase();
-    let tools = &ctx.services.tools;
-    let tool = tools
-        .by_command(&word)
-        .or_else(|| tools.get(&word))
-        .filter(|t| may_use(ctx.user, t.access()))
+    let tool = ctx
+        .catalogue
+        .find(&word)
+        .filter(|t| may_run(ctx.user, t.effect))
         .ok_or_else(|| {
             ToolError::InvalidArguments(format!(
                 "There is no /{word} command you can schedule; see /help. {USAGE}"
             ))
         })?;
-    if NOT_SCHEDULABLE.contains(&tool.name()) {
+    if NOT_SCHEDULABLE.contains(&tool.name) {
         return Err(ToolError::InvalidArguments(format!(
             "/{} can't run on a schedule.",
-            tool.command()
+            tool.command
         )));
     }
     let tool_args = tool_args.trim();
-    tool.parse_command(tool_args)?;
     let tz = Timezone::new(ctx.user.timezone);
     let next = next_run_after(cron.as_str(), tz, Utc::now())
         .map_err(|e| ToolError::InvalidArguments(e.to_string()))?
         .ok_or_else(|| ToolError::InvalidArguments(format!("'{cron}' never runs again.")))?;
-    let id = ctx
-        .services
+    let id = h
         .store
         .insert_schedule(NewSchedule {
             user_id: ctx.user.id,
             spec: ScheduleSpec::Cron(cron.clone()),
             timezone: tz,
             action: JobAction::Tool {
-                name: tool.name().to_string(),
+                name: tool.name.to_string(),
                 args: tool_args.to_string(),
             },
             next_run_at: next,
         })
         .await?;
-    ctx.services.schedule_changed.notify_one();
-    let line = format!("/{} {tool_args}", tool.command());
+    h.changed.notify_one();
+    let line = format!("/{} {tool_args}", tool.command);
     Ok(ToolOutput::plain(format!(
         "Scheduled #{id}: {} at cron '{cron}' ({tz}). Next run: {}.",
         line.trim_end(),
@@ -174,10 +215,9 @@ async fn add(ctx: &ToolContext<'_>, args: &Value) -> Result<ToolOutput, ToolErro
 }
 
 /// The user's recurring schedules, soonest first, in their timezone.
-async fn list(ctx: &ToolContext<'_>) -> Result<ToolOutput, ToolError> {
+async fn list(h: &ScheduleHandles, ctx: &ToolContext<'_>) -> Result<ToolOutput, ToolError> {
     let tz = Timezone::new(ctx.user.timezone);
-    let schedules = ctx
-        .services
+    let schedules = h
         .store
         .user_schedules(ctx.user.id, ScheduleCategory::Tool)
         .await?;
@@ -194,8 +234,10 @@ async fn list(ctx: &ToolContext<'_>) -> Result<ToolOutput, ToolError> {
 fn describe(ctx: &ToolContext<'_>, s: &Schedule, tz: Timezone) -> String {
     let line = match &s.action {
         JobAction::Tool { name, args } => {
-            let tools = &ctx.services.tools;
-            let command = tools.get(name).map_or(name.as_str(), |t| t.command());
+            let command = ctx
+                .catalogue
+                .find(name)
+                .map_or(name.as_str(), |t| t.command);
             format!("/{command} {args}").trim_end().to_string()
         }
         JobAction::Text(text) => text.clone(),
@@ -212,4 +254,12 @@ fn describe(ctx: &ToolContext<'_>, s: &Schedule, tz: Timezone) -> String {
         s.id,
         s.spec.expression()
     )
+}
+
+/// `list` only reads; everything else writes.
+pub(super) fn list_is_read(args: &Value) -> Effect {
+    match args.get("action").and_then(Value::as_str) {
+        Some("list") => Effect::Read,
+        _ => Effect::Write,
+    }
 }

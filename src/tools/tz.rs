@@ -5,15 +5,31 @@ use async_trait::async_trait;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::{Tool, ToolContext, ToolError, ToolOutput};
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use super::schedule::ScheduleHandles;
+use super::{Effect, Tool, ToolContext, ToolError, ToolOutput};
 use crate::scheduler::local_time::format_local;
 use crate::scheduler::next_run::next_run_after;
 use crate::scheduler::spec::ScheduleSpec;
 use crate::scheduler::timezone::{Timezone, parse_timezone};
-use crate::store::ScheduleCategory;
+use crate::store::{ScheduleCategory, Store};
 
 /// The user's timezone.
-pub struct Tz;
+pub struct Tz {
+    h: ScheduleHandles,
+}
+
+impl Tz {
+    /// The tool over users' timezones and their schedules.
+    pub fn new(handles: (Store, Arc<Notify>)) -> Self {
+        Self {
+            h: ScheduleHandles::new(handles),
+        }
+    }
+}
 
 const USAGE: &str = "/tz <Area/City>, e.g. /tz Europe/Berlin; /tz alone shows the current one";
 
@@ -33,6 +49,10 @@ impl Tool for Tz {
 
     fn usage(&self) -> &'static str {
         USAGE
+    }
+
+    fn effect(&self) -> Effect {
+        Effect::Write
     }
 
     fn parameters(&self) -> Value {
@@ -69,7 +89,7 @@ impl Tool for Tz {
         };
         let tz =
             parse_timezone(requested).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
-        let store = &ctx.services.store;
+        let store = &self.h.store;
         store.set_user_timezone(ctx.user.id, tz.name()).await?;
         let schedules = store
             .user_schedules(ctx.user.id, ScheduleCategory::Tool)
@@ -83,7 +103,7 @@ impl Tool for Tz {
                     .await?;
             }
         }
-        ctx.services.schedule_changed.notify_one();
+        self.h.changed.notify_one();
         let moved = match schedules.len() {
             0 => String::new(),
             n => format!(" Your {n} schedule(s) now run on this local time."),

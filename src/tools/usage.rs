@@ -5,12 +5,22 @@ use async_trait::async_trait;
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::{Value, json};
 
-use super::{Tool, ToolContext, ToolError, ToolOutput};
+use super::{Effect, Tool, ToolContext, ToolError, ToolOutput};
+use crate::store::Store;
 use crate::store::llm_usage::UsageSummary;
 use crate::users::User;
 
 /// Reports LLM usage and cost.
-pub struct Usage;
+pub struct Usage {
+    store: Store,
+}
+
+impl Usage {
+    /// The tool over the usage records.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
 
 const USAGE: &str = "/usage [all]";
 
@@ -32,6 +42,18 @@ impl Tool for Usage {
         json!({"type": "object", "properties": {"all": {"type": "boolean", "description": "every user (owner only)"}}})
     }
 
+    fn effect(&self) -> Effect {
+        Effect::Read
+    }
+
+    fn effect_of(&self, args: &Value) -> Effect {
+        if args.get("all").and_then(Value::as_bool).unwrap_or(false) {
+            Effect::Admin
+        } else {
+            Effect::Read
+        }
+    }
+
     fn parse_command(&self, args: &str) -> Result<Value, ToolError> {
         match args.trim() {
             "" => Ok(json!({})),
@@ -45,7 +67,7 @@ impl Tool for Usage {
     async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
         let all = args.get("all").and_then(Value::as_bool).unwrap_or(false);
         if !all {
-            return Ok(ToolOutput::plain(report_for(ctx, ctx.user).await?));
+            return Ok(ToolOutput::plain(report_for(&self.store, ctx.user).await?));
         }
         if !ctx.user.is_owner() {
             return Err(ToolError::Failed(
@@ -53,19 +75,19 @@ impl Tool for Usage {
             ));
         }
         let mut sections = Vec::new();
-        for user in ctx.services.store.list_users().await? {
+        for user in self.store.list_users().await? {
             sections.push(format!(
                 "{} (chat {})\n{}",
                 user.display_name,
                 user.chat_id,
-                report_for(ctx, &user).await?
+                report_for(&self.store, &user).await?
             ));
         }
         Ok(ToolOutput::plain(sections.join("\n\n")))
     }
 }
 
-async fn report_for(ctx: &ToolContext<'_>, user: &User) -> Result<String, ToolError> {
+async fn report_for(store: &Store, user: &User) -> Result<String, ToolError> {
     let now = Utc::now();
     let midnight = now
         .with_timezone(&user.timezone)
@@ -75,7 +97,6 @@ async fn report_for(ctx: &ToolContext<'_>, user: &User) -> Result<String, ToolEr
         .and_then(|m| user.timezone.from_local_datetime(&m).earliest())
         .map_or(0, |t| t.timestamp());
     let month = (now - Duration::days(30)).timestamp();
-    let store = &ctx.services.store;
     let today = store.usage_summary(Some(user.id), today).await?;
     let month = store.usage_summary(Some(user.id), month).await?;
     Ok(format!(

@@ -3,12 +3,22 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::{Tool, ToolContext, ToolError, ToolOutput};
+use super::{Effect, Tool, ToolContext, ToolError, ToolOutput};
 use crate::message::Button;
-use crate::users::{Access, UserStatus};
+use crate::store::Store;
+use crate::users::UserStatus;
 
 /// Lists users for the owner, with Approve buttons for pending requests.
-pub struct UsersList;
+pub struct UsersList {
+    store: Store,
+}
+
+impl UsersList {
+    /// The tool over the users table.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
 
 #[async_trait]
 impl Tool for UsersList {
@@ -24,12 +34,12 @@ impl Tool for UsersList {
         "/users"
     }
 
-    fn access(&self) -> Access {
-        Access::Owner
+    fn effect(&self) -> Effect {
+        Effect::Admin
     }
 
-    async fn call(&self, ctx: &ToolContext<'_>, _args: Value) -> Result<ToolOutput, ToolError> {
-        let users = ctx.services.store.list_users().await?;
+    async fn call(&self, _ctx: &ToolContext<'_>, _args: Value) -> Result<ToolOutput, ToolError> {
+        let users = self.store.list_users().await?;
         let mut lines = Vec::new();
         let mut buttons = Vec::new();
         for u in &users {

@@ -1,27 +1,10 @@
-//! Access rules: which users may run which tools, and what `/start` does for a stranger.
+//! What `/start` does for a stranger (which tools a user may run is `tools::effect::may_run`).
 
 use crate::message::{Button, Reply};
 use crate::store::{Store, StoreError};
 use crate::telegram::format::escape_html;
 
-use super::{User, UserStatus};
-
-/// Who may run a tool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Any approved user and the owner.
-    User,
-    /// Only the owner.
-    Owner,
-}
-
-/// Whether `user` may run a tool with `access`.
-pub fn may_use(user: &User, access: Access) -> bool {
-    match access {
-        Access::User => user.is_active(),
-        Access::Owner => user.is_owner(),
-    }
-}
+use super::UserStatus;
 
 /// Handles `/start` from any chat: greets known users, registers strangers as pending and asks
 /// the owner with Approve / Deny buttons. Disabled users get no reply.

@@ -11,7 +11,7 @@ use chrono_tz::Tz;
 
 use crate::llm::ProviderKind;
 
-pub use access::{Access, may_use, register_start};
+pub use access::register_start;
 pub use rate_limit::{RateDecision, UserRateLimit};
 
 /// Where a user stands.

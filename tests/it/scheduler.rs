@@ -13,7 +13,7 @@ use minicrew::scheduler::{Clock, JobOutcome, ManualClock, run_job, spawn};
 use minicrew::services::Services;
 use minicrew::store::{JobAction, NewSchedule, Schedule, Store};
 use minicrew::telegram::send::TelegramSender;
-use minicrew::tools::ToolRegistry;
+use minicrew::tools::Tool;
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
@@ -35,12 +35,12 @@ impl Harness {
     }
 
     /// With extra env keys and, optionally, a tool list instead of `all_tools()`.
-    pub async fn with(extra: &[(&str, &str)], tools: Option<ToolRegistry>) -> Self {
+    pub async fn with(extra: &[(&str, &str)], tools: Option<Vec<Box<dyn Tool>>>) -> Self {
         let (fake, dir) = (FakeTelegram::start().await, tempfile::tempdir().unwrap());
         let config = Config::from_reader(&test_env(&fake, &dir, extra), Purpose::Daemon).unwrap();
         let app = match tools {
             None => App::build(config).await.unwrap(),
-            Some(tools) => App::build_with_tools(config, tools).await.unwrap(),
+            Some(tools) => App::build_with_tools(config, move |_| tools).await.unwrap(),
         };
         let services = Arc::clone(app.services());
 
@@ -348,6 +348,9 @@ impl minicrew::tools::Tool for Stall {
     fn usage(&self) -> &'static str {
         "/stall"
     }
+    fn effect(&self) -> minicrew::tools::Effect {
+        minicrew::tools::Effect::Read
+    }
     async fn call(
         &self,
         _ctx: &minicrew::tools::ToolContext<'_>,
@@ -359,7 +362,7 @@ impl minicrew::tools::Tool for Stall {
 
 #[tokio::test]
 async fn a_slow_job_does_not_hold_back_a_reminder_due_after_it() {
-    let h = Harness::with(&[], Some(ToolRegistry::new(vec![Box::new(Stall)]))).await;
+    let h = Harness::with(&[], Some(vec![Box::new(Stall)])).await;
     // On a whole minute, so the every-minute job's next run (start + 1 min) comes after `due`.
     let start = LOOP_START;
     let clock = ManualClock::new(start);

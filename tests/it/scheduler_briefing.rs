@@ -9,7 +9,7 @@ use minicrew::scheduler::run_job;
 use minicrew::scheduler::system_jobs::{BRIEFING_TOOL, sync_briefings};
 use minicrew::scheduler::timezone::Timezone;
 use minicrew::store::{BRIEFING, JobAction};
-use minicrew::tools::{Tool, ToolContext, ToolError, ToolOutput, ToolRegistry};
+use minicrew::tools::{Effect, Tool, ToolContext, ToolError, ToolOutput};
 use serde_json::{Value, json};
 
 use crate::scheduler::Harness;
@@ -27,6 +27,10 @@ impl Tool for NothingNew {
     }
     fn usage(&self) -> &'static str {
         "/email_summary"
+    }
+
+    fn effect(&self) -> Effect {
+        Effect::Read
     }
     fn parameters(&self) -> Value {
         json!({"type": "object", "properties": {}})
@@ -48,7 +52,7 @@ async fn briefing_follows_the_gmail_token_and_stays_quiet_with_nothing_new() {
         ("TIMEZONE", "Asia/Tokyo"),
         ("MORNING_BRIEFING_TIME", "07:15"),
     ];
-    let tools = ToolRegistry::new(vec![Box::new(NothingNew)]);
+    let tools: Vec<Box<dyn Tool>> = vec![Box::new(NothingNew)];
     let h = Harness::with(&extra, Some(tools)).await;
     let now = Utc::now();
 

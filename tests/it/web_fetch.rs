@@ -14,7 +14,7 @@ use axum::http::header::{CONTENT_TYPE, LOCATION};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use minicrew::tools::web_fetch::{AddressPolicy, WebFetch};
-use minicrew::tools::{Tool, ToolRegistry, all_tools};
+use minicrew::tools::{Tool, all_tools};
 use serde_json::json;
 
 use crate::support::app::{OWNER, TestApp, WAIT};
@@ -94,13 +94,16 @@ async fn app_with(env: &[(&str, &str)]) -> TestApp {
 /// The app with the web fetch tool treating `public` as a public address.
 async fn app_treating_as_public(public: IpAddr) -> TestApp {
     let policy = AddressPolicy::new(false).treating_as_public(public);
-    let mut tools: Vec<Box<dyn Tool>> = all_tools()
-        .into_iter()
-        .filter(|t| t.name() != "web_fetch")
-        .collect();
-    tools.push(Box::new(WebFetch::with_policy(policy)));
+    let tools = move |handles: &_| {
+        let mut tools: Vec<Box<dyn Tool>> = all_tools(handles)
+            .into_iter()
+            .filter(|t| t.name() != "web_fetch")
+            .collect();
+        tools.push(Box::new(WebFetch::with_policy(policy)));
+        tools
+    };
     let (fake, dir) = (FakeTelegram::start().await, tempfile::tempdir().unwrap());
-    TestApp::start_with_tools(fake, dir, &[], ToolRegistry::new(tools)).await
+    TestApp::start_with_tools(fake, dir, &[], tools).await
 }
 
 /// Sends `text` as the owner and returns the reply (the `n`th message sent).

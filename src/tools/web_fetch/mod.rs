@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
-use super::{CallSource, Tool, ToolContext, ToolError, ToolOutput, str_arg};
+use super::{CallSource, Effect, Tool, ToolContext, ToolError, ToolOutput, Where, str_arg};
 pub use error::FetchError;
 pub use fetch::Fetcher;
 pub use guard::AddressPolicy;
@@ -25,37 +25,32 @@ pub use page::Page;
 const USAGE: &str = "/fetch <url>, e.g. /fetch https://example.com";
 
 /// Reads web pages.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct WebFetch {
-    /// `None`: the policy comes from `WEB_FETCH_ALLOW_PRIVATE` at first use.
-    policy: Option<AddressPolicy>,
+    /// Which addresses may be reached.
+    policy: AddressPolicy,
     /// Built once, at first use.
     fetcher: OnceCell<Fetcher>,
 }
 
 impl WebFetch {
-    /// The tool with the policy from configuration.
-    pub fn new() -> Self {
-        Self::default()
+    /// The tool; private and loopback addresses only when `allow_private`
+    /// (`WEB_FETCH_ALLOW_PRIVATE`).
+    pub fn new(allow_private: bool) -> Self {
+        Self::with_policy(AddressPolicy::new(allow_private))
     }
 
     /// The tool with an explicit policy (tests stand in for the internet on loopback).
     pub fn with_policy(policy: AddressPolicy) -> Self {
         Self {
-            policy: Some(policy),
+            policy,
             fetcher: OnceCell::new(),
         }
     }
 
-    async fn fetcher(&self, allow_private: bool) -> Result<&Fetcher, FetchError> {
+    async fn fetcher(&self) -> Result<&Fetcher, FetchError> {
         self.fetcher
-            .get_or_try_init(|| async {
-                let policy = self
-                    .policy
-                    .clone()
-                    .unwrap_or_else(|| AddressPolicy::new(allow_private));
-                Fetcher::new(policy)
-            })
+            .get_or_try_init(|| async { Fetcher::new(self.policy.clone()) })
             .await
     }
 }
@@ -88,14 +83,25 @@ impl Tool for WebFetch {
         })
     }
 
+    fn effect(&self) -> Effect {
+        Effect::Read
+    }
+
+    fn runs_in(&self) -> Where {
+        Where::Any
+    }
+
+    fn returns_untrusted(&self) -> bool {
+        true
+    }
+
     fn parse_command(&self, args: &str) -> Result<Value, ToolError> {
         Ok(json!({"url": args.trim()}))
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
         let url = with_scheme(str_arg(&args, "url", USAGE)?.trim());
-        let allow_private = ctx.services.config.web_fetch_allow_private;
-        let fetched = match self.fetcher(allow_private).await {
+        let fetched = match self.fetcher().await {
             Ok(fetcher) => fetcher.fetch(&url).await,
             Err(e) => return Err(ToolError::Unexpected(e.into())),
         };
@@ -108,7 +114,7 @@ impl Tool for WebFetch {
             .map_err(|e| ToolError::Unexpected(anyhow::anyhow!("page conversion failed: {e}")))?;
         Ok(ToolOutput::plain(match ctx.source {
             CallSource::Llm => page.for_model(),
-            CallSource::Command | CallSource::Schedule => page.for_user(),
+            CallSource::Command | CallSource::Schedule | CallSource::Confirm => page.for_user(),
         }))
     }
 }

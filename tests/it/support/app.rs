@@ -9,7 +9,7 @@ use minicrew::app::App;
 use minicrew::config::{Config, EnvReader, Purpose};
 use minicrew::health::Health;
 use minicrew::store::Store;
-use minicrew::tools::{ToolRegistry, all_tools};
+use minicrew::tools::{Tool, ToolHandles, all_tools};
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -70,15 +70,15 @@ impl TestApp {
 
     /// The app on an existing fake and data dir, with extra env keys.
     pub async fn start_with(fake: FakeTelegram, dir: TempDir, extra: &[(&str, &str)]) -> Self {
-        Self::start_with_tools(fake, dir, extra, ToolRegistry::new(all_tools())).await
+        Self::start_with_tools(fake, dir, extra, all_tools).await
     }
 
-    /// Like [`TestApp::start_with`] with another tool list.
+    /// Like [`TestApp::start_with`] with another tool list, made from the app's handles.
     pub async fn start_with_tools(
         fake: FakeTelegram,
         dir: TempDir,
         extra: &[(&str, &str)],
-        tools: ToolRegistry,
+        tools: impl FnOnce(&ToolHandles) -> Vec<Box<dyn Tool>>,
     ) -> Self {
         let config = Config::from_reader(&test_env(&fake, &dir, extra), Purpose::Daemon)
             .expect("valid test config");
