@@ -14,6 +14,7 @@ mod scheduler;
 mod scheduler_briefing;
 mod scheduler_cleanup;
 mod scheduler_commands;
+mod trust;
 mod voice;
 mod web_fetch;
 mod webhook;
