@@ -24,13 +24,16 @@ pub struct CleanupReport {
     pub inbox: usize,
     /// `outbox` rows of those updates, and delivered scheduled messages as old.
     pub outbox: usize,
+    /// `pending_actions` (confirm buttons) that expired as long ago.
+    pub pending_actions: usize,
 }
 
 impl Store {
     /// Deletes, as of `now`: chat history older than `history_days`, tool logs and processed
     /// emails older than [`LOG_RETENTION`], finished (`done`, `skipped`, `failed`) inbox rows older
     /// than [`INBOX_RETENTION`] with their outbox rows, and finished outbox rows of scheduled
-    /// messages (no update) as old. Pending inbox and outbox rows are never touched.
+    /// messages (no update) as old, and confirm buttons that expired as long ago. Pending inbox
+    /// and outbox rows are never touched.
     pub async fn cleanup(
         &self,
         now: DateTime<Utc>,
@@ -65,6 +68,10 @@ impl Store {
                     inbox: tx.execute(
                         &format!("DELETE FROM inbox WHERE update_id IN ({finished_inbox})"),
                         params![inbox_before],
+                    )?,
+                    pending_actions: tx.execute(
+                        "DELETE FROM pending_actions WHERE expires_at < ?1",
+                        [inbox_before],
                     )?,
                 };
                 tx.commit()?;

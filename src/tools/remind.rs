@@ -47,6 +47,18 @@ impl Tool for Remind {
         USAGE
     }
 
+    fn describe(&self, args: &Value) -> String {
+        let field = |key| args.get(key).and_then(Value::as_str).unwrap_or("");
+        match args.get("action").and_then(Value::as_str) {
+            Some("add") => format!(
+                "Set a reminder for {}: “{}”",
+                field("when"),
+                super::shorten(field("text"), 300)
+            ),
+            _ => super::describe_call(self.command(), args),
+        }
+    }
+
     fn parameters(&self) -> Value {
         json!({
             "type": "object",

@@ -67,6 +67,16 @@ impl Tool for ScheduleTool {
         USAGE
     }
 
+    fn describe(&self, args: &Value) -> String {
+        match args.get("action").and_then(Value::as_str) {
+            Some("add") => format!(
+                "Add a recurring schedule that runs as you: {}",
+                super::shorten(&add_line(args), 300)
+            ),
+            _ => super::describe_call(self.command(), args),
+        }
+    }
+
     fn parameters(&self) -> Value {
         json!({
             "type": "object",

@@ -55,6 +55,18 @@ impl Tool for Tz {
         Effect::Write
     }
 
+    fn effect_of(&self, args: &Value) -> Effect {
+        match args.get("timezone").and_then(Value::as_str) {
+            Some(tz) if !tz.trim().is_empty() => Effect::Write,
+            _ => Effect::Read,
+        }
+    }
+
+    fn describe(&self, args: &Value) -> String {
+        let tz = args.get("timezone").and_then(Value::as_str).unwrap_or("");
+        format!("Change your timezone to {}", super::shorten(tz, 60))
+    }
+
     fn parameters(&self) -> Value {
         json!({
             "type": "object",

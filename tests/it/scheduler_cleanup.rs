@@ -31,6 +31,9 @@ async fn cleanup_deletes_exactly_the_expired_rows() {
                 c.execute("INSERT INTO inbox (update_id, payload, status, received_at) VALUES (?1, '{}', ?2, ?3)", rusqlite::params![update_id, status, at])?;
                 c.execute("INSERT INTO outbox (update_id, chat_id, seq, text, format, status, created_at) VALUES (?1, 1, 0, ?2, 'plain', 'sent', ?3)", rusqlite::params![update_id, format!("reply {update_id}"), at])?;
             }
+            for (preview, expired) in [("old button", ago(8)), ("recent button", ago(1))] {
+                c.execute("INSERT INTO pending_actions (user_id, chat_id, tool, arguments, preview, nonce, created_at, expires_at) VALUES (?1, 1, 'note', '{}', ?2, 'n', ?3, ?3)", rusqlite::params![owner, preview, expired])?;
+            }
             for (text, status, at) in [("old scheduled", "sent", ago(8)), ("unsent scheduled", "pending", ago(8)), ("new scheduled", "sent", ago(1))] {
                 c.execute("INSERT INTO outbox (chat_id, seq, text, format, status, created_at) VALUES (1, 0, ?1, 'plain', ?2, ?3)", rusqlite::params![text, status, at])?;
             }
@@ -71,13 +74,18 @@ async fn cleanup_deletes_exactly_the_expired_rows() {
         ["reply 2", "reply 3", "unsent scheduled", "new scheduled"]
     );
     assert_eq!(
+        column("SELECT preview FROM pending_actions").await.unwrap(),
+        ["recent button"]
+    );
+    assert_eq!(
         (
             report.history,
             report.tool_logs,
             report.processed_emails,
             report.inbox,
-            report.outbox
+            report.outbox,
+            report.pending_actions
         ),
-        (1, 1, 1, 2, 3)
+        (1, 1, 1, 2, 3, 1)
     );
 }

@@ -455,3 +455,84 @@ async fn the_model_of_a_user_gets_no_owner_powers_and_private_tools_stay_out_of_
         );
     }
 }
+
+/// A stand-in for a tool that acts in the world (a calendar event, an MCP tool).
+struct SendPostcard;
+
+#[async_trait::async_trait]
+impl minicrew::tools::Tool for SendPostcard {
+    fn name(&self) -> &'static str {
+        "send_postcard"
+    }
+    fn description(&self) -> &'static str {
+        "Send a postcard"
+    }
+    fn usage(&self) -> &'static str {
+        "/send_postcard <to>"
+    }
+    fn effect(&self) -> minicrew::tools::Effect {
+        minicrew::tools::Effect::Outside
+    }
+    fn parameters(&self) -> Value {
+        json!({"type": "object", "properties": {"to": {"type": "string"}}})
+    }
+    fn parse_command(&self, args: &str) -> Result<Value, minicrew::tools::ToolError> {
+        Ok(json!({"to": args}))
+    }
+    async fn call(
+        &self,
+        _ctx: &minicrew::tools::ToolContext<'_>,
+        args: Value,
+    ) -> Result<minicrew::tools::ToolOutput, minicrew::tools::ToolError> {
+        Ok(minicrew::tools::ToolOutput::plain(format!(
+            "Postcard sent to {}.",
+            args["to"].as_str().unwrap_or("?")
+        )))
+    }
+}
+
+#[tokio::test]
+async fn an_outside_action_asked_by_the_model_always_waits_for_confirm_but_a_typed_one_runs() {
+    let claude = FakeLlm::start(Wire::Claude).await;
+    let url = claude.base_url().to_string();
+    let (fake, dir) = (FakeTelegram::start().await, tempfile::tempdir().unwrap());
+    let extra = [
+        ("ANTHROPIC_API_KEY", "sk-ant-test-key"),
+        ("ANTHROPIC_BASE_URL", url.as_str()),
+    ];
+    let app = TestApp::start_with_tools(fake, dir, &extra, |handles| {
+        let mut tools = minicrew::tools::all_tools(handles);
+        tools.push(Box::new(SendPostcard));
+        tools
+    })
+    .await;
+    claude.script([
+        Reply::tool("send_postcard", json!({"to": "Grandma"})),
+        Reply::text("Waiting for your OK."),
+    ]);
+    app.fake.push_text(OWNER, "send grandma a postcard");
+    let sent = app.fake.wait_for_sent(2, WAIT).await;
+    assert!(
+        sent[1].text.contains("/send_postcard (to: Grandma)"),
+        "{}",
+        sent[1].text
+    );
+    let calls = "SELECT COUNT(*) FROM tool_logs WHERE tool = 'send_postcard'";
+    assert_eq!(
+        count(&app, calls).await,
+        0,
+        "not sent on the model's say-so"
+    );
+    app.fake
+        .push_callback(OWNER, &buttons(&sent[1])[0], sent[1].message_id);
+    let sent = app.fake.wait_for_sent(3, WAIT).await;
+    assert_eq!(sent[2].text, "Postcard sent to Grandma.");
+    app.fake.push_text(OWNER, "/send_postcard Aunt May");
+    let sent = app.fake.wait_for_sent(4, WAIT).await;
+    assert_eq!(
+        sent[3].text, "Postcard sent to Aunt May.",
+        "a typed command is the user's own say-so"
+    );
+    assert_eq!(count(&app, calls).await, 2);
+    app.stop().await;
+}
