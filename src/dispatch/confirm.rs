@@ -115,6 +115,7 @@ async fn run_confirmed(
         chat: ChatKind::Private,
         source: CallSource::Confirm,
         untrusted_turn: false,
+        seen_text: "",
     };
     match invoke(services, &caller, tool, args).await {
         Outcome::Ran(out) => {

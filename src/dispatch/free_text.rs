@@ -74,7 +74,7 @@ pub async fn answer(
         allow_tools: true,
     };
     let running = services.cancellations.start(user.chat_id);
-    let runner = RegistryRunner::new(services, user, ChatKind::Private, false);
+    let runner = RegistryRunner::new(services, user, ChatKind::Private, text, false);
     let result = services.llm.reply(request, &runner, running.token()).await;
     drop(running);
     let mut replies = match result {

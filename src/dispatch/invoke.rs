@@ -6,7 +6,10 @@
 //! - the model is never given an admin tool, nor a meta tool like `/help`;
 //! - the tool must be allowed in this kind of chat;
 //! - what the model asks for runs only on a Confirm button when it acts outside the bot, or
-//!   when it writes after untrusted content (a web page, an email) entered the turn.
+//!   when it writes after untrusted content (a web page, an email) entered the turn, or when,
+//!   after such content, it would send to a third party (a URL to fetch) something that neither
+//!   the user nor that content said word for word: a page cannot make the model smuggle the
+//!   user's notes out in a URL.
 //!
 //! LLM budgets are checked by the router before every model call, so a tool that asks a model
 //! (the email summary) is covered whoever called it.
@@ -37,6 +40,9 @@ pub struct Caller<'a> {
     pub source: CallSource,
     /// Untrusted content (a page, an email) entered the current turn; model calls only.
     pub untrusted_turn: bool,
+    /// What the turn has shown so far: the user's message and the outside content the model
+    /// read (model calls only; empty otherwise).
+    pub seen_text: &'a str,
 }
 
 /// What became of a call.
@@ -67,7 +73,7 @@ pub async fn invoke(
         tracing::info!(%refusal, "tool call refused");
         return Outcome::NotRun(refusal);
     }
-    if needs_confirm(caller, tool.effect_of(&args)) {
+    if needs_confirm(caller, tool, &args) {
         return ask_to_confirm(services, caller, tool, &args).await;
     }
     match run_and_log(services, caller, tool, args).await {
@@ -101,14 +107,29 @@ fn check(caller: &Caller<'_>, tool: &dyn Tool, args: &Value) -> Result<(), Strin
 }
 
 /// The model's say-so is not enough for actions outside the bot, nor for writes once untrusted
-/// content entered the turn.
-fn needs_confirm(caller: &Caller<'_>, effect: Effect) -> bool {
-    caller.source == CallSource::Llm
-        && match effect {
-            Effect::Outside => true,
-            Effect::Write => caller.untrusted_turn,
-            Effect::Read | Effect::Admin => false,
+/// content entered the turn, nor for sending new text out once it did.
+fn needs_confirm(caller: &Caller<'_>, tool: &dyn Tool, args: &Value) -> bool {
+    if caller.source != CallSource::Llm {
+        return false;
+    }
+    match tool.effect_of(args) {
+        Effect::Outside => true,
+        Effect::Write => caller.untrusted_turn,
+        Effect::Read => {
+            caller.untrusted_turn && tool.sends_out() && !all_strings_seen(args, caller.seen_text)
         }
+        Effect::Admin => false,
+    }
+}
+
+/// Whether every string in `args` appears word for word in `seen`.
+fn all_strings_seen(args: &Value, seen: &str) -> bool {
+    match args {
+        Value::String(s) => s.trim().is_empty() || seen.contains(s.trim()),
+        Value::Array(items) => items.iter().all(|v| all_strings_seen(v, seen)),
+        Value::Object(map) => map.values().all(|v| all_strings_seen(v, seen)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => true,
+    }
 }
 
 /// Stores the call as a pending action and returns the message with its buttons.

@@ -1,7 +1,9 @@
 //! The bridge from the model's tool calls to the invocation path: every call goes through
 //! [`invoke`] as `CallSource::Llm`, so the model gets exactly the rules a command gets plus its
 //! own (no admin tools, confirm buttons). The runner remembers whether untrusted content (a web
-//! page, an email) entered this turn; from then on the turn's writes need a confirm button.
+//! page, an email) entered this turn, and the text the turn has shown (the user's message and
+//! that content); from then on the turn's writes need a confirm button, and so do fetches of
+//! addresses that text did not contain.
 //! Confirm messages and messages a tool addresses to other chats are sent after the answer.
 
 use std::sync::Mutex;
@@ -27,19 +29,27 @@ pub struct RegistryRunner<'a> {
     user: &'a User,
     chat: ChatKind,
     untrusted_turn: AtomicBool,
+    seen_text: Mutex<String>,
     confirms: AtomicUsize,
     extra: Mutex<Vec<Reply>>,
 }
 
 impl<'a> RegistryRunner<'a> {
-    /// A runner for `user`'s conversation; `untrusted` when the message itself carries outside
+    /// A runner for `user`'s `message`; `untrusted` when the message itself carries outside
     /// content (a forwarded message, a document).
-    pub fn new(services: &'a Services, user: &'a User, chat: ChatKind, untrusted: bool) -> Self {
+    pub fn new(
+        services: &'a Services,
+        user: &'a User,
+        chat: ChatKind,
+        message: &str,
+        untrusted: bool,
+    ) -> Self {
         Self {
             services,
             user,
             chat,
             untrusted_turn: AtomicBool::new(untrusted),
+            seen_text: Mutex::new(message.to_string()),
             confirms: AtomicUsize::new(0),
             extra: Mutex::new(Vec::new()),
         }
@@ -66,22 +76,32 @@ impl ToolRunner for RegistryRunner<'_> {
                 "there is no tool called {name} available to this user"
             ));
         };
+        let seen = self
+            .seen_text
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let caller = Caller {
             user: self.user,
             chat: self.chat,
             source: CallSource::Llm,
             untrusted_turn: self.untrusted_turn.load(Ordering::SeqCst),
+            seen_text: &seen,
         };
         match invoke(self.services, &caller, tool, arguments).await {
             Outcome::Ran(out) => {
-                if tool.returns_untrusted() {
-                    self.untrusted_turn.store(true, Ordering::SeqCst);
-                }
-                self.push(out.notices);
-                Ok(match out.format {
+                let text = match out.format {
                     TextFormat::Html => html_to_plain(&out.text),
                     TextFormat::Plain => out.text,
-                })
+                };
+                if tool.returns_untrusted() {
+                    self.untrusted_turn.store(true, Ordering::SeqCst);
+                    let mut seen = self.seen_text.lock().unwrap_or_else(|p| p.into_inner());
+                    seen.push('\n');
+                    seen.push_str(&text);
+                }
+                self.push(out.notices);
+                Ok(text)
             }
             Outcome::NotRun(text) => Err(text),
             Outcome::NeedsConfirm { preview, reply } => {

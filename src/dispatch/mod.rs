@@ -128,6 +128,7 @@ impl Dispatcher {
             chat: ChatKind::Private,
             source: CallSource::Command,
             untrusted_turn: false,
+            seen_text: "",
         };
         Some(match invoke(&self.services, &caller, tool, args).await {
             Outcome::Ran(out) => out.into_replies(user.chat_id),

@@ -121,6 +121,7 @@ async fn run_scheduled_tool(
         chat: ChatKind::Private,
         source: CallSource::Schedule,
         untrusted_turn: false,
+        seen_text: "",
     };
     match invoke(services, &caller, tool, parsed).await {
         Outcome::Ran(out) => Ok(out.into_replies(user.chat_id)),

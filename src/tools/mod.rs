@@ -232,6 +232,13 @@ pub trait Tool: Send + Sync {
         false
     }
 
+    /// Whether its arguments travel to a third party (a URL to fetch, a search query): after
+    /// untrusted content, the model could use it to send the user's data out, so such a call
+    /// needs a confirm button unless its arguments were said word for word in the turn.
+    fn sends_out(&self) -> bool {
+        false
+    }
+
     /// Exactly what a call will do, in words, for a confirm button's message.
     fn describe(&self, args: &Value) -> String {
         describe_call(self.command(), args)

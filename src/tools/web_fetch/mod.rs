@@ -95,6 +95,15 @@ impl Tool for WebFetch {
         true
     }
 
+    fn sends_out(&self) -> bool {
+        true
+    }
+
+    fn describe(&self, args: &Value) -> String {
+        let url = args.get("url").and_then(Value::as_str).unwrap_or("");
+        format!("Fetch the web page {}", super::shorten(url, 500))
+    }
+
     fn parse_command(&self, args: &str) -> Result<Value, ToolError> {
         Ok(json!({"url": args.trim()}))
     }
