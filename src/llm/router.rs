@@ -1,7 +1,8 @@
 //! The LLM router: builds the conversation (system prompt, recent memory, the current message
 //! once), offers the tools, runs the tool loop natively, and returns the final text. Retries and
 //! fallback live in `fallback`; the conversation is kept provider-neutral so a switch of
-//! provider mid-loop keeps every executed tool result and runs no tool twice.
+//! provider mid-loop keeps every executed tool result and runs no tool twice. The request's
+//! [`Budget`] is checked before every model call.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 
+use super::budget::Budget;
 use super::fallback::{CallSettings, Fallback};
 use super::prompt::system_prompt;
 use super::registry::ProviderRegistry;
@@ -50,6 +52,8 @@ pub struct ChatRequest {
     pub tier: Tier,
     /// `false` for untrusted input (email summaries): no tools are offered at all.
     pub allow_tools: bool,
+    /// Whose daily allowance this spends; checked before every model call.
+    pub budget: Budget,
 }
 
 /// A produced reply.
@@ -149,6 +153,11 @@ impl LlmRouter {
             return Err(RouterError::NoProviders);
         }
         let mut fallback = Fallback::new(&inner.settings, order, req.user_id, req.tier);
+        let spend = Spend {
+            budget: req.budget,
+            store: &inner.settings.store,
+            user_id: req.user_id,
+        };
         let system = system_prompt(
             inner.system_prompt.as_deref(),
             &req.user_name,
@@ -169,14 +178,22 @@ impl LlmRouter {
             model: String::new(), // set per provider by `Fallback`
             max_tokens: MAX_OUTPUT_TOKENS,
         };
-        tool_loop(&mut fallback, request, runner, cancel).await
+        tool_loop(&mut fallback, &spend, request, runner, cancel).await
     }
+}
+
+/// The allowance a reply spends, and where its usage is read.
+struct Spend<'a> {
+    budget: Budget,
+    store: &'a Store,
+    user_id: i64,
 }
 
 /// Calls the model, runs the tools it asks for, and repeats until it answers in text; the last
 /// allowed round asks for text only.
 async fn tool_loop(
     fallback: &mut Fallback<'_>,
+    spend: &Spend<'_>,
     mut request: LlmRequest,
     runner: &dyn ToolRunner,
     cancel: &CancellationToken,
@@ -188,6 +205,7 @@ async fn tool_loop(
         if last_round {
             request.tool_choice = ToolChoice::None;
         }
+        spend.budget.check(spend.store, spend.user_id).await?;
         let answer = fallback.call(request.clone(), cancel).await?;
         let response = answer.response;
         input_tokens += response.usage.input_tokens;

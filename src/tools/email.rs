@@ -79,6 +79,7 @@ impl Tool for EmailSummary {
             tools: Vec::new(),
             tier: Tier::Mid,
             allow_tools: false,
+            budget: user.llm_budget(ctx.services.config.user_daily_token_limit),
         };
         let never = tokio_util::sync::CancellationToken::new();
         let reply = ctx

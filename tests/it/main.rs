@@ -3,6 +3,7 @@
 mod support;
 
 mod assistant;
+mod budgets;
 mod cli;
 mod email;
 mod fake_telegram_selftest;
