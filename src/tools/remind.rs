@@ -5,6 +5,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::{Tool, ToolContext, ToolError, ToolOutput, str_arg};
+use crate::scheduler::limits::{Quota, check_count};
 use crate::scheduler::local_time::format_local;
 use crate::scheduler::spec::ScheduleSpec;
 use crate::scheduler::timezone::Timezone;
@@ -87,6 +88,13 @@ async fn add(ctx: &ToolContext<'_>, args: &Value) -> Result<ToolOutput, ToolErro
             "What should I remind you of? Example: /remind 10m stand up".into(),
         ));
     }
+    let active = ctx
+        .services
+        .store
+        .count_user_schedules(ctx.user.id, ScheduleCategory::Reminder)
+        .await?;
+    check_count(Quota::Reminders, active, ctx.user.is_owner())
+        .map_err(|e| ToolError::Failed(e.to_string()))?;
     let id = ctx
         .services
         .store

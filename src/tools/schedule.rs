@@ -6,6 +6,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::{Tool, ToolContext, ToolError, ToolOutput, int_arg};
+use crate::scheduler::limits::{Quota, check_count, check_interval};
 use crate::scheduler::local_time::format_local;
 use crate::scheduler::next_run::next_run_after;
 use crate::scheduler::spec::{ScheduleSpec, parse_recurrence};
@@ -126,6 +127,15 @@ async fn add(ctx: &ToolContext<'_>, args: &Value) -> Result<ToolOutput, ToolErro
     let line = add_line(args);
     let (cron, rest) =
         parse_recurrence(&line).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
+    let local_now = Utc::now().with_timezone(&ctx.user.timezone).naive_local();
+    check_interval(&cron, local_now).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
+    let active = ctx
+        .services
+        .store
+        .count_user_schedules(ctx.user.id, ScheduleCategory::Tool)
+        .await?;
+    check_count(Quota::Schedules, active, ctx.user.is_owner())
+        .map_err(|e| ToolError::Failed(e.to_string()))?;
     let (word, tool_args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
     let word = word.trim_start_matches('/').to_ascii_lowercase();
     let tools = &ctx.services.tools;

@@ -11,6 +11,7 @@ mod gmail;
 mod health;
 mod llm_router;
 mod polling;
+mod schedule_limits;
 mod scheduler;
 mod scheduler_briefing;
 mod scheduler_cleanup;
