@@ -16,6 +16,7 @@ mod scheduler;
 mod scheduler_briefing;
 mod scheduler_cleanup;
 mod scheduler_commands;
+mod scheduler_concurrency;
 mod voice;
 mod web_fetch;
 mod webhook;
