@@ -17,6 +17,7 @@ mod scheduler_briefing;
 mod scheduler_cleanup;
 mod scheduler_commands;
 mod scheduler_concurrency;
+mod strangers;
 mod voice;
 mod web_fetch;
 mod webhook;
