@@ -139,11 +139,13 @@ impl App {
         let unsent = store.unsent_chunks_without_update().await?;
         let _resend = AbortOnDropHandle::new(tokio::spawn(resend_unsent(sender.clone(), unsent)));
 
-        // The scheduler loop fires due schedules; the same shutdown token stops it.
+        // The scheduler loop fires due schedules, each job under one of the chats' permits;
+        // the same shutdown token stops it.
         let scheduler = scheduler::spawn(
             Arc::clone(&self.services),
             sender.clone(),
             scheduler::Clock::System,
+            queues.permits(),
             shutdown.child_token(),
         );
         let server = self.start_http(&intake, &sender).await?;

@@ -31,7 +31,7 @@ impl<J> Clone for ChatQueues<J> {
 
 struct Inner<J> {
     lanes: Mutex<HashMap<i64, mpsc::UnboundedSender<J>>>,
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
     tracker: TaskTracker,
     stop: CancellationToken,
     handler: Handler<J>,
@@ -46,7 +46,7 @@ impl<J: Send + 'static> ChatQueues<J> {
         Self {
             inner: Arc::new(Inner {
                 lanes: Mutex::new(HashMap::new()),
-                permits: Semaphore::new(max_parallel.max(1)),
+                permits: Arc::new(Semaphore::new(max_parallel.max(1))),
                 tracker: TaskTracker::new(),
                 stop: CancellationToken::new(),
                 handler: Arc::new(handler),
@@ -87,6 +87,11 @@ impl<J: Send + 'static> ChatQueues<J> {
             .tracker
             .spawn(run_lane(Arc::clone(&self.inner), chat_id, rx));
         true
+    }
+
+    /// The bound on chats handled at once, for other work that must share it (scheduled jobs).
+    pub fn permits(&self) -> Arc<Semaphore> {
+        Arc::clone(&self.inner.permits)
     }
 
     /// Number of chats with a live worker (for tests and metrics).

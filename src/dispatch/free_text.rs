@@ -2,7 +2,7 @@
 //! router with the user's recent memory and every tool they may use. A pasted Gmail redirect
 //! address completes `/authgmail` instead and is never stored.
 
-use chrono::{TimeZone, Utc};
+use chrono::Utc;
 
 use super::llm_tools::RegistryRunner;
 use crate::gmail::looks_like_pasted_redirect;
@@ -37,9 +37,6 @@ pub async fn answer(
     if services.llm.configured().is_empty() {
         return Ok(vec![Reply::plain(user.chat_id, NO_PROVIDER_REPLY)]);
     }
-    if let Some(refusal) = over_daily_limit(services, user).await? {
-        return Ok(vec![refusal]);
-    }
     let config = &services.config.llm;
     let history = store
         .recent_turns(
@@ -72,6 +69,7 @@ pub async fn answer(
         tools: services.tools.llm_specs(user),
         tier: Tier::Cheap,
         allow_tools: true,
+        budget: user.llm_budget(services.config.user_daily_token_limit),
     };
     let running = services.cancellations.start(user.chat_id);
     let runner = RegistryRunner::new(services, user, ChatKind::Private, text, false);
@@ -99,28 +97,6 @@ pub async fn answer(
     };
     replies.extend(runner.into_extra_replies());
     Ok(replies)
-}
-
-/// The reply when a non-owner has spent `USER_DAILY_TOKEN_LIMIT` today (in their timezone).
-async fn over_daily_limit(services: &Services, user: &User) -> Result<Option<Reply>, StoreError> {
-    let limit = services.config.user_daily_token_limit;
-    if limit == 0 || user.is_owner() {
-        return Ok(None);
-    }
-    let local_midnight = Utc::now()
-        .with_timezone(&user.timezone)
-        .date_naive()
-        .and_hms_opt(0, 0, 0);
-    let since = local_midnight
-        .and_then(|m| user.timezone.from_local_datetime(&m).earliest())
-        .map_or(0, |t| t.timestamp());
-    let used = services.store.tokens_used_since(user.id, since).await?;
-    Ok((used >= limit).then(|| {
-        Reply::plain(
-            user.chat_id,
-            "You've used today's AI allowance. Your message is saved; /commands still work, and the allowance resets at midnight.",
-        )
-    }))
 }
 
 async fn complete_gmail_paste(services: &Services, user: &User, text: &str) -> Reply {

@@ -2,8 +2,9 @@
 //! the registry built from config, and the router (tool loop, retry, fallback, usage records).
 //!
 //! Map: `types` (generic conversation) → `claude` / `gemini` / `openai` (wire formats) →
-//! `registry` (config → providers) → `router` (+ `prompt`, `retry`, `pricing`).
+//! `registry` (config → providers) → `router` (+ `prompt`, `retry`, `pricing`, `budget`).
 
+pub mod budget;
 pub mod claude;
 pub mod error;
 mod fallback;
@@ -22,12 +23,14 @@ pub mod types;
 
 use async_trait::async_trait;
 
+pub use budget::Budget;
 pub use error::LlmError;
 pub use http::http_client;
 pub use provider_kind::ProviderKind;
 pub use registry::ProviderRegistry;
 pub use retry::RetryPolicy;
 pub use router::{ChatRequest, LlmRouter, ProviderFailure, RouterError, RouterReply};
+pub use router_error::OVER_BUDGET_REPLY;
 pub use types::{
     LlmRequest, LlmResponse, Role, Tier, ToolCall, ToolChoice, ToolResult, ToolSpec, Turn, Usage,
 };

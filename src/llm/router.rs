@@ -1,7 +1,9 @@
 //! The LLM router: builds the conversation (system prompt, recent memory, the current message
 //! once), offers the tools, runs the tool loop natively, and returns the final text. Retries and
 //! fallback live in `fallback`; the conversation is kept provider-neutral so a switch of
-//! provider mid-loop keeps every executed tool result and runs no tool twice.
+//! provider mid-loop keeps every executed tool result and runs no tool twice. The request's
+//! [`Budget`] is checked before every model call, and one round runs at most
+//! [`MAX_TOOL_CALLS_PER_ROUND`] tool calls.
 
 use std::sync::Arc;
 
@@ -9,6 +11,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 
+use super::budget::Budget;
 use super::fallback::{CallSettings, Fallback};
 use super::prompt::system_prompt;
 use super::registry::ProviderRegistry;
@@ -23,6 +26,9 @@ pub use super::router_error::{ProviderFailure, RouterError};
 
 /// Most model calls in one reply; the last one is asked to answer without tools.
 pub const MAX_TOOL_ROUNDS: usize = 8;
+
+/// Most tool calls run from one model answer; further calls get an error result and do not run.
+pub const MAX_TOOL_CALLS_PER_ROUND: usize = 8;
 
 /// Output token bound per call.
 const MAX_OUTPUT_TOKENS: u32 = 4096;
@@ -50,6 +56,8 @@ pub struct ChatRequest {
     pub tier: Tier,
     /// `false` for untrusted input (email summaries): no tools are offered at all.
     pub allow_tools: bool,
+    /// Whose daily allowance this spends; checked before every model call.
+    pub budget: Budget,
 }
 
 /// A produced reply.
@@ -149,6 +157,11 @@ impl LlmRouter {
             return Err(RouterError::NoProviders);
         }
         let mut fallback = Fallback::new(&inner.settings, order, req.user_id, req.tier);
+        let spend = Spend {
+            budget: req.budget,
+            store: &inner.settings.store,
+            user_id: req.user_id,
+        };
         let system = system_prompt(
             inner.system_prompt.as_deref(),
             &req.user_name,
@@ -169,14 +182,22 @@ impl LlmRouter {
             model: String::new(), // set per provider by `Fallback`
             max_tokens: MAX_OUTPUT_TOKENS,
         };
-        tool_loop(&mut fallback, request, runner, cancel).await
+        tool_loop(&mut fallback, &spend, request, runner, cancel).await
     }
+}
+
+/// The allowance a reply spends, and where its usage is read.
+struct Spend<'a> {
+    budget: Budget,
+    store: &'a Store,
+    user_id: i64,
 }
 
 /// Calls the model, runs the tools it asks for, and repeats until it answers in text; the last
 /// allowed round asks for text only.
 async fn tool_loop(
     fallback: &mut Fallback<'_>,
+    spend: &Spend<'_>,
     mut request: LlmRequest,
     runner: &dyn ToolRunner,
     cancel: &CancellationToken,
@@ -188,6 +209,7 @@ async fn tool_loop(
         if last_round {
             request.tool_choice = ToolChoice::None;
         }
+        spend.budget.check(spend.store, spend.user_id).await?;
         let answer = fallback.call(request.clone(), cancel).await?;
         let response = answer.response;
         input_tokens += response.usage.input_tokens;
@@ -210,7 +232,13 @@ async fn tool_loop(
             });
         }
         let results = run_tools(&response.tool_calls, runner, cancel).await?;
-        tools_used.extend(response.tool_calls.iter().map(|c| c.name.clone()));
+        tools_used.extend(
+            response
+                .tool_calls
+                .iter()
+                .take(MAX_TOOL_CALLS_PER_ROUND)
+                .map(|c| c.name.clone()),
+        );
         request.turns.push(Turn::Assistant {
             text: response.text,
             tool_calls: response.tool_calls,
@@ -236,14 +264,27 @@ fn context_turns(history: &[(Role, String)], max: usize) -> Vec<Turn> {
         .collect()
 }
 
-/// Runs the calls of one round in order; each result goes back as a native tool result.
+/// Runs the calls of one round in order; each result goes back as a native tool result. Calls
+/// past [`MAX_TOOL_CALLS_PER_ROUND`] do not run: each gets an error result saying why.
 async fn run_tools(
     calls: &[super::types::ToolCall],
     runner: &dyn ToolRunner,
     cancel: &CancellationToken,
 ) -> Result<Vec<ToolResult>, RouterError> {
     let mut results = Vec::with_capacity(calls.len());
-    for call in calls {
+    for (i, call) in calls.iter().enumerate() {
+        if i >= MAX_TOOL_CALLS_PER_ROUND {
+            results.push(ToolResult {
+                call_id: call.id.clone(),
+                name: call.name.clone(),
+                content: format!(
+                    "too many tool calls in one round: at most {MAX_TOOL_CALLS_PER_ROUND} run; \
+                     this one did not"
+                ),
+                is_error: true,
+            });
+            continue;
+        }
         let outcome = tokio::select! {
             biased;
             () = cancel.cancelled() => return Err(RouterError::Cancelled),
@@ -266,6 +307,49 @@ async fn run_tools(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::llm::ToolCall;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Counts the tool calls it runs.
+    #[derive(Default)]
+    struct Counting(AtomicUsize);
+
+    #[async_trait::async_trait]
+    impl ToolRunner for Counting {
+        async fn run(&self, name: &str, _: serde_json::Value) -> Result<String, String> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(format!("{name} ran"))
+        }
+    }
+
+    #[tokio::test]
+    async fn calls_past_the_round_cap_get_an_error_result_without_running() {
+        let calls: Vec<ToolCall> = (0..MAX_TOOL_CALLS_PER_ROUND + 3)
+            .map(|i| ToolCall {
+                id: format!("call_{i}"),
+                name: "note".into(),
+                arguments: serde_json::json!({}),
+                provider_meta: None,
+            })
+            .collect();
+        let runner = Counting::default();
+        let results = run_tools(&calls, &runner, &CancellationToken::new())
+            .await
+            .unwrap();
+        assert_eq!(runner.0.load(Ordering::SeqCst), MAX_TOOL_CALLS_PER_ROUND);
+        assert_eq!(results.len(), calls.len(), "every call gets a result");
+        let (ran, refused) = results.split_at(MAX_TOOL_CALLS_PER_ROUND);
+        assert!(ran.iter().all(|r| !r.is_error && r.content == "note ran"));
+        assert!(
+            refused
+                .iter()
+                .all(|r| r.is_error && r.content.starts_with("too many tool calls in one round"))
+        );
+        assert_eq!(
+            refused[0].call_id,
+            format!("call_{MAX_TOOL_CALLS_PER_ROUND}")
+        );
+    }
 
     #[test]
     fn context_keeps_the_last_lines_and_starts_with_the_user() {

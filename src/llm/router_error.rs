@@ -30,7 +30,17 @@ pub enum RouterError {
     /// The model answered with no text at all.
     #[error("the model returned an empty answer")]
     EmptyReply,
+    /// The user has spent today's allowance (`USER_DAILY_TOKEN_LIMIT`); no model was called.
+    #[error("the daily token allowance is used up")]
+    OverBudget,
+    /// Today's usage could not be read, so no model was called (the cause is logged).
+    #[error("today's token usage could not be read")]
+    BudgetUnknown,
 }
+
+/// What a user over their daily allowance is told, whichever command or message spent it.
+pub const OVER_BUDGET_REPLY: &str = "You've used today's AI allowance; it resets at midnight. \
+     Your messages are kept, and /commands that need no AI still work.";
 
 fn describe(failures: &[ProviderFailure]) -> String {
     let parts: Vec<String> = failures
@@ -54,6 +64,10 @@ impl RouterError {
                     .into()
             }
             Self::EmptyReply => "The AI returned an empty answer; please rephrase.".into(),
+            Self::OverBudget => OVER_BUDGET_REPLY.into(),
+            Self::BudgetUnknown => {
+                "I couldn't check today's AI allowance; please try again in a minute.".into()
+            }
         }
     }
 }

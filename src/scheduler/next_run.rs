@@ -128,7 +128,7 @@ fn gap_run(
 }
 
 /// Parses a five-field expression with croner (no seconds, no year field).
-fn parse(expr: &str) -> Result<Cron, CronError> {
+pub(super) fn parse(expr: &str) -> Result<Cron, CronError> {
     let expr = expr.trim();
     let found = expr.split_whitespace().count();
     if found != 5 {

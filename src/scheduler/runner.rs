@@ -2,11 +2,14 @@
 //! cleanup), wakes early when a schedule changes (`Services::schedule_changed`), and fires due
 //! jobs. Each due schedule's next run is stored before its job runs, so a crash never repeats a
 //! run and a job gets at most one catch-up run after downtime (see [`super::missed`]).
+//!
+//! Jobs run under the same bound as chats: each waits for a permit of the semaphore the chat
+//! queues use (`ChatQueues::permits`), so a hundred due jobs never make a hundred LLM calls at once.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -46,29 +49,57 @@ impl SchedulerHandle {
     }
 }
 
-/// Starts the loop; it stops when `shutdown` fires.
+/// Starts the loop; each job it fires first takes one of `permits` (shared with the chat
+/// queues). The loop stops when `shutdown` fires.
 pub fn spawn(
     services: Arc<Services>,
     sender: TelegramSender,
     clock: Clock,
+    permits: Arc<Semaphore>,
     shutdown: CancellationToken,
 ) -> SchedulerHandle {
     let (publish, wake_at) = watch::channel(None);
-    let task = tokio::spawn(run_loop(services, sender, clock, shutdown, publish));
+    let jobs = Jobs {
+        services,
+        sender,
+        permits,
+        tracker: TaskTracker::new(),
+    };
+    let task = tokio::spawn(run_loop(jobs, clock, shutdown, publish));
     SchedulerHandle { task, wake_at }
 }
 
-async fn run_loop(
+/// What running jobs needs, and the tracker of those running beside the loop (so a slow one, an
+/// LLM briefing, never delays the next due run).
+struct Jobs {
     services: Arc<Services>,
     sender: TelegramSender,
+    permits: Arc<Semaphore>,
+    tracker: TaskTracker,
+}
+
+impl Jobs {
+    /// Starts each claimed schedule's job in the tracker; each waits for a permit first.
+    fn start(&self, due: Vec<Schedule>, now: DateTime<Utc>) {
+        for schedule in due {
+            let services = Arc::clone(&self.services);
+            let (sender, permits) = (self.sender.clone(), Arc::clone(&self.permits));
+            self.tracker.spawn(async move {
+                run_bounded(&services, &sender, &permits, &schedule, now).await
+            });
+        }
+    }
+}
+
+async fn run_loop(
+    jobs: Jobs,
     clock: Clock,
     shutdown: CancellationToken,
     publish: watch::Sender<Option<DateTime<Utc>>>,
 ) {
+    let services = Arc::clone(&jobs.services);
     let system_tz = Timezone::new(services.config.timezone);
     let mut next_cleanup = next_cleanup_after(system_tz, clock.now());
-    // Jobs run beside the loop, so a slow one (an LLM briefing) never delays the next due run.
-    let jobs = TaskTracker::new();
     tracing::info!(%next_cleanup, "scheduler started");
     loop {
         // Registered before the pass, so a change made during it still wakes the next sleep.
@@ -76,7 +107,7 @@ async fn run_loop(
         tokio::pin!(changed);
         changed.as_mut().enable();
         let now = clock.now();
-        let pass = one_pass(&services, &sender, &jobs, now, &mut next_cleanup);
+        let pass = one_pass(&services, &jobs, now, &mut next_cleanup);
         let wake = tokio::select! {
             _ = shutdown.cancelled() => break,
             wake = pass => wake,
@@ -88,8 +119,11 @@ async fn run_loop(
             _ = clock.sleep_until(wake) => {}
         }
     }
-    jobs.close();
-    if tokio::time::timeout(JOBS_DRAIN, jobs.wait()).await.is_err() {
+    jobs.tracker.close();
+    if tokio::time::timeout(JOBS_DRAIN, jobs.tracker.wait())
+        .await
+        .is_err()
+    {
         tracing::warn!("scheduled jobs still running at shutdown were cut off");
     }
     tracing::info!("scheduler stopped");
@@ -99,8 +133,7 @@ async fn run_loop(
 /// returns when to wake next.
 async fn one_pass(
     services: &Arc<Services>,
-    sender: &TelegramSender,
-    jobs: &TaskTracker,
+    jobs: &Jobs,
     now: DateTime<Utc>,
     next_cleanup: &mut DateTime<Utc>,
 ) -> DateTime<Utc> {
@@ -108,11 +141,7 @@ async fn one_pass(
         tracing::warn!(error = %e, "could not update the morning briefings");
     }
     match claim_due(services, now).await {
-        Ok(due) if !due.is_empty() => {
-            let (services, sender) = (Arc::clone(services), sender.clone());
-            jobs.spawn(async move { run_claimed(&services, &sender, &due, now).await });
-        }
-        Ok(_) => {}
+        Ok(due) => jobs.start(due, now),
         Err(e) => {
             tracing::error!(error = %e, "could not run due schedules");
             return now + RETRY_AFTER_ERROR;
@@ -136,15 +165,25 @@ async fn one_pass(
 }
 
 /// Fires every schedule due at `now` under the missed-run policy (runs within
-/// `SCHEDULE_GRACE_MINUTES` are made up once; older ones are skipped and logged). Each
-/// schedule's next run is stored before its job runs. Returns the outcomes of the jobs run.
+/// `SCHEDULE_GRACE_MINUTES` are made up once; older ones are skipped and logged), at most as
+/// many at once as `permits` allows. Each schedule's next run is stored before its job runs.
+/// Returns the outcomes of the jobs run.
 pub async fn run_due(
     services: &Services,
     sender: &TelegramSender,
+    permits: &Semaphore,
     now: DateTime<Utc>,
 ) -> Result<Vec<(i64, JobOutcome)>, StoreError> {
     let due = claim_due(services, now).await?;
-    Ok(run_claimed(services, sender, &due, now).await)
+    let runs = due.iter().map(|s| async move {
+        let outcome = run_bounded(services, sender, permits, s, now).await;
+        outcome.map(|o| (s.id, o))
+    });
+    Ok(futures::future::join_all(runs)
+        .await
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 /// Decides every schedule due at `now` under the missed-run policy and stores each one's next
@@ -184,23 +223,27 @@ async fn claim_due(services: &Services, now: DateTime<Utc>) -> Result<Vec<Schedu
     Ok(to_run)
 }
 
-/// Runs the jobs of claimed schedules side by side; returns their outcomes.
-async fn run_claimed(
+/// Runs one claimed schedule's job once a permit is free; its outcome, or `None` when it could
+/// not run or not be recorded (logged here).
+async fn run_bounded(
     services: &Services,
     sender: &TelegramSender,
-    to_run: &[Schedule],
+    permits: &Semaphore,
+    schedule: &Schedule,
     now: DateTime<Utc>,
-) -> Vec<(i64, JobOutcome)> {
-    let runs = to_run.iter().map(|s| async move {
-        let outcome = run_job(services, sender, s, now).await;
-        (s.id, outcome)
-    });
-    let mut outcomes = Vec::new();
-    for (id, outcome) in futures::future::join_all(runs).await {
-        match outcome {
-            Ok(outcome) => outcomes.push((id, outcome)),
-            Err(e) => tracing::error!(schedule_id = id, error = %e, "scheduled job not recorded"),
+) -> Option<JobOutcome> {
+    let Ok(_permit) = permits.acquire().await else {
+        tracing::warn!(
+            schedule_id = schedule.id,
+            "job not run: the workers are closed"
+        );
+        return None;
+    };
+    match run_job(services, sender, schedule, now).await {
+        Ok(outcome) => Some(outcome),
+        Err(e) => {
+            tracing::error!(schedule_id = schedule.id, error = %e, "scheduled job not recorded");
+            None
         }
     }
-    outcomes
 }

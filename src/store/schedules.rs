@@ -174,6 +174,27 @@ impl Store {
         .await
     }
 
+    /// How many active schedules of one category the user has (for the per-user caps).
+    pub async fn count_user_schedules(
+        &self,
+        user_id: i64,
+        category: ScheduleCategory,
+    ) -> Result<u64, StoreError> {
+        self.call(move |c| {
+            c.query_row(
+                &format!(
+                    "SELECT COUNT(*) FROM schedules WHERE user_id = ?1 AND active = 1
+                     AND system IS NULL AND {}",
+                    category.sql()
+                ),
+                [user_id],
+                |r| r.get::<_, i64>(0),
+            )
+        })
+        .await
+        .map(|n| u64::try_from(n).unwrap_or(0))
+    }
+
     /// Deletes one of the user's own schedules; `false` if the user has no such schedule.
     pub async fn delete_user_schedule(
         &self,

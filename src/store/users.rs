@@ -102,6 +102,57 @@ impl Store {
         .await
     }
 
+    /// Registers a stranger's `/start` as a pending request. `None` when the chat is already
+    /// known (nothing changes); else how many users arrived since `since_unix`, this one included,
+    /// counted in the same transaction so concurrent requests get distinct numbers.
+    pub async fn register_pending_user(
+        &self,
+        chat_id: i64,
+        name: &str,
+        username: Option<&str>,
+        since_unix: i64,
+    ) -> Result<Option<u64>, StoreError> {
+        let (name, username) = (name.to_string(), username.map(str::to_string));
+        self.call(move |c| {
+            let tx = c.transaction()?;
+            let now = now_unix();
+            let inserted = tx.execute(
+                "INSERT INTO users (chat_id, display_name, username, status, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, 'pending', ?4, ?4) ON CONFLICT(chat_id) DO NOTHING",
+                params![chat_id, name, username, now],
+            )?;
+            let arrived: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM users WHERE status != 'owner' AND created_at >= ?1",
+                [since_unix],
+                |r| r.get(0),
+            )?;
+            tx.commit()?;
+            Ok((inserted > 0).then(|| u64::try_from(arrived).unwrap_or(0)))
+        })
+        .await
+    }
+
+    /// Whether a pending user's repeated `/start` should be answered: `true` (and recorded) when
+    /// their request was last acknowledged `every_secs` or longer ago. A pending row's
+    /// `updated_at` is when its request was last acknowledged (nothing else changes it until the
+    /// owner decides).
+    pub async fn acknowledge_pending_start(
+        &self,
+        chat_id: i64,
+        every_secs: i64,
+    ) -> Result<bool, StoreError> {
+        self.call(move |c| {
+            let now = now_unix();
+            let n = c.execute(
+                "UPDATE users SET updated_at = ?1
+                 WHERE chat_id = ?2 AND status = 'pending' AND updated_at <= ?1 - ?3",
+                params![now, chat_id, every_secs],
+            )?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
     /// Sets a user's status by chat id; returns the updated user, or `None` if the chat is unknown.
     /// The owner's status cannot be changed here.
     pub async fn set_user_status(

@@ -16,6 +16,7 @@ pub struct EmailSummary {
     gmail: GmailClient,
     llm: LlmRouter,
     default_provider: Option<ProviderKind>,
+    daily_token_limit: u64,
 }
 
 impl EmailSummary {
@@ -25,6 +26,7 @@ impl EmailSummary {
             gmail: h.gmail.client.clone(),
             llm: h.llm.clone(),
             default_provider: h.config.llm.default,
+            daily_token_limit: h.config.user_daily_token_limit,
         }
     }
 }
@@ -102,6 +104,7 @@ impl Tool for EmailSummary {
             tools: Vec::new(),
             tier: Tier::Mid,
             allow_tools: false,
+            budget: user.llm_budget(self.daily_token_limit),
         };
         let never = tokio_util::sync::CancellationToken::new();
         let reply = self

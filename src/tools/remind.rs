@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 
 use super::schedule::{ScheduleHandles, list_is_read, remove_own};
 use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, str_arg};
+use crate::scheduler::limits::{Quota, check_count};
 use crate::scheduler::local_time::format_local;
 use crate::scheduler::spec::ScheduleSpec;
 use crate::scheduler::timezone::Timezone;
@@ -127,6 +128,12 @@ async fn add(
             "What should I remind you of? Example: /remind 10m stand up".into(),
         ));
     }
+    let active = h
+        .store
+        .count_user_schedules(ctx.user.id, ScheduleCategory::Reminder)
+        .await?;
+    check_count(Quota::Reminders, active, ctx.user.is_owner())
+        .map_err(|e| ToolError::Failed(e.to_string()))?;
     let id = h
         .store
         .insert_schedule(NewSchedule {

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, int_arg, may_run};
+use crate::scheduler::limits::{Quota, check_count, check_interval};
 use crate::scheduler::local_time::format_local;
 use crate::scheduler::next_run::next_run_after;
 use crate::scheduler::spec::{ScheduleSpec, parse_recurrence};
@@ -180,6 +181,14 @@ async fn add(
     let line = add_line(args);
     let (cron, rest) =
         parse_recurrence(&line).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
+    let local_now = Utc::now().with_timezone(&ctx.user.timezone).naive_local();
+    check_interval(&cron, local_now).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
+    let active = h
+        .store
+        .count_user_schedules(ctx.user.id, ScheduleCategory::Tool)
+        .await?;
+    check_count(Quota::Schedules, active, ctx.user.is_owner())
+        .map_err(|e| ToolError::Failed(e.to_string()))?;
     let (word, tool_args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
     let word = word.trim_start_matches('/').to_ascii_lowercase();
     let tool = ctx

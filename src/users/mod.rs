@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use chrono_tz::Tz;
 
-use crate::llm::ProviderKind;
+use crate::llm::{Budget, ProviderKind};
 
 pub use access::register_start;
 pub use rate_limit::{RateDecision, UserRateLimit};
@@ -89,5 +89,11 @@ impl User {
     /// The owner.
     pub fn is_owner(&self) -> bool {
         self.status == UserStatus::Owner
+    }
+
+    /// The AI allowance this user's model calls spend: `daily_limit` tokens per day in their
+    /// timezone (`USER_DAILY_TOKEN_LIMIT`); the owner has no limit.
+    pub fn llm_budget(&self, daily_limit: u64) -> Budget {
+        Budget::daily(daily_limit, self.is_owner(), self.timezone)
     }
 }

@@ -12,17 +12,17 @@ use crate::support::fake_google::FakeGoogle;
 use crate::support::fake_llm::{FakeLlm, Reply, Wire};
 use crate::support::fake_telegram::FakeTelegram;
 
-struct Mail {
-    app: TestApp,
-    google: FakeGoogle,
-    claude: FakeLlm,
+pub(crate) struct Mail {
+    pub(crate) app: TestApp,
+    pub(crate) google: FakeGoogle,
+    pub(crate) claude: FakeLlm,
 }
 
 async fn start() -> Mail {
     start_with(&[]).await
 }
 
-async fn start_with(extra: &[(&str, &str)]) -> Mail {
+pub(crate) async fn start_with(extra: &[(&str, &str)]) -> Mail {
     let (google, claude) = (
         FakeGoogle::start().await,
         FakeLlm::start(Wire::Claude).await,
@@ -69,7 +69,7 @@ async fn start_with(extra: &[(&str, &str)]) -> Mail {
     }
 }
 
-fn text_mail(subject: &str, body: &str) -> Value {
+pub(crate) fn text_mail(subject: &str, body: &str) -> Value {
     json!({
         "mimeType": "text/plain",
         "headers": [
@@ -82,7 +82,7 @@ fn text_mail(subject: &str, body: &str) -> Value {
 }
 
 /// Sam connects Gmail through the chat: /authgmail, the fake consent, the pasted address.
-async fn connect_sam(m: &Mail) {
+pub(crate) async fn connect_sam(m: &Mail) {
     m.app.fake.push_text(STRANGER, "/authgmail");
     let sent = m.app.fake.wait_for_sent(1, WAIT).await;
     let link = sent[0]

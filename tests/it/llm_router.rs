@@ -108,6 +108,7 @@ fn chat(message: &str) -> ChatRequest {
         }],
         tier: Tier::Cheap,
         allow_tools: true,
+        budget: minicrew::llm::Budget::unlimited(),
     }
 }
 

@@ -3,6 +3,7 @@
 mod support;
 
 mod assistant;
+mod budgets;
 mod cli;
 mod email;
 mod fake_telegram_selftest;
@@ -10,10 +11,13 @@ mod gmail;
 mod health;
 mod llm_router;
 mod polling;
+mod schedule_limits;
 mod scheduler;
 mod scheduler_briefing;
 mod scheduler_cleanup;
 mod scheduler_commands;
+mod scheduler_concurrency;
+mod strangers;
 mod trust;
 mod voice;
 mod web_fetch;

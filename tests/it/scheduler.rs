@@ -238,6 +238,7 @@ async fn loop_fires_a_near_reminder_when_its_time_comes_on_the_clock() {
         Arc::clone(&h.services),
         h.sender.clone(),
         Clock::Manual(clock.clone()),
+        Arc::new(tokio::sync::Semaphore::new(16)),
         shutdown.clone(),
     );
     let mut wake_at = handle.wake_at();
@@ -386,6 +387,7 @@ async fn a_slow_job_does_not_hold_back_a_reminder_due_after_it() {
         Arc::clone(&h.services),
         h.sender.clone(),
         Clock::Manual(clock.clone()),
+        Arc::new(tokio::sync::Semaphore::new(16)),
         shutdown.clone(),
     );
     let mut wake_at = handle.wake_at();
