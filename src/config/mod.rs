@@ -73,7 +73,8 @@ pub struct TelegramConfig {
     pub mode: BotMode,
     /// Webhook settings when `mode` is [`BotMode::Webhook`].
     pub webhook: Option<WebhookConfig>,
-    /// In polling mode, where `/health` and `/metrics` are served (`HTTP_LISTEN`).
+    /// Where `/health` and `/metrics` are served (`HTTP_LISTEN`): in polling mode the only HTTP
+    /// server; in webhook mode a second listener, so they stay off the public webhook port.
     pub http_listen: Option<SocketAddr>,
     /// Messages per second across all chats; 0 = unlimited.
     pub rate_global: u32,
