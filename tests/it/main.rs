@@ -7,6 +7,7 @@ mod cli;
 mod email;
 mod fake_telegram_selftest;
 mod gmail;
+mod gmail_callback;
 mod health;
 mod http_server;
 mod llm_router;
