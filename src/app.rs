@@ -91,7 +91,8 @@ impl App {
     /// Runs the Telegram daemon until `shutdown` fires, then drains within [`SHUTDOWN_GRACE`].
     ///
     /// Polling mode polls (and serves `/health` and `/metrics` on `HTTP_LISTEN` when set);
-    /// webhook mode serves the webhook route with them and registers it with `setWebhook`.
+    /// webhook mode serves the webhook route (with `/health` and `/metrics`, or with them on
+    /// `HTTP_LISTEN` when set) and registers it with `setWebhook`.
     /// Dropping this future (a crash) aborts the HTTP server and the update receiver with it.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let config = &self.services.config;
@@ -152,8 +153,8 @@ impl App {
         let receiver = AbortOnDropHandle::new(self.spawn_receiver(bot, intake, &shutdown));
         shutdown.cancelled().await;
         tracing::info!("shutting down: no new updates; finishing messages in progress");
-        if let Some((server, _upkeep)) = server
-            && !server.shutdown(HTTP_DRAIN).await
+        if let Some(servers) = server
+            && !servers.shutdown(HTTP_DRAIN).await
         {
             tracing::warn!("some HTTP requests were cut off at shutdown");
         }
@@ -168,25 +169,27 @@ impl App {
         Ok(())
     }
 
-    /// Starts the HTTP server when the mode needs one (webhook, or `HTTP_LISTEN` in polling
-    /// mode), with the metrics upkeep task it needs.
+    /// Starts the HTTP servers the mode needs, with the metrics upkeep task they need:
+    /// webhook mode serves the webhook route and the Gmail callback on `WEBHOOK_LISTEN:PORT`, and
+    /// `/health` and `/metrics` on `HTTP_LISTEN` when set (else beside the webhook route);
+    /// polling mode serves `/health` and `/metrics` on `HTTP_LISTEN` when set.
     async fn start_http(
         &self,
         intake: &Intake,
         sender: &TelegramSender,
-    ) -> anyhow::Result<Option<(HttpServer, AbortOnDropHandle<()>)>> {
+    ) -> anyhow::Result<Option<HttpServers>> {
         let telegram = &self.services.config.telegram;
-        let (listen, webhook) = match (telegram.mode, &telegram.webhook) {
-            (BotMode::Webhook, Some(w)) => (
+        let public = match (telegram.mode, &telegram.webhook) {
+            (BotMode::Webhook, Some(w)) => Some((
                 w.listen,
-                Some(WebhookState::new(&w.path, &w.secret, intake.clone())),
-            ),
+                WebhookState::new(&w.path, &w.secret, intake.clone()),
+            )),
             (BotMode::Webhook, None) => anyhow::bail!("WEBHOOK_HOST: is required in webhook mode"),
-            (BotMode::Polling, _) => match telegram.http_listen {
-                Some(listen) => (listen, None),
-                None => return Ok(None),
-            },
+            (BotMode::Polling, _) => None,
         };
+        if public.is_none() && telegram.http_listen.is_none() {
+            return Ok(None);
+        }
         let metrics = crate::metrics::install();
         let upkeep = AbortOnDropHandle::new(tokio::spawn(metrics_upkeep(metrics.clone())));
         let status = StatusState {
@@ -195,14 +198,37 @@ impl App {
             bot_mode: telegram.mode,
             metrics,
         };
-        // The Gmail OAuth callback lives on the public webhook server (polling uses pasting).
-        let gmail = webhook.is_some().then(|| GmailCallbackState {
-            services: Arc::clone(&self.services),
-            sender: sender.clone(),
-        });
-        let server = HttpServer::start(listen, http::router(status, webhook, gmail)).await?;
-        self.services.health.set_http_addr(server.addr());
-        Ok(Some((server, upkeep)))
+        let health = &self.services.health;
+        let mut servers = Vec::new();
+        if let Some(listen) = telegram.http_listen {
+            let server = HttpServer::start(listen, http::status_router(status.clone())).await?;
+            health.set_status_addr(server.addr());
+            if public.is_none() {
+                health.set_http_addr(server.addr());
+            }
+            servers.push(server);
+        }
+        if let Some((listen, webhook)) = public {
+            // The Gmail OAuth callback lives on the public webhook server (polling uses pasting).
+            let gmail = GmailCallbackState {
+                services: Arc::clone(&self.services),
+                sender: sender.clone(),
+            };
+            let router = match telegram.http_listen {
+                Some(_) => http::public_router(Some(webhook), Some(gmail)),
+                None => http::router(status, Some(webhook), Some(gmail)),
+            };
+            let server = HttpServer::start(listen, router).await?;
+            health.set_http_addr(server.addr());
+            if telegram.http_listen.is_none() {
+                health.set_status_addr(server.addr());
+            }
+            servers.push(server);
+        }
+        Ok(Some(HttpServers {
+            servers,
+            _upkeep: upkeep,
+        }))
     }
 
     /// Starts receiving updates: the poll loop, or the webhook registration.
@@ -229,6 +255,21 @@ impl App {
                 shutdown.child_token(),
             )),
         }
+    }
+}
+
+/// The running HTTP servers (one or two listeners) and the metrics upkeep they share.
+struct HttpServers {
+    servers: Vec<HttpServer>,
+    _upkeep: AbortOnDropHandle<()>,
+}
+
+impl HttpServers {
+    /// Drains every server at once; whether all drained within `grace`.
+    async fn shutdown(self, grace: Duration) -> bool {
+        let drained =
+            futures::future::join_all(self.servers.into_iter().map(|s| s.shutdown(grace))).await;
+        drained.into_iter().all(|ok| ok)
     }
 }
 

@@ -26,6 +26,7 @@ struct Inner {
     started: Instant,
     state: Mutex<State>,
     http_addr: watch::Sender<Option<SocketAddr>>,
+    status_addr: watch::Sender<Option<SocketAddr>>,
     stall_logged: AtomicBool,
 }
 
@@ -66,6 +67,7 @@ impl Health {
                 started: Instant::now(),
                 state: Mutex::new(State::default()),
                 http_addr: watch::channel(None).0,
+                status_addr: watch::channel(None).0,
                 stall_logged: AtomicBool::new(false),
             }),
         }
@@ -176,20 +178,38 @@ impl Health {
         );
     }
 
-    /// Called by the HTTP server once it is bound.
+    /// Called by the HTTP server once it is bound (the webhook server in webhook mode).
     pub fn set_http_addr(&self, addr: SocketAddr) {
         self.inner.http_addr.send_replace(Some(addr));
     }
 
-    /// Waits until the HTTP server is bound and returns its address (tests, logs). Returns
-    /// `None` if it is not bound within `within`.
+    /// Waits until the HTTP server is bound and returns its address (tests, logs): the webhook
+    /// server in webhook mode, else the `HTTP_LISTEN` server. Returns `None` if it is not bound
+    /// within `within`.
     pub async fn http_addr(&self, within: Duration) -> Option<SocketAddr> {
-        let mut rx = self.inner.http_addr.subscribe();
-        let bound = tokio::time::timeout(within, rx.wait_for(Option::is_some)).await;
-        match bound {
-            Ok(Ok(addr)) => *addr,
-            _ => None,
-        }
+        wait_bound(&self.inner.http_addr, within).await
+    }
+
+    /// Called once the server answering `/health` and `/metrics` is bound.
+    pub fn set_status_addr(&self, addr: SocketAddr) {
+        self.inner.status_addr.send_replace(Some(addr));
+    }
+
+    /// Waits until the server answering `/health` and `/metrics` is bound and returns its address
+    /// (the `HTTP_LISTEN` server when set, else the webhook server).
+    pub async fn status_addr(&self, within: Duration) -> Option<SocketAddr> {
+        wait_bound(&self.inner.status_addr, within).await
+    }
+}
+
+async fn wait_bound(
+    addr: &watch::Sender<Option<SocketAddr>>,
+    within: Duration,
+) -> Option<SocketAddr> {
+    let mut rx = addr.subscribe();
+    match tokio::time::timeout(within, rx.wait_for(Option::is_some)).await {
+        Ok(Ok(addr)) => *addr,
+        _ => None,
     }
 }
 

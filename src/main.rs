@@ -113,16 +113,13 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
 async fn auth_gmail(app: &App, user: Option<i64>, open_browser: bool) -> anyhow::Result<()> {
     let services = app.services();
     let user_id = gmail::resolve_cli_user(&services.store, &services.config, user).await?;
-    let path = gmail::run_cli_auth(
+    let connected = gmail::run_cli_auth(
         &services.config,
         user_id,
         gmail::CliAuthOptions::new(open_browser),
     )
     .await?;
-    println!(
-        "Gmail connected; the encrypted token is in {}.",
-        path.display()
-    );
+    println!("{}", connected.summary());
     Ok(())
 }
 

@@ -73,7 +73,8 @@ pub struct TelegramConfig {
     pub mode: BotMode,
     /// Webhook settings when `mode` is [`BotMode::Webhook`].
     pub webhook: Option<WebhookConfig>,
-    /// In polling mode, where `/health` and `/metrics` are served (`HTTP_LISTEN`).
+    /// Where `/health` and `/metrics` are served (`HTTP_LISTEN`): in polling mode the only HTTP
+    /// server; in webhook mode a second listener, so they stay off the public webhook port.
     pub http_listen: Option<SocketAddr>,
     /// Messages per second across all chats; 0 = unlimited.
     pub rate_global: u32,
@@ -268,24 +269,53 @@ fn webhook_config(env: &EnvReader) -> Result<WebhookConfig, ConfigError> {
     let port: u16 = env.parsed_or("WEBHOOK_PORT", 8443, "a port number")?;
     let secret = env.required(
         "TELEGRAM_WEBHOOK_SECRET",
-        "set a random string of 1-256 characters A-Z a-z 0-9 _ -",
+        "set a random string of 16-256 characters A-Z a-z 0-9 _ -, e.g. from `openssl rand -hex 24`",
     )?;
-    let valid = secret.len() <= 256
-        && secret
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if !valid {
-        return Err(ConfigError::new(
-            "TELEGRAM_WEBHOOK_SECRET",
-            "may only contain A-Z a-z 0-9 _ - and be at most 256 characters",
-        ));
-    }
+    check_webhook_secret(&secret)?;
     Ok(WebhookConfig {
         host,
         path,
         listen: SocketAddr::new(ip, port),
         secret: SecretString::from(secret),
     })
+}
+
+/// Shortest `TELEGRAM_WEBHOOK_SECRET` accepted: anyone who guesses it can post fake updates.
+pub const WEBHOOK_SECRET_MIN_LEN: usize = 16;
+/// Longest secret Telegram's `setWebhook` accepts.
+pub const WEBHOOK_SECRET_MAX_LEN: usize = 256;
+
+/// The webhook secret must be what Telegram accepts as `secret_token` (A-Z a-z 0-9 _ -, at most
+/// 256 characters) and long enough not to be guessed. The error never repeats the value.
+fn check_webhook_secret(secret: &str) -> Result<(), ConfigError> {
+    const KEY: &str = "TELEGRAM_WEBHOOK_SECRET";
+    if !secret
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(ConfigError::new(
+            KEY,
+            "may only contain A-Z a-z 0-9 _ - (Telegram rejects other characters)",
+        ));
+    }
+    let len = secret.len();
+    if len < WEBHOOK_SECRET_MIN_LEN {
+        return Err(ConfigError::new(
+            KEY,
+            format!(
+                "is too short ({len} characters); use at least {WEBHOOK_SECRET_MIN_LEN} random ones, e.g. from `openssl rand -hex 24`"
+            ),
+        ));
+    }
+    if len > WEBHOOK_SECRET_MAX_LEN {
+        return Err(ConfigError::new(
+            KEY,
+            format!(
+                "is too long ({len} characters); Telegram accepts at most {WEBHOOK_SECRET_MAX_LEN}"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Parses an IANA timezone name for `key`.

@@ -71,11 +71,58 @@ fn webhook_mode_requires_https_host_and_secret() {
     pairs.push(("WEBHOOK_HOST", "https://bot.example.org"));
     let err = Config::from_reader(&env(&pairs), Purpose::Daemon).unwrap_err();
     assert_eq!(err.key, "TELEGRAM_WEBHOOK_SECRET");
-    pairs.push(("TELEGRAM_WEBHOOK_SECRET", "s3cret_value"));
+    pairs.push(("TELEGRAM_WEBHOOK_SECRET", "s3cret_value-0123456789"));
     let c = Config::from_reader(&env(&pairs), Purpose::Daemon).unwrap();
     let hook = c.telegram.webhook.unwrap();
     assert_eq!(hook.path, "/bot/webhook");
     assert_eq!(hook.listen.port(), 8443);
+}
+
+fn webhook_pairs(secret: &str) -> Vec<(&str, &str)> {
+    let mut pairs = MINIMAL.to_vec();
+    pairs.extend([
+        ("BOT_MODE", "webhook"),
+        ("WEBHOOK_HOST", "https://bot.example.org"),
+        ("TELEGRAM_WEBHOOK_SECRET", secret),
+    ]);
+    pairs
+}
+
+#[test]
+fn a_short_webhook_secret_is_refused_naming_the_key_without_its_value() {
+    for short in ["Q", "short_secret_Q7"] {
+        let err = Config::from_reader(&env(&webhook_pairs(short)), Purpose::Daemon).unwrap_err();
+        assert_eq!(err.key, "TELEGRAM_WEBHOOK_SECRET");
+        assert!(err.problem.contains("at least 16"), "{}", err.problem);
+        assert!(!err.to_string().contains(short), "{err}");
+        assert_eq!(err.to_string().lines().count(), 1);
+    }
+}
+
+#[test]
+fn a_webhook_secret_with_characters_telegram_rejects_is_refused() {
+    for bad in [
+        "has space in it 0123",
+        "dots.are.not.allowed.x",
+        "ünïcödé_0123456789",
+    ] {
+        let err = Config::from_reader(&env(&webhook_pairs(bad)), Purpose::Daemon).unwrap_err();
+        assert_eq!(err.key, "TELEGRAM_WEBHOOK_SECRET", "{bad}");
+        assert!(err.problem.contains("A-Z a-z 0-9 _ -"), "{}", err.problem);
+    }
+    let too_long = "a".repeat(257);
+    let err = Config::from_reader(&env(&webhook_pairs(&too_long)), Purpose::Daemon).unwrap_err();
+    assert!(err.problem.contains("at most 256"), "{}", err.problem);
+}
+
+#[test]
+fn webhook_secrets_of_16_and_256_allowed_characters_are_accepted() {
+    let longest = "A_-z9".repeat(51) + "x";
+    for good in ["0123456789abcdef", "A-Z_a-z_0-9-----", longest.as_str()] {
+        let c = Config::from_reader(&env(&webhook_pairs(good)), Purpose::Daemon)
+            .unwrap_or_else(|e| panic!("{good}: {e}"));
+        assert!(c.telegram.webhook.is_some());
+    }
 }
 
 #[test]

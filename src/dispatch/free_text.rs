@@ -106,7 +106,7 @@ async fn complete_gmail_paste(services: &Services, user: &User, text: &str) -> R
         .complete_from_pasted_url(user.id, text)
         .await
     {
-        Ok(_) => Reply::plain(user.chat_id, "Gmail is connected. Try /email today."),
+        Ok(connected) => Reply::plain(user.chat_id, connected.chat_message()),
         Err(e) => {
             tracing::info!(user_id = user.id, error = %e, "pasted Gmail redirect rejected");
             Reply::plain(user.chat_id, e.to_string())

@@ -1,13 +1,14 @@
 //! `minicrew --auth-gmail [--user ID]`: the installed-app flow in a terminal. Prints the consent
 //! URL (and opens a browser when it can), waits on the loopback redirect, checks `state`,
-//! exchanges the code with the PKCE verifier and stores the encrypted token.
+//! exchanges the code with the PKCE verifier, stores the encrypted token and reads which Google
+//! address it is for.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use url::Url;
 
-use super::{GmailAuth, GmailError, SecretKey, TokenStore, loopback::LoopbackListener};
+use super::{GmailAuth, GmailError, SecretKey, TokenStore, loopback::LoopbackListener, profile};
 use crate::config::Config;
 use crate::store::Store;
 
@@ -43,6 +44,28 @@ impl CliAuthOptions {
     }
 }
 
+/// What `--auth-gmail` connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CliConnected {
+    /// The encrypted token file.
+    pub path: PathBuf,
+    /// The Google address connected, when Gmail's profile could be read.
+    pub email: Option<String>,
+}
+
+impl CliConnected {
+    /// The line the command prints on success.
+    pub fn summary(&self) -> String {
+        let path = self.path.display();
+        match &self.email {
+            Some(email) => format!("Gmail {email} connected; the encrypted token is in {path}."),
+            None => format!(
+                "Gmail connected (its address could not be read); the encrypted token is in {path}."
+            ),
+        }
+    }
+}
+
 /// The users.id `--auth-gmail` acts for: `--user ID` (a users.id or a chat id) or the owner.
 pub async fn resolve_cli_user(
     store: &Store,
@@ -56,12 +79,12 @@ pub async fn resolve_cli_user(
         .ok_or(GmailError::UnknownUser(wanted))
 }
 
-/// Runs the whole flow for `user_id` and returns the path of the stored token file.
+/// Runs the whole flow for `user_id`; returns the stored token file and the address connected.
 pub async fn run_cli_auth(
     config: &Config,
     user_id: i64,
     options: CliAuthOptions,
-) -> Result<PathBuf, GmailError> {
+) -> Result<CliConnected, GmailError> {
     let key = SecretKey::load_or_create(config.secret_key.as_ref(), &config.data_dir)?;
     let tokens = TokenStore::new(&config.gmail.credentials_dir, key);
     let auth = GmailAuth::new(&config.gmail)?;
@@ -79,7 +102,17 @@ pub async fn run_cli_auth(
         .await?;
     tokens.save(user_id, &token).await?;
     tracing::info!(user_id, "Gmail connected from the command line");
-    Ok(tokens.path(user_id))
+    let email = match profile::email_address(&config.gmail, &token).await {
+        Ok(email) => Some(email),
+        Err(e) => {
+            tracing::warn!(user_id, error = %e, "Gmail connected, but its address could not be read");
+            None
+        }
+    };
+    Ok(CliConnected {
+        path: tokens.path(user_id),
+        email,
+    })
 }
 
 /// Best effort: spawns the platform's opener; a missing opener or display is not an error.

@@ -31,11 +31,15 @@ struct Inner {
 }
 
 impl ClientSecret {
-    /// Reads and parses the client file at `path`.
+    /// Reads and parses the client file at `path`. A failure is logged with the path; the
+    /// error's text (shown to users) names only the key.
     pub fn load(path: &Path) -> Result<Self, GmailError> {
-        let problem = |problem: String| GmailError::ClientSecret {
-            path: path.to_path_buf(),
-            problem,
+        let problem = |problem: String| {
+            tracing::warn!(path = %path.display(), %problem, "cannot use the Google OAuth client file");
+            GmailError::ClientSecret {
+                path: path.to_path_buf(),
+                problem,
+            }
         };
         let text = std::fs::read_to_string(path).map_err(|e| {
             problem(if e.kind() == std::io::ErrorKind::NotFound {

@@ -2,8 +2,10 @@
 //!
 //! `begin` hands out a one-time consent link (PKCE + a `state` bound to the user, 15 minutes,
 //! single use; the state is stored hashed and the verifier sealed in `gmail_pending_auth`). In
-//! webhook mode Google redirects to `WEBHOOK_HOST/auth/gmail/callback`; in polling mode the redirect
-//! is a loopback address the browser cannot open, and the user pastes the address it shows.
+//! webhook mode Google redirects to `WEBHOOK_HOST/auth/gmail/callback`, which asks the browser to
+//! confirm the Telegram account first ([`super::confirm`]); in polling mode the redirect is a
+//! loopback address the browser cannot open, and the user pastes the address it shows
+//! ([`super::paste`]). Either way the user is then told which Google address was connected.
 
 use std::time::Duration;
 
@@ -12,7 +14,8 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::loopback::RedirectParams;
-use super::{GmailAuth, GmailError, SecretKey, TokenStore};
+use super::paste::find_redirect_url;
+use super::{GmailAuth, GmailError, SecretKey, TokenStore, profile};
 use crate::config::{Config, GmailConfig};
 use crate::store::gmail::PendingGmailAuth;
 use crate::store::{Store, now_unix};
@@ -66,14 +69,35 @@ pub enum Disconnect {
     RemovedLocally,
 }
 
+/// A mailbox that was just connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connected {
+    /// The user (users.id) it is linked to.
+    pub user_id: i64,
+    /// Its Google address, when Gmail's profile could be read.
+    pub email: Option<String>,
+}
+
+impl Connected {
+    /// The chat message that confirms it, naming the address.
+    pub fn chat_message(&self) -> String {
+        match &self.email {
+            Some(email) => format!("Gmail is connected: {email}. Try /email today."),
+            None => {
+                "Gmail is connected (I could not read which address). Try /email today.".to_string()
+            }
+        }
+    }
+}
+
 /// The chat connect flow; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct GmailConnect {
-    gmail: GmailConfig,
-    store: Store,
+    pub(super) gmail: GmailConfig,
+    pub(super) store: Store,
     tokens: TokenStore,
-    key: SecretKey,
-    callback: Option<Url>,
+    pub(super) key: SecretKey,
+    pub(super) callback: Option<Url>,
 }
 
 impl GmailConnect {
@@ -120,7 +144,7 @@ impl GmailConnect {
                 .map_err(|_| GmailError::BadRedirect("invalid paste redirect"))?,
         };
         let consent = auth.consent(&redirect);
-        let state_hash = hash_state(&consent.state);
+        let state_hash = hash_hex(&consent.state);
         let now = now_unix();
         let expires_at = now + CONSENT_TTL.as_secs() as i64;
         let sealed = self.key.seal(
@@ -142,41 +166,17 @@ impl GmailConnect {
         })
     }
 
-    /// The webhook callback route: redeems `state` with `code`; returns the user id connected.
-    pub async fn complete_from_callback(&self, state: &str, code: &str) -> Result<i64, GmailError> {
-        let params = RedirectParams {
-            code: Some(code.to_string()),
-            state: Some(state.to_string()),
-            error: None,
-        };
-        self.complete(None, &params).await
-    }
-
-    /// The webhook callback route with the whole query (handles `error=access_denied` too).
-    pub async fn complete_from_redirect(&self, params: &RedirectParams) -> Result<i64, GmailError> {
-        self.complete(None, params).await
-    }
-
     /// Polling mode: `pasted` is the address the user's browser landed on; the state must be one
-    /// handed to this same user.
+    /// handed to this same user for the paste flow (a webhook-mode link needs its confirm page).
     pub async fn complete_from_pasted_url(
         &self,
         user_id: i64,
         pasted: &str,
-    ) -> Result<(), GmailError> {
+    ) -> Result<Connected, GmailError> {
         let url = find_redirect_url(pasted).ok_or(GmailError::BadRedirect(
             "paste the whole address, starting with http://127.0.0.1",
         ))?;
-        self.complete(Some(user_id), &RedirectParams::from_url(&url))
-            .await
-            .map(|_| ())
-    }
-
-    async fn complete(
-        &self,
-        user: Option<i64>,
-        params: &RedirectParams,
-    ) -> Result<i64, GmailError> {
+        let params = RedirectParams::from_url(&url);
         let state = params
             .state
             .as_deref()
@@ -184,13 +184,24 @@ impl GmailConnect {
             .ok_or(GmailError::BadRedirect("no state in the address"))?;
         let pending = self
             .store
-            .take_gmail_pending(hash_state(state), user)
+            .take_gmail_pending(hash_hex(state), Some(user_id))
             .await?
+            .filter(|p| p.redirect_uri == PASTE_REDIRECT_URI)
             .ok_or(GmailError::UnknownState)?;
         if now_unix() >= pending.expires_at {
             return Err(GmailError::StateExpired);
         }
         let code = params.code_for(state)?;
+        self.finish(&pending, &code).await
+    }
+
+    /// Exchanges `code` with the consent's PKCE verifier, stores the token for its user and reads
+    /// which address it is for.
+    pub(super) async fn finish(
+        &self,
+        pending: &PendingGmailAuth,
+        code: &str,
+    ) -> Result<Connected, GmailError> {
         let verifier = self
             .key
             .open(&pending.sealed_verifier, pending.state_hash.as_bytes())?;
@@ -199,10 +210,18 @@ impl GmailConnect {
         let redirect = Url::parse(&pending.redirect_uri)
             .map_err(|_| GmailError::BadRedirect("stored redirect is invalid"))?;
         let auth = GmailAuth::new(&self.gmail)?;
-        let token = auth.exchange_code(&code, &verifier, &redirect).await?;
+        let token = auth.exchange_code(code, &verifier, &redirect).await?;
         self.tokens.save(pending.user_id, &token).await?;
-        tracing::info!(user_id = pending.user_id, "Gmail connected from chat");
-        Ok(pending.user_id)
+        let user_id = pending.user_id;
+        tracing::info!(user_id, "Gmail connected from chat");
+        let email = match profile::email_address(&self.gmail, &token).await {
+            Ok(email) => Some(email),
+            Err(e) => {
+                tracing::warn!(user_id, error = %e, "Gmail connected, but its address could not be read");
+                None
+            }
+        };
+        Ok(Connected { user_id, email })
     }
 
     /// `/disconnectgmail`: revokes the grant at Google (best effort) and deletes the token file.
@@ -225,41 +244,10 @@ impl GmailConnect {
     }
 }
 
-/// Whether a chat message looks like the pasted address of the paste flow (for the dispatcher
-/// to route it to [`GmailConnect::complete_from_pasted_url`]).
-pub fn looks_like_pasted_redirect(text: &str) -> bool {
-    find_redirect_url(text).is_some()
-}
-
-fn find_redirect_url(text: &str) -> Option<Url> {
-    text.split_whitespace()
-        .filter_map(|word| Url::parse(word.trim_matches(|c| c == '<' || c == '>')).ok())
-        .find(|url| url.query_pairs().any(|(k, _)| k == "state"))
-}
-
-fn hash_state(state: &str) -> String {
-    Sha256::digest(state.as_bytes())
+/// SHA-256 of `secret` in hex: how a `state` or a confirm token is stored and looked up.
+pub(super) fn hash_hex(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pasted_redirect_is_found_inside_a_message() {
-        let text =
-            "here: <http://127.0.0.1/auth/gmail/callback?state=abc&code=4/xyz&scope=s> thanks";
-        assert!(looks_like_pasted_redirect(text));
-        let url = find_redirect_url(text).unwrap();
-        assert_eq!(
-            RedirectParams::from_url(&url).code.as_deref(),
-            Some("4/xyz")
-        );
-        assert!(!looks_like_pasted_redirect(
-            "see https://example.com/page?q=1"
-        ));
-    }
 }

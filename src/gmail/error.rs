@@ -1,7 +1,9 @@
 //! `GmailError`: every way the Gmail layer can fail, each with a message fit for the user.
 //!
 //! No variant carries a token, a code or a PKCE verifier, so `Display` and `Debug` are safe to log
-//! and to send to chat.
+//! and to send to chat. `Display` never shows a server file path either (it reaches users' chats
+//! and the callback page): variants about a file keep the path in a field, and the path is logged
+//! once, where the error is made ([`GmailError::io`], `ClientSecret::load`).
 
 use std::path::PathBuf;
 
@@ -23,9 +25,9 @@ pub enum GmailError {
     #[error("{RECONNECT_MESSAGE}")]
     ReconnectNeeded,
     /// The OAuth client file is missing or not a Google "Desktop app" client.
-    #[error("Google OAuth client file {path}: {problem}")]
+    #[error("the Google OAuth client file (GOOGLE_CLIENT_SECRET_FILE) {problem}")]
     ClientSecret {
-        /// `GOOGLE_CLIENT_SECRET_FILE`.
+        /// `GOOGLE_CLIENT_SECRET_FILE` (logged, never displayed).
         path: PathBuf,
         /// What is wrong with it.
         problem: String,
@@ -33,7 +35,7 @@ pub enum GmailError {
     /// `SECRET_KEY` or `DATA_DIR/secret.key` is not 32 bytes of base64.
     #[error("invalid token encryption key ({source_name}): {problem}")]
     InvalidKey {
-        /// Where the key came from (`SECRET_KEY` or the key file path).
+        /// Where the key came from: `SECRET_KEY` or `DATA_DIR/secret.key` (never a full path).
         source_name: String,
         /// What is wrong with it.
         problem: String,
@@ -85,9 +87,9 @@ pub enum GmailError {
     #[error("unexpected answer from Gmail: {0}")]
     BadResponse(String),
     /// A credentials file could not be read or written.
-    #[error("cannot access {path}: {source}")]
+    #[error("cannot read or write a Gmail credentials file: {source}")]
     Io {
-        /// The file or folder.
+        /// The file or folder (logged, never displayed).
         path: PathBuf,
         /// The underlying I/O error.
         source: std::io::Error,
@@ -98,12 +100,12 @@ pub enum GmailError {
 }
 
 impl GmailError {
-    /// Wraps an I/O error with the path it concerns.
+    /// Wraps an I/O error with the path it concerns, and logs the path (the only place it
+    /// appears: the error's text, which users see, leaves it out).
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io {
-            path: path.into(),
-            source,
-        }
+        let path = path.into();
+        tracing::warn!(path = %path.display(), error = %source, "Gmail file access failed");
+        Self::Io { path, source }
     }
 
     /// Wraps a reqwest error without its URL (a URL may carry a search query or a code).
@@ -118,5 +120,28 @@ impl GmailError {
             "request failed"
         };
         Self::Network(kind.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_about_files_do_not_show_their_path() {
+        let secret_dir = "/srv/private/minicrew-credentials";
+        let io = GmailError::io(
+            format!("{secret_dir}/gmail_7.json"),
+            std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        );
+        let client = GmailError::ClientSecret {
+            path: PathBuf::from(format!("{secret_dir}/client.json")),
+            problem: "not found".into(),
+        };
+        for error in [io, client] {
+            let text = error.to_string();
+            assert!(!text.contains(secret_dir), "{text}");
+            assert!(!text.contains(".json"), "{text}");
+        }
     }
 }

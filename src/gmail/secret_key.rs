@@ -42,7 +42,7 @@ impl SecretKey {
         }
         let path = data_dir.join(KEY_FILE_NAME);
         match std::fs::read_to_string(&path) {
-            Ok(text) => Self::from_base64(&path.display().to_string(), &text),
+            Ok(text) => Self::from_base64(&format!("DATA_DIR/{KEY_FILE_NAME}"), &text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key = XChaCha20Poly1305::generate_key(&mut OsRng);
                 write_private(&path, STANDARD.encode(key).as_bytes())?;

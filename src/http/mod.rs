@@ -1,5 +1,7 @@
 //! The HTTP server: the webhook route (webhook mode), `/health` and `/metrics` (both modes).
-//! [`router`] assembles the routes; [`HttpServer`] binds, serves, and drains on shutdown.
+//! [`router`] assembles the routes ([`public_router`] and [`status_router`] when they are served
+//! on two listeners); [`HttpServer`] binds, serves with timeouts and a connection cap, and drains
+//! on shutdown.
 //!
 //! To add a route (the Gmail OAuth callback, say), give it its own small `Router` with its own
 //! state, like [`health::routes`], and merge it in [`router`].
@@ -7,22 +9,20 @@
 pub mod gmail_callback;
 pub mod health;
 pub mod metrics;
+pub mod server;
 pub mod webhook;
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::AbortOnDropHandle;
 
 use crate::config::BotMode;
 use crate::health::Health;
 use crate::store::Store;
 
 pub use gmail_callback::GmailCallbackState;
+pub use server::{HttpServer, ServerLimits};
 pub use webhook::WebhookState;
 
 /// Errors from starting the HTTP server.
@@ -51,16 +51,26 @@ pub struct StatusState {
     pub metrics: Option<PrometheusHandle>,
 }
 
-/// Every route: `/health`, `/metrics`, and in webhook mode the webhook route and the Gmail
-/// OAuth callback.
+/// Every route on one listener: `/health`, `/metrics`, and in webhook mode the webhook route and
+/// the Gmail OAuth callback.
 pub fn router(
     status: StatusState,
     webhook: Option<WebhookState>,
     gmail: Option<GmailCallbackState>,
 ) -> Router {
-    let mut router = Router::new()
+    status_router(status).merge(public_router(webhook, gmail))
+}
+
+/// `/health` and `/metrics`: for monitoring, best kept off the public internet.
+pub fn status_router(status: StatusState) -> Router {
+    Router::new()
         .merge(health::routes(status.clone()))
-        .merge(metrics::routes(status));
+        .merge(metrics::routes(status))
+}
+
+/// The routes the outside world must reach: the webhook route and the Gmail OAuth callback.
+pub fn public_router(webhook: Option<WebhookState>, gmail: Option<GmailCallbackState>) -> Router {
+    let mut router = Router::new();
     if let Some(webhook) = webhook {
         router = router.merge(webhook::routes(webhook));
     }
@@ -68,53 +78,4 @@ pub fn router(
         router = router.merge(gmail_callback::routes(gmail));
     }
     router
-}
-
-/// A running HTTP server. Dropping it aborts the server (a crash); [`HttpServer::shutdown`]
-/// stops it gracefully.
-pub struct HttpServer {
-    addr: SocketAddr,
-    stop: CancellationToken,
-    task: AbortOnDropHandle<std::io::Result<()>>,
-}
-
-impl HttpServer {
-    /// Binds `listen` (port 0 picks a free port) and serves `router`.
-    pub async fn start(listen: SocketAddr, router: Router) -> Result<Self, HttpError> {
-        let bind_error = |source| HttpError::Bind {
-            addr: listen,
-            source,
-        };
-        let listener = TcpListener::bind(listen).await.map_err(bind_error)?;
-        let addr = listener.local_addr().map_err(bind_error)?;
-        let stop = CancellationToken::new();
-        let serve =
-            axum::serve(listener, router).with_graceful_shutdown(stop.clone().cancelled_owned());
-        let task = AbortOnDropHandle::new(tokio::spawn(async move { serve.await }));
-        tracing::info!(%addr, "HTTP server listening");
-        Ok(Self { addr, stop, task })
-    }
-
-    /// The bound address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Stops accepting connections and lets requests in progress finish, for at most `grace`.
-    /// Returns whether it drained in time (if not, the rest are cut off).
-    pub async fn shutdown(mut self, grace: Duration) -> bool {
-        self.stop.cancel();
-        match tokio::time::timeout(grace, &mut self.task).await {
-            Ok(Ok(Ok(()))) => true,
-            Ok(Ok(Err(e))) => {
-                tracing::warn!(error = %e, "HTTP server stopped with an error");
-                true
-            }
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "HTTP server task failed");
-                true
-            }
-            Err(_) => false,
-        }
-    }
 }

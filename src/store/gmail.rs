@@ -1,5 +1,6 @@
-//! Gmail tables: pending OAuth consents started from chat (`gmail_pending_auth`) and the emails
-//! already summarised per user (`processed_emails`).
+//! Gmail tables: pending OAuth consents started from chat (`gmail_pending_auth`, keyed by the
+//! SHA-256 of the OAuth `state`, which is never stored in clear) and the emails already summarised
+//! per user (`processed_emails`).
 
 use rusqlite::{OptionalExtension, params};
 
@@ -17,6 +18,16 @@ pub struct PendingGmailAuth {
     /// The redirect URI the consent URL named (the code exchange must repeat it).
     pub redirect_uri: String,
     /// Unix seconds after which the link is no longer accepted.
+    pub expires_at: i64,
+}
+
+/// What the web callback stores while its confirm page waits for the button.
+pub struct GmailConfirmation {
+    /// Google's authorization code, sealed with the token key.
+    pub sealed_code: Vec<u8>,
+    /// SHA-256 (hex) of the one-time token in the page's form.
+    pub confirm_hash: String,
+    /// Unix seconds after which the button is refused.
     pub expires_at: i64,
 }
 
@@ -74,17 +85,81 @@ impl Store {
                  WHERE state_hash = ?1 AND (?2 IS NULL OR user_id = ?2)
                  RETURNING state_hash, user_id, verifier, redirect_uri, expires_at",
                 params![state_hash, user_id],
-                |r| {
-                    Ok(PendingGmailAuth {
-                        state_hash: r.get(0)?,
-                        user_id: r.get(1)?,
-                        sealed_verifier: r.get(2)?,
-                        redirect_uri: r.get(3)?,
-                        expires_at: r.get(4)?,
-                    })
-                },
+                pending_from_row,
             )
             .optional()
+        })
+        .await
+    }
+
+    /// The pending consent for `state_hash`, left in place (the web callback's first step).
+    pub async fn gmail_pending(
+        &self,
+        state_hash: String,
+    ) -> Result<Option<PendingGmailAuth>, StoreError> {
+        self.call(move |c| {
+            c.query_row(
+                "SELECT state_hash, user_id, verifier, redirect_uri, expires_at
+                 FROM gmail_pending_auth WHERE state_hash = ?1",
+                params![state_hash],
+                pending_from_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    /// Stores Google's (sealed) code with the hash of a new confirm token on the consent of
+    /// `state_hash`, replacing an earlier one, and moves its expiry to `expires_at`. Returns
+    /// whether the consent was still there.
+    pub async fn await_gmail_confirmation(
+        &self,
+        state_hash: String,
+        confirmation: GmailConfirmation,
+    ) -> Result<bool, StoreError> {
+        self.call(move |c| {
+            c.execute(
+                "UPDATE gmail_pending_auth SET sealed_code = ?2, confirm_hash = ?3, expires_at = ?4
+                 WHERE state_hash = ?1",
+                params![
+                    state_hash,
+                    confirmation.sealed_code,
+                    confirmation.confirm_hash,
+                    confirmation.expires_at
+                ],
+            )
+            .map(|rows| rows == 1)
+        })
+        .await
+    }
+
+    /// Removes and returns the consent whose confirm token hashes to `confirm_hash`, with its
+    /// sealed code (single use: a second call finds nothing).
+    pub async fn take_gmail_confirmation(
+        &self,
+        confirm_hash: String,
+    ) -> Result<Option<(PendingGmailAuth, Vec<u8>)>, StoreError> {
+        self.call(move |c| {
+            c.query_row(
+                "DELETE FROM gmail_pending_auth
+                 WHERE confirm_hash = ?1 AND sealed_code IS NOT NULL
+                 RETURNING state_hash, user_id, verifier, redirect_uri, expires_at, sealed_code",
+                params![confirm_hash],
+                |r| Ok((pending_from_row(r)?, r.get(5)?)),
+            )
+            .optional()
+        })
+        .await
+    }
+
+    /// Forgets the consent of `state_hash` (declined on Google's page, or expired).
+    pub async fn delete_gmail_pending(&self, state_hash: String) -> Result<(), StoreError> {
+        self.call(move |c| {
+            c.execute(
+                "DELETE FROM gmail_pending_auth WHERE state_hash = ?1",
+                params![state_hash],
+            )
+            .map(drop)
         })
         .await
     }
@@ -145,6 +220,17 @@ impl Store {
         })
         .await
     }
+}
+
+/// Reads the first five columns: state_hash, user_id, verifier, redirect_uri, expires_at.
+fn pending_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PendingGmailAuth> {
+    Ok(PendingGmailAuth {
+        state_hash: r.get(0)?,
+        user_id: r.get(1)?,
+        sealed_verifier: r.get(2)?,
+        redirect_uri: r.get(3)?,
+        expires_at: r.get(4)?,
+    })
 }
 
 #[cfg(test)]
@@ -215,5 +301,56 @@ mod tests {
             Some(user)
         );
         assert_eq!(store.gmail_user_by_id_or_chat(7).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_confirmation_is_taken_once_by_its_token_hash() {
+        let (store, user) = store_with_user().await;
+        store
+            .insert_gmail_pending(pending(user, 100), 10)
+            .await
+            .unwrap();
+        assert!(
+            store
+                .take_gmail_confirmation("h1".into())
+                .await
+                .unwrap()
+                .is_none(),
+            "nothing to confirm before the redirect arrived"
+        );
+        let confirmation = |hash: &str| GmailConfirmation {
+            sealed_code: vec![9, 9],
+            confirm_hash: hash.into(),
+            expires_at: 200,
+        };
+        let stored = store.await_gmail_confirmation("abc".into(), confirmation("h1"));
+        assert!(stored.await.unwrap());
+        // Loading the page again replaces the token: the old one no longer works.
+        let stored = store.await_gmail_confirmation("abc".into(), confirmation("h2"));
+        assert!(stored.await.unwrap());
+        assert!(
+            store
+                .take_gmail_confirmation("h1".into())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let (taken, code) = store
+            .take_gmail_confirmation("h2".into())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (taken.user_id, taken.expires_at, code),
+            (user, 200, vec![9, 9])
+        );
+        assert!(
+            store
+                .take_gmail_confirmation("h2".into())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(store.gmail_pending("abc".into()).await.unwrap(), None);
     }
 }

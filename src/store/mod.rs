@@ -5,6 +5,7 @@
 
 mod briefings;
 mod cleanup;
+mod file_mode;
 pub mod gmail;
 mod history;
 mod inbox;
@@ -39,6 +40,9 @@ use tokio::sync::oneshot;
 /// The migrations folder, compiled into the binary (`migrations/NN-name/up.sql`, append-only).
 static MIGRATIONS_DIR: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/migrations");
 
+/// The database file inside `DATA_DIR`.
+pub const DB_FILE_NAME: &str = "minicrew.db";
+
 /// How long a statement waits for a lock held by another connection before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -55,6 +59,14 @@ pub enum StoreError {
     #[error("cannot create data directory {path}: {source}")]
     DataDir {
         /// The directory that could not be created.
+        path: String,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The database file could not be created private, or made private (mode 0600).
+    #[error("cannot make the database file {path} private: {source}")]
+    Permissions {
+        /// The database, WAL or shared-memory file.
         path: String,
         /// The underlying I/O error.
         source: std::io::Error,
@@ -91,13 +103,13 @@ pub fn migrations() -> Migrations<'static> {
 }
 
 impl Store {
-    /// Opens (or creates) `data_dir/minicrew.db` and applies pending migrations.
+    /// Opens (or creates) `data_dir/minicrew.db` and applies pending migrations. The file and
+    /// its WAL are readable by the owner only (mode 0600), see [`file_mode`].
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
-            path: data_dir.display().to_string(),
-            source,
-        })?;
-        let conn = Connection::open(data_dir.join("minicrew.db"))?;
+        file_mode::create_data_dir(data_dir)?;
+        let path = data_dir.join(DB_FILE_NAME);
+        file_mode::make_private(&path)?;
+        let conn = Connection::open(&path)?;
         Self::from_connection(conn)
     }
 

@@ -9,8 +9,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use minicrew::config::{Config, EnvReader, Purpose};
 use minicrew::gmail::connect::PASTE_REDIRECT_URI;
+use minicrew::gmail::loopback::RedirectParams;
 use minicrew::gmail::{
-    CliAuthOptions, Disconnect, EmailArgs, GmailClient, GmailConnect, GmailError,
+    CliAuthOptions, CliConnected, Disconnect, EmailArgs, GmailClient, GmailConnect, GmailError,
     RECONNECT_MESSAGE, SecretKey, StoredToken, TokenStore, parse_email_args, run_cli_auth,
 };
 use minicrew::store::Store;
@@ -20,7 +21,7 @@ use tempfile::TempDir;
 use tokio::sync::oneshot;
 use url::Url;
 
-use crate::support::fake_google::FakeGoogle;
+use crate::support::fake_google::{DEFAULT_ACCOUNT, FakeGoogle};
 
 /// Deadline for anything a test waits on.
 const WAIT: Duration = Duration::from_secs(10);
@@ -154,7 +155,7 @@ async fn start_cli_auth(
     timeout: Duration,
 ) -> (
     Url,
-    tokio::task::JoinHandle<Result<std::path::PathBuf, GmailError>>,
+    tokio::task::JoinHandle<Result<CliConnected, GmailError>>,
 ) {
     let (tx, rx) = oneshot::channel();
     let options = CliAuthOptions {
@@ -202,8 +203,14 @@ async fn cli_auth_with_the_test_as_browser_stores_an_encrypted_token() {
     let page = follow_redirect(&consent, &[("code", &code), ("state", &q["state"])]).await;
     assert!(page.contains("close this tab"));
 
-    let path = finish(task).await.unwrap();
+    let connected = finish(task).await.unwrap();
+    let path = connected.path.clone();
     assert_eq!(path, env.config.gmail.credentials_dir.join("gmail_1.json"));
+    assert_eq!(connected.email.as_deref(), Some(DEFAULT_ACCOUNT));
+    assert!(
+        connected.summary().contains(DEFAULT_ACCOUNT),
+        "the command prints the address"
+    );
     assert_eq!(env.fake.state().grants, vec!["authorization_code"]);
     let raw = std::fs::read(&path).unwrap();
     let text = String::from_utf8_lossy(&raw);
@@ -289,10 +296,13 @@ async fn non_owner_connects_by_pasting_the_address_once() {
     let connect = env.connect(None);
     let landed = approved_paste_address(&env, &connect).await;
     let pasted = format!("here you go: {landed}");
-    connect
+    let connected = connect
         .complete_from_pasted_url(env.user, &pasted)
         .await
         .unwrap();
+    assert_eq!(connected.user_id, env.user);
+    assert_eq!(connected.email.as_deref(), Some(DEFAULT_ACCOUNT));
+    assert!(connected.chat_message().contains(DEFAULT_ACCOUNT));
     let token = env.tokens().load(env.user).await.unwrap().unwrap();
     assert!(
         token
@@ -344,7 +354,7 @@ async fn an_expired_consent_link_is_rejected() {
 }
 
 #[tokio::test]
-async fn webhook_callback_connects_the_user_the_state_was_issued_to() {
+async fn webhook_callback_connects_the_user_the_state_was_issued_to_only_once_confirmed() {
     let env = Env::start().await;
     let callback = Url::parse("https://bot.example.com/auth/gmail/callback").unwrap();
     let connect = env.connect(Some(callback.clone()));
@@ -353,12 +363,49 @@ async fn webhook_callback_connects_the_user_the_state_was_issued_to() {
     let q = query_of(&link.url);
     assert_eq!(q["redirect_uri"], callback.as_str());
     let code = env.fake.approve(&link.url);
-    let user = connect
-        .complete_from_callback(&q["state"], &code)
-        .await
-        .unwrap();
-    assert_eq!(user, env.user);
+    let redirect = RedirectParams {
+        code: Some(code),
+        state: Some(q["state"].clone()),
+        error: None,
+    };
+    let pending = connect.prepare_confirmation(&redirect).await.unwrap();
+    assert_eq!(pending.user_id, env.user);
+    assert!(
+        env.fake.state().grants.is_empty(),
+        "nothing exchanged before the confirm"
+    );
+    assert!(env.tokens().load(env.user).await.unwrap().is_none());
+    let token = pending.token.expose_secret().to_string();
+    let connected = connect.confirm(&token).await.unwrap();
+    assert_eq!(connected.user_id, env.user);
+    assert_eq!(connected.email.as_deref(), Some(DEFAULT_ACCOUNT));
     assert!(env.tokens().load(env.user).await.unwrap().is_some());
+    let again = connect.confirm(&token).await.unwrap_err();
+    assert!(matches!(again, GmailError::UnknownState), "{again:?}");
+}
+
+#[tokio::test]
+async fn a_webhook_consent_cannot_be_completed_by_pasting_its_address() {
+    let env = Env::start().await;
+    let callback = Url::parse("https://bot.example.com/auth/gmail/callback").unwrap();
+    let link = env.connect(Some(callback)).begin(env.user).await.unwrap();
+    let q = query_of(&link.url);
+    let code = env.fake.approve(&link.url);
+    let mut landed = Url::parse(PASTE_REDIRECT_URI).unwrap();
+    landed
+        .query_pairs_mut()
+        .append_pair("state", &q["state"])
+        .append_pair("code", &code);
+    let err = env
+        .connect(None)
+        .complete_from_pasted_url(env.user, landed.as_str())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, GmailError::UnknownState), "{err:?}");
+    assert!(
+        env.fake.state().grants.is_empty(),
+        "the confirm page is not skipped"
+    );
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::support::app::{OWNER, TestApp, WAIT};
 use crate::support::fake_telegram::{FakeTelegram, Fault, text_update};
-use crate::webhook::{deliver, start_webhook_app};
+use crate::webhook::{SECRET, WEBHOOK_ENV, deliver, post, start_webhook_app};
 
 async fn get(addr: SocketAddr, path: &str) -> reqwest::Response {
     reqwest::Client::new()
@@ -168,5 +168,62 @@ async fn polling_health_reports_another_instance_polling_the_same_token() {
     // Once the other instance is gone, the next successful poll clears it.
     let (status, _) = health_until(addr, "recovery", |b| b["status"] == "ok").await;
     assert_eq!(status, StatusCode::OK);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn with_http_listen_in_webhook_mode_health_and_metrics_leave_the_public_webhook_port() {
+    let mut env = WEBHOOK_ENV.to_vec();
+    env.push(("HTTP_LISTEN", "127.0.0.1:0"));
+    let app = TestApp::start_with(
+        FakeTelegram::start().await,
+        tempfile::tempdir().unwrap(),
+        &env,
+    )
+    .await;
+    let public = app
+        .health
+        .http_addr(WAIT)
+        .await
+        .expect("webhook port bound");
+    let status = app
+        .health
+        .status_addr(WAIT)
+        .await
+        .expect("HTTP_LISTEN bound");
+    assert_ne!(public, status);
+    for path in ["/health", "/metrics"] {
+        assert_eq!(
+            get(public, path).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let (code, body) =
+        health_until(status, "the webhook registered", |b| b["status"] == "ok").await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(body["bot_mode"], "webhook");
+    assert_eq!(get(status, "/metrics").await.status(), StatusCode::OK);
+    // The webhook route and the Gmail callback stay on the public port only.
+    let update = text_update(9, OWNER, "/help");
+    assert_eq!(
+        post(status, Some(SECRET), update.to_string()).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(status, "/auth/gmail/callback").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(deliver(public, &update).await, StatusCode::OK);
+    app.fake.wait_for_sent(1, WAIT).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn without_http_listen_in_webhook_mode_health_is_served_beside_the_webhook() {
+    let (app, addr) =
+        start_webhook_app(FakeTelegram::start().await, tempfile::tempdir().unwrap()).await;
+    assert_eq!(app.health.status_addr(WAIT).await, Some(addr));
+    assert_ne!(get(addr, "/health").await.status(), StatusCode::NOT_FOUND);
     app.stop().await;
 }

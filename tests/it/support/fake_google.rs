@@ -1,6 +1,7 @@
 //! Fake Google on 127.0.0.1: the OAuth token endpoint (authorization_code with a real PKCE S256
 //! check, refresh_token, an invalid_grant mode), the revoke endpoint, and the Gmail API
-//! (`users/me/messages` list and get) with realistic payloads and Google's error bodies.
+//! (`users/me/messages` list and get, `users/me/profile`) with realistic payloads and Google's
+//! error bodies. Each consent is given by one Google account, whose address the profile names.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -19,12 +20,15 @@ use url::Url;
 
 pub const CLIENT_ID: &str = "1234-fake.apps.googleusercontent.com";
 pub const CLIENT_SECRET: &str = "GOCSPX-fake-client-secret";
+/// The Google account [`FakeGoogle::approve`] consents as.
+pub const DEFAULT_ACCOUNT: &str = "bea.reader@example.com";
 
 /// An authorization code the test "approved" as the browser.
 #[derive(Clone)]
 struct Grant {
     challenge: String,
     redirect_uri: String,
+    account: String,
 }
 
 /// Everything the fake saw and the knobs a test turns.
@@ -49,6 +53,10 @@ pub struct FakeState {
     pub bearers: Vec<String>,
     /// Messages by id, listed in insertion order.
     pub messages: Vec<(String, Value)>,
+    /// The Google account of each access and refresh token issued.
+    pub accounts: HashMap<String, String>,
+    /// Bearer token of every `users/me/profile` call, in order.
+    pub profile_calls: Vec<String>,
     counter: u32,
 }
 
@@ -80,6 +88,7 @@ impl FakeGoogle {
         let app = Router::new()
             .route("/token", post(token))
             .route("/revoke", post(revoke))
+            .route("/gmail/v1/users/me/profile", get(profile))
             .route("/gmail/v1/users/me/messages", get(list))
             .route("/gmail/v1/users/me/messages/{id}", get(get_message))
             .with_state(state.clone());
@@ -109,6 +118,11 @@ impl FakeGoogle {
     /// Plays Google's consent page: checks the consent URL and returns a code bound to its PKCE
     /// challenge and redirect URI.
     pub fn approve(&self, consent_url: &Url) -> String {
+        self.approve_as(consent_url, DEFAULT_ACCOUNT)
+    }
+
+    /// Like [`FakeGoogle::approve`], signed in to Google as `account`.
+    pub fn approve_as(&self, consent_url: &Url, account: &str) -> String {
         let q: HashMap<String, String> = consent_url.query_pairs().into_owned().collect();
         assert_eq!(q["client_id"], CLIENT_ID);
         assert_eq!(q["response_type"], "code");
@@ -122,6 +136,7 @@ impl FakeGoogle {
         let grant = Grant {
             challenge: q["code_challenge"].clone(),
             redirect_uri: q["redirect_uri"].clone(),
+            account: account.to_string(),
         };
         s.codes.insert(code.clone(), grant);
         code
@@ -172,6 +187,8 @@ async fn token(State(state): State<Shared>, body: Bytes) -> Response {
             let (access, refresh) = (format!("ya29.access-{n}"), format!("1//refresh-secret-{n}"));
             s.access_tokens.insert(access.clone());
             s.refresh_tokens.insert(refresh.clone());
+            s.accounts.insert(access.clone(), grant.account.clone());
+            s.accounts.insert(refresh.clone(), grant.account);
             Json(
                 json!({"access_token": access, "expires_in": 3599, "refresh_token": refresh,
                 "scope": "https://www.googleapis.com/auth/gmail.readonly", "token_type": "Bearer"}),
@@ -187,6 +204,10 @@ async fn token(State(state): State<Shared>, body: Bytes) -> Response {
             }
             let access = format!("ya29.access-{}", s.next());
             s.access_tokens.insert(access.clone());
+            if let Some(account) = form.get("refresh_token").and_then(|t| s.accounts.get(t)) {
+                let account = account.clone();
+                s.accounts.insert(access.clone(), account);
+            }
             Json(json!({"access_token": access, "expires_in": 3599,
                 "scope": "https://www.googleapis.com/auth/gmail.readonly", "token_type": "Bearer"}))
             .into_response()
@@ -268,4 +289,29 @@ async fn get_message(
         Some((_, message)) => Json(message.clone()).into_response(),
         None => google_error(StatusCode::NOT_FOUND, "notFound"),
     }
+}
+
+/// `users.getProfile`, in Gmail's wire format. Not recorded in `bearers` (those are mail reads).
+async fn profile(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let mut s = state.lock().unwrap();
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_string();
+    s.profile_calls.push(bearer.clone());
+    if !s.access_tokens.contains(&bearer) {
+        return unauthorized();
+    }
+    let account = s
+        .accounts
+        .get(&bearer)
+        .cloned()
+        .unwrap_or_else(|| DEFAULT_ACCOUNT.to_string());
+    Json(
+        json!({"emailAddress": account, "messagesTotal": 1520, "threadsTotal": 1207,
+        "historyId": "802196"}),
+    )
+    .into_response()
 }
