@@ -100,6 +100,9 @@ pub struct Reply {
     pub format: TextFormat,
     /// Rows of inline buttons under the message.
     pub buttons: Vec<Vec<Button>>,
+    /// The text holds a one-time secret (a consent link): once Telegram has it, the stored
+    /// copy is replaced.
+    pub forget_after_send: bool,
 }
 
 impl Reply {
@@ -110,6 +113,7 @@ impl Reply {
             text: text.into(),
             format: TextFormat::Plain,
             buttons: Vec::new(),
+            forget_after_send: false,
         }
     }
 

@@ -1,11 +1,9 @@
 //! Free text: saved to the user's history first (so nothing is lost), then answered by the LLM
-//! router with the user's recent memory and every tool they may use. A pasted Gmail redirect
-//! address completes `/authgmail` instead and is never stored.
+//! router with the user's recent memory and every tool they may use.
 
 use chrono::Utc;
 
 use super::llm_tools::RegistryRunner;
-use crate::gmail::looks_like_pasted_redirect;
 use crate::llm::{ChatRequest, Role, RouterError, Tier};
 use crate::message::Reply;
 use crate::services::Services;
@@ -25,9 +23,6 @@ pub async fn answer(
     user: &User,
     text: &str,
 ) -> Result<Vec<Reply>, StoreError> {
-    if looks_like_pasted_redirect(text) {
-        return Ok(vec![complete_gmail_paste(services, user, text).await]);
-    }
     let store = &services.store;
     let turn = NewTurn {
         content: text.to_string(),
@@ -97,19 +92,4 @@ pub async fn answer(
     };
     replies.extend(runner.into_extra_replies());
     Ok(replies)
-}
-
-async fn complete_gmail_paste(services: &Services, user: &User, text: &str) -> Reply {
-    match services
-        .gmail
-        .connect
-        .complete_from_pasted_url(user.id, text)
-        .await
-    {
-        Ok(connected) => Reply::plain(user.chat_id, connected.chat_message()),
-        Err(e) => {
-            tracing::info!(user_id = user.id, error = %e, "pasted Gmail redirect rejected");
-            Reply::plain(user.chat_id, e.to_string())
-        }
-    }
 }

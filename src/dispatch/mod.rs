@@ -6,6 +6,7 @@ mod cancellations;
 mod command;
 mod confirm;
 mod free_text;
+mod gmail_paste;
 mod invoke;
 mod llm_tools;
 mod tool_error;
@@ -98,6 +99,12 @@ impl Dispatcher {
             }
             Content::Voice(clip) => return voice::answer(&self.services, &user, clip).await,
             Content::Text(_) | Content::Callback { .. } => {}
+        }
+        if let Content::Text(text) = &incoming.content
+            && let Some(reply) =
+                gmail_paste::answer(&self.services, &user, incoming.update_id, text).await?
+        {
+            return Ok(vec![reply]);
         }
         if let Some(press) = parse_press(incoming.command_text()) {
             return confirm::decide(&self.services, &user, &press).await;

@@ -109,3 +109,20 @@ impl Store {
         .await
     }
 }
+
+impl Store {
+    /// Replaces the text of stored update `update_id` (a message that held a one-time secret),
+    /// keeping the update decodable.
+    pub async fn replace_update_text(&self, update_id: i64, text: &str) -> Result<(), StoreError> {
+        let text = text.to_string();
+        self.call(move |c| {
+            c.execute(
+                "UPDATE inbox SET payload = json_set(payload, '$.message.text', ?1)
+                 WHERE update_id = ?2 AND json_extract(payload, '$.message.text') IS NOT NULL",
+                params![text, update_id],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+}

@@ -19,6 +19,8 @@ pub struct NewChunk {
     pub format: TextFormat,
     /// Inline buttons (only on a reply's last chunk).
     pub buttons: Vec<Vec<Button>>,
+    /// Replace the stored text once Telegram accepted it (it holds a one-time secret).
+    pub forget_text: bool,
 }
 
 /// A stored outgoing message.
@@ -43,6 +45,9 @@ pub struct OutboxRow {
     /// `pending`, `sent` or `failed`.
     pub status: String,
 }
+
+/// What a sent chunk that held a one-time secret keeps instead of its text.
+pub const FORGOTTEN_TEXT: &str = "(sent; removed because it held a one-time link)";
 
 const COLUMNS: &str = "id, update_id, chat_id, seq, text, format, buttons, message_id, status";
 
@@ -79,9 +84,9 @@ impl Store {
                 let buttons = (!chunk.buttons.is_empty())
                     .then(|| serde_json::to_string(&chunk.buttons).unwrap_or_default());
                 tx.execute(
-                    "INSERT INTO outbox (update_id, chat_id, seq, text, format, buttons, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![update_id, chunk.chat_id, seq as i64, chunk.text, chunk.format.as_str(), buttons, now],
+                    "INSERT INTO outbox (update_id, chat_id, seq, text, format, buttons, created_at, forget_text)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![update_id, chunk.chat_id, seq as i64, chunk.text, chunk.format.as_str(), buttons, now, chunk.forget_text],
                 )?;
                 ids.push(tx.last_insert_rowid());
             }
@@ -135,12 +140,14 @@ impl Store {
         .await
     }
 
-    /// Records a delivered chunk.
+    /// Records a delivered chunk; a chunk holding a one-time secret keeps no copy of its text.
     pub async fn mark_chunk_sent(&self, id: i64, message_id: i64) -> Result<(), StoreError> {
         self.call(move |c| {
             c.execute(
-                "UPDATE outbox SET status = 'sent', message_id = ?1, sent_at = ?2, error = NULL WHERE id = ?3",
-                params![message_id, now_unix(), id],
+                "UPDATE outbox SET status = 'sent', message_id = ?1, sent_at = ?2, error = NULL,
+                     text = CASE WHEN forget_text THEN ?4 ELSE text END
+                 WHERE id = ?3",
+                params![message_id, now_unix(), id, FORGOTTEN_TEXT],
             )?;
             Ok(())
         })

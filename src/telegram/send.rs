@@ -182,6 +182,7 @@ pub fn to_chunks(replies: Vec<Reply>) -> Vec<NewChunk> {
                 text,
                 format: reply.format,
                 buttons,
+                forget_text: reply.forget_after_send,
             });
         }
     }

@@ -58,7 +58,10 @@ impl Tool for AuthGmail {
             .begin(ctx.user.id)
             .await
             .map_err(|e| ToolError::Failed(e.to_string()))?;
-        Ok(ToolOutput::plain(link.instructions()))
+        Ok(ToolOutput {
+            forget_after_send: true, // the link carries the OAuth state
+            ..ToolOutput::plain(link.instructions())
+        })
     }
 }
 

@@ -127,6 +127,8 @@ pub struct ToolOutput {
     pub buttons: Vec<Vec<Button>>,
     /// Messages to other chats, e.g. telling a user the owner approved them.
     pub notices: Vec<Reply>,
+    /// The text holds a one-time secret: the stored copy is replaced once it is sent.
+    pub forget_after_send: bool,
 }
 
 impl ToolOutput {
@@ -137,6 +139,7 @@ impl ToolOutput {
             format: TextFormat::Plain,
             buttons: Vec::new(),
             notices: Vec::new(),
+            forget_after_send: false,
         }
     }
 
@@ -158,6 +161,7 @@ impl ToolOutput {
                 text: self.text,
                 format: self.format,
                 buttons: self.buttons,
+                forget_after_send: self.forget_after_send,
             });
         }
         replies.extend(self.notices);

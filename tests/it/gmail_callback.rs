@@ -355,3 +355,56 @@ async fn a_gmail_error_in_chat_does_not_show_server_file_paths() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_consent_link_and_the_pasted_address_are_not_kept_once_used() {
+    let c = start(&[]).await;
+    c.app.fake.push_text(STRANGER, "/authgmail");
+    let consent = consent_link(&c.app.fake.wait_for_sent(1, WAIT).await[0].text);
+    let state = query_of(&consent)["state"].clone();
+    let code = c.google.approve_as(&consent, SAM_MAILBOX);
+    let landed = format!("{PASTE_REDIRECT_URI}?state={state}&code={code}&scope=gmail.readonly");
+    let pasted = c.app.fake.push_text(STRANGER, &landed);
+    let sent = c.app.fake.wait_for_sent(2, WAIT).await;
+    assert!(sent[1].text.contains(SAM_MAILBOX), "{}", sent[1].text);
+    c.app
+        .wait_for_db(
+            "SELECT status FROM inbox ORDER BY update_id DESC LIMIT 1",
+            "done",
+        )
+        .await;
+    let texts: Vec<String> = c
+        .app
+        .store
+        .call(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT text FROM outbox UNION ALL SELECT payload FROM inbox
+                 UNION ALL SELECT content FROM chat_history",
+            )?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            rows.collect()
+        })
+        .await
+        .unwrap();
+    for text in &texts {
+        assert!(!text.contains(&state), "the state is kept in clear: {text}");
+        assert!(!text.contains(&code), "the code is kept in clear: {text}");
+    }
+    let payload: String = c
+        .app
+        .store
+        .call(move |conn| {
+            conn.query_row(
+                "SELECT payload FROM inbox WHERE update_id = ?1",
+                [pasted],
+                |r| r.get(0),
+            )
+        })
+        .await
+        .unwrap();
+    assert!(
+        payload.contains("removed after use"),
+        "the stored update stays decodable with its text replaced: {payload}"
+    );
+    c.app.stop().await;
+}

@@ -228,6 +228,7 @@ async fn restart_sends_only_the_chunks_not_yet_delivered() {
         text: text.into(),
         format: TextFormat::Plain,
         buttons: vec![],
+        forget_text: false,
     };
     let rows = store
         .queue_chunks(Some(77), vec![chunk("part one"), chunk("part two")])
@@ -370,6 +371,7 @@ async fn a_scheduled_message_left_unsent_by_a_crash_goes_out_at_the_next_start()
         text: "⏰ stand up".into(),
         format: TextFormat::Plain,
         buttons: vec![],
+        forget_text: false,
     };
     store.queue_chunks(None, vec![chunk]).await.unwrap();
     drop(store);
