@@ -9,6 +9,7 @@ mod fake_telegram_selftest;
 mod gmail;
 mod health;
 mod llm_router;
+mod panics;
 mod polling;
 mod scheduler;
 mod scheduler_briefing;
