@@ -8,6 +8,7 @@ mod email;
 mod fake_telegram_selftest;
 mod gmail;
 mod health;
+mod hostile_numbers;
 mod llm_router;
 mod panics;
 mod polling;
