@@ -43,7 +43,13 @@ pub fn chat_of(update: &Update) -> Option<i64> {
     update
         .chat()
         .map(|c| c.id.0)
-        .or_else(|| update.from().map(|u| u.id.0 as i64))
+        .or_else(|| update.from().and_then(|u| user_chat(u.id)))
+}
+
+/// A user's private chat id: the same number as the user id, when it fits a chat id (a user id
+/// over `i64::MAX` would wrap to a negative id, which names a group).
+fn user_chat(id: teloxide::types::UserId) -> Option<i64> {
+    i64::try_from(id.0).ok()
 }
 
 /// Converts a message or button press; `None` for anything else (photos, edits, joins, ...).
@@ -73,7 +79,7 @@ pub fn to_incoming(update: &Update) -> Option<Incoming> {
                 .message
                 .as_ref()
                 .map(|m| m.chat().id.0)
-                .unwrap_or(q.from.id.0 as i64);
+                .or_else(|| user_chat(q.from.id))?;
             Some(Incoming {
                 update_id,
                 chat_id,
@@ -184,6 +190,16 @@ mod tests {
             size: None,
         };
         assert_eq!(incoming.content, Content::Voice(clip));
+    }
+
+    #[test]
+    fn a_user_id_beyond_i64_is_no_chat_instead_of_a_wrapped_negative_one() {
+        let huge = u64::MAX;
+        let raw = json!({"update_id": 3, "callback_query": {"id": "q", "chat_instance": "c",
+            "data": "/help", "from": {"id": huge, "is_bot": false, "first_name": "Eve"}}});
+        let update: Update = serde_json::from_str(&raw.to_string()).unwrap();
+        assert_eq!(chat_of(&update), None);
+        assert_eq!(to_incoming(&update), None);
     }
 
     #[test]
