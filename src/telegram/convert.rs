@@ -38,6 +38,26 @@ pub fn kind_of(payload: &str) -> &'static str {
         .unwrap_or("other")
 }
 
+/// Why a stored or posted body did not decode into an [`Update`].
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// Not JSON, or not the shape of an update.
+    #[error("not a Telegram update: {0}")]
+    Invalid(#[from] serde_json::Error),
+    /// teloxide panicked while decoding it (it unwraps a few fields Telegram always sends, such
+    /// as a reaction's `user` or `actor_chat`); only a broken or hostile sender does that.
+    #[error("the update makes the decoder panic")]
+    Panicked,
+}
+
+/// Decodes an update from its JSON text (teloxide's `Update` decodes only from text), turning a
+/// panic of the decoder into [`DecodeError::Panicked`] so no body can take a worker down.
+pub fn decode_update(payload: &str) -> Result<Update, DecodeError> {
+    std::panic::catch_unwind(|| serde_json::from_str::<Update>(payload))
+        .map_err(|_| DecodeError::Panicked)?
+        .map_err(DecodeError::from)
+}
+
 /// The chat an update belongs to, used to keep each chat's messages in order.
 pub fn chat_of(update: &Update) -> Option<i64> {
     update

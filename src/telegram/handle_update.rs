@@ -10,9 +10,8 @@ use std::time::{Duration, Instant};
 
 use futures::FutureExt as _;
 use teloxide::prelude::*;
-use teloxide::types::Update;
 
-use super::convert::to_incoming;
+use super::convert::{decode_update, to_incoming};
 use super::describe_error;
 use super::send::TelegramSender;
 use crate::dispatch::Dispatcher;
@@ -115,7 +114,7 @@ impl UpdateHandler {
                 .map_err(HandleError::from_send)?;
             return Ok(InboxOutcome::Done);
         }
-        let update: Update = match serde_json::from_str(&pending.payload) {
+        let update = match decode_update(&pending.payload) {
             Ok(u) => u,
             Err(e) => {
                 tracing::warn!(error = %e, "malformed update skipped");
