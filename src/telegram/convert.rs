@@ -156,6 +156,9 @@ fn display_name(user: &TgUser) -> String {
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
