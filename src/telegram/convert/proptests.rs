@@ -93,8 +93,13 @@ fn body() -> impl Strategy<Value = Map<String, Value>> {
 fn update() -> impl Strategy<Value = Value> {
     let message =
         (number(), number(), user(), chat(), body()).prop_map(|(id, date, from, chat, body)| {
-            let mut message = json!({"message_id": id, "date": date, "from": from, "chat": chat});
-            message.as_object_mut().map(|m| m.extend(body));
+            let mut message = Map::from_iter([
+                ("message_id".to_string(), id),
+                ("date".to_string(), date),
+                ("from".to_string(), from),
+                ("chat".to_string(), chat),
+            ]);
+            message.extend(body);
             json!({"message": message})
         });
     let callback = (
@@ -116,12 +121,10 @@ fn update() -> impl Strategy<Value = Value> {
                 .as_object()
                 .and_then(|o| o.keys().find(|k| *k != "update_id").cloned()),
         ) {
-            let inner = &mut update[&kind];
-            match value {
-                Some(v) => inner[&key] = v,
-                None => {
-                    inner.as_object_mut().map(|o| o.remove(&key));
-                }
+            match (value, update[&kind].as_object_mut()) {
+                (Some(v), Some(inner)) => drop(inner.insert(key, v)),
+                (None, Some(inner)) => drop(inner.remove(&key)),
+                (_, None) => {}
             }
         }
         update
