@@ -1,11 +1,13 @@
 //! Per-chat queues: messages of one chat are handled in arrival order, different chats in
 //! parallel up to a bound, so a slow LLM answer never blocks other users. A chat's worker exits
-//! when idle, so memory follows the number of busy chats, not of all chats ever seen.
+//! when idle, so memory follows the number of busy chats, not of all chats ever seen. A job that
+//! panics ends only itself: the chat's later jobs still run.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -140,7 +142,14 @@ async fn run_lane<J: Send + 'static>(
         let Ok(_permit) = inner.permits.acquire().await else {
             return;
         };
-        (inner.handler)(job).await;
+        // The handler catches its own panics (and answers the chat); this is the last net, so
+        // the rest of the chat's queue is not lost with the worker.
+        let handled = std::panic::AssertUnwindSafe((inner.handler)(job))
+            .catch_unwind()
+            .await;
+        if handled.is_err() {
+            tracing::error!(chat_id, "a job panicked; the chat's next jobs still run");
+        }
     }
 }
 
@@ -195,6 +204,26 @@ mod tests {
         assert!(queues.submit(7, ()));
         assert!(queues.shutdown(Duration::from_secs(1)).await);
         assert!(!queues.submit(7, ()));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_does_not_stop_the_jobs_after_it_in_the_same_chat() {
+        let log = Arc::new(StdMutex::new(Vec::new()));
+        let l = log.clone();
+        let queues = ChatQueues::new(2, move |n: u32| {
+            let l = l.clone();
+            Box::pin(async move {
+                assert_ne!(n, 1, "job 1 panics on purpose");
+                l.lock().unwrap().push(n);
+            }) as BoxFuture<'static, ()>
+        });
+        for n in 0..3 {
+            queues.submit(9, n);
+        }
+        wait_until(|| log.lock().unwrap().len() == 2).await;
+        assert_eq!(*log.lock().unwrap(), [0, 2]);
+        assert_eq!(queues.active_chats(), 1, "the same worker goes on");
+        assert!(queues.shutdown(Duration::from_secs(5)).await);
     }
 
     async fn wait_until(cond: impl Fn() -> bool) {

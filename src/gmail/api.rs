@@ -82,17 +82,21 @@ impl GmailClient {
         if session.token.is_expired(now_unix()) {
             self.refresh(&mut session).await?;
         }
+        let max_results = self.gmail.max_results.clamp(1, GMAIL_MAX_PAGE);
         let mut list_url = self.messages_url()?;
         list_url
             .query_pairs_mut()
             .append_pair("q", &args.gmail_query())
-            .append_pair(
-                "maxResults",
-                &self.gmail.max_results.clamp(1, GMAIL_MAX_PAGE).to_string(),
-            );
+            .append_pair("maxResults", &max_results.to_string());
         let list: ListResponse = serde_json::from_slice(&self.get(&mut session, list_url).await?)
             .map_err(|_| GmailError::BadResponse("message list".into()))?;
-        let mut ids: Vec<String> = list.messages.into_iter().map(|m| m.id).collect();
+        // A list longer than asked for would cost one request per extra id: ignore the excess.
+        let mut ids: Vec<String> = list
+            .messages
+            .into_iter()
+            .take(usize::try_from(max_results).unwrap_or(usize::MAX))
+            .map(|m| m.id)
+            .collect();
         if !args.force {
             ids = self.store.unprocessed_email_ids(user_id, ids).await?;
         }

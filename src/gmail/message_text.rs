@@ -9,6 +9,8 @@ use super::html_text::html_to_text;
 
 /// Most characters of body text kept per message.
 pub const BODY_CHAR_LIMIT: usize = 4_000;
+/// Most characters kept of a header (subject, from, date).
+const HEADER_CHAR_LIMIT: usize = 300;
 
 /// One email as the summariser sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +67,7 @@ pub fn parse_message(json: &[u8]) -> Result<EmailMessage, serde_json::Error> {
         raw.payload
             .as_ref()
             .and_then(|p| p.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)))
-            .map(|h| h.value.trim().to_string())
+            .map(|h| truncate_chars(h.value.trim(), HEADER_CHAR_LIMIT))
             .unwrap_or_default()
     };
     let body = raw

@@ -11,11 +11,25 @@ use tokio_util::sync::CancellationToken;
 use super::pricing::cost_usd;
 use super::retry::{Next, RetryPolicy};
 use super::router_error::{ProviderFailure, RouterError};
-use super::types::{LlmRequest, LlmResponse, Tier};
+use super::types::{LlmRequest, LlmResponse, Tier, Usage};
 use super::{LlmError, LlmProvider, ProviderKind};
 use crate::health::Health;
 use crate::store::Store;
 use crate::store::llm_usage::LlmUsageRow;
+
+/// The most tokens one call may report, per direction. Far above any real context window; a
+/// larger count from a server is cut to this, so sums over a tool loop, budgets and the
+/// `llm_usage` table never overflow.
+const MAX_REPORTED_TOKENS: u64 = 100_000_000;
+
+/// `response` with its token counts cut to [`MAX_REPORTED_TOKENS`].
+fn with_bounded_usage(mut response: LlmResponse) -> LlmResponse {
+    response.usage = Usage {
+        input_tokens: response.usage.input_tokens.min(MAX_REPORTED_TOKENS),
+        output_tokens: response.usage.output_tokens.min(MAX_REPORTED_TOKENS),
+    };
+    response
+}
 
 /// Settings shared by every call of one router.
 #[derive(Clone)]
@@ -111,7 +125,8 @@ impl<'a> Fallback<'a> {
                 r = tokio::time::timeout(self.settings.timeout, provider.complete(req)) => {
                     r.unwrap_or(Err(LlmError::Timeout))
                 }
-            };
+            }
+            .map(with_bounded_usage);
             self.record(provider.kind(), &req.model, &result, started.elapsed())
                 .await;
             let error = match result {

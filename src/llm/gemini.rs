@@ -261,7 +261,9 @@ fn decode(wire: WireResponse, asked_model: &str) -> Result<LlmResponse, LlmError
         usage: Usage {
             input_tokens: usage.prompt_token_count,
             // Thinking tokens are billed as output.
-            output_tokens: usage.candidates_token_count + usage.thoughts_token_count,
+            output_tokens: usage
+                .candidates_token_count
+                .saturating_add(usage.thoughts_token_count),
         },
         model: wire
             .model_version

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::error::{LlmError, scrub};
 use super::http::{ErrorReply, retry_after};
+use super::retry::server_wait;
 
 /// Maps a non-success Gemini answer to an [`LlmError`].
 ///
@@ -51,10 +52,12 @@ fn reason_is(detail: &Value, reason: &str) -> bool {
     type_is(detail, "ErrorInfo") && detail["reason"] == reason
 }
 
-/// Parses a protobuf JSON duration such as `"37s"` or `"1.5s"`.
+/// Parses a protobuf JSON duration such as `"37s"` or `"1.5s"`, through [`server_wait`]: a huge
+/// value (`"1e20s"`) becomes the longest wait (the router falls back), a negative one or
+/// anything that is not a duration is no hint.
 pub fn parse_delay(raw: &str) -> Option<Duration> {
-    let secs: f64 = raw.strip_suffix('s')?.parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    let secs: f64 = raw.trim().strip_suffix('s')?.parse().ok()?;
+    server_wait(secs)
 }
 
 #[cfg(test)]
@@ -114,5 +117,16 @@ mod tests {
         assert_eq!(parse_delay("37s"), Some(Duration::from_secs(37)));
         assert_eq!(parse_delay("1.5s"), Some(Duration::from_millis(1500)));
         assert_eq!(parse_delay("soon"), None);
+    }
+
+    #[test]
+    fn hostile_delays_are_bounded_or_ignored() {
+        use crate::llm::retry::LONGEST_SERVER_WAIT;
+        for huge in ["1e20s", "infs", "1e400s"] {
+            assert_eq!(parse_delay(huge), Some(LONGEST_SERVER_WAIT), "{huge}");
+        }
+        for junk in ["-1s", "NaNs", "s", "", "1e20", "-infs"] {
+            assert_eq!(parse_delay(junk), None, "{junk:?}");
+        }
     }
 }

@@ -11,6 +11,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::error::LlmError;
+use super::retry::{LONGEST_SERVER_WAIT, server_wait};
 
 /// Longest connect phase, whatever the request timeout.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -83,6 +84,10 @@ pub async fn post_json<T: DeserializeOwned>(
 }
 
 /// The wait a server asked for: `retry-after-ms`, or `retry-after` in seconds or as an HTTP date.
+///
+/// Any header value is safe: numbers go through [`server_wait`] (`1e20` and `inf` become the
+/// longest wait, which makes the router fall back; `-1`, `NaN` are no hint), a date in the past
+/// is no wait, and text that is neither a number nor a date is no hint (`None`).
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let get = |name: &str| {
         headers
@@ -90,16 +95,21 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        return Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+    if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
+        && let Some(wait) = server_wait(ms / 1000.0)
+    {
+        return Some(wait);
     }
     let raw = get("retry-after")?;
     if let Ok(secs) = raw.parse::<f64>() {
-        return Some(Duration::from_secs_f64(secs.max(0.0)));
+        return server_wait(secs);
     }
     let date = chrono::DateTime::parse_from_rfc2822(raw).ok()?;
     let wait = date.signed_duration_since(chrono::Utc::now());
-    Some(wait.to_std().unwrap_or(Duration::ZERO))
+    Some(
+        wait.to_std()
+            .map_or(Duration::ZERO, |w| w.min(LONGEST_SERVER_WAIT)),
+    )
 }
 
 #[cfg(test)]
@@ -128,5 +138,42 @@ mod tests {
         h.insert("retry-after-ms", "1500".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_millis(1500)));
         assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    fn after(value: &str) -> Option<Duration> {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", value.parse().unwrap());
+        retry_after(&h)
+    }
+
+    #[test]
+    fn hostile_retry_after_values_are_bounded_or_ignored() {
+        for huge in [
+            "1e20",
+            "inf",
+            "Infinity",
+            "1e308",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(after(huge), Some(LONGEST_SERVER_WAIT), "{huge}");
+        }
+        for junk in ["-1", "NaN", "-inf", "soon", "", "1,5", "0x10"] {
+            assert_eq!(after(junk), None, "{junk:?}");
+        }
+        assert_eq!(after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            after("Fri, 31 Dec 9999 23:59:59 GMT"),
+            Some(LONGEST_SERVER_WAIT)
+        );
+        let mut h = HeaderMap::new();
+        h.insert("retry-after-ms", "1e300".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(LONGEST_SERVER_WAIT));
+        h.insert("retry-after-ms", "-5".parse().unwrap());
+        h.insert("retry-after", "3".parse().unwrap());
+        assert_eq!(
+            retry_after(&h),
+            Some(Duration::from_secs(3)),
+            "a bad retry-after-ms falls through to retry-after"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! When to try the same provider again and how long to wait: exponential backoff with jitter,
-//! honouring the server's requested delay up to a cap (beyond it, the next provider is faster).
+//! honouring the server's requested delay up to a cap (beyond it, the next provider is faster),
+//! and the one safe reading of a server's "wait N seconds" number.
 
 use std::time::Duration;
 
@@ -38,8 +39,32 @@ pub enum Next {
     NextProvider,
 }
 
+/// The longest wait kept from a server's hint; anything longer is stored as this. Every such
+/// wait is far beyond any [`RetryPolicy::max_server_wait`], so it means "this provider is out".
+pub const LONGEST_SERVER_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A server's requested wait of `secs` seconds, read safely from any number it may send.
+///
+/// `NaN` and negative values are no hint at all (`None`: our own backoff applies); a value too
+/// large for a `Duration` (`1e20`, `inf`) or over [`LONGEST_SERVER_WAIT`] becomes
+/// [`LONGEST_SERVER_WAIT`]. Never panics, unlike `Duration::from_secs_f64`.
+pub fn server_wait(secs: f64) -> Option<Duration> {
+    if secs.is_nan() || secs < 0.0 {
+        return None;
+    }
+    // `abs` turns -0.0 into 0.0; what is left is either finite and >= 0 or +inf.
+    let wait = Duration::try_from_secs_f64(secs.abs()).unwrap_or(Duration::MAX);
+    Some(wait.min(LONGEST_SERVER_WAIT))
+}
+
 impl RetryPolicy {
     /// The decision after attempt number `attempt` (1-based) failed with `err`.
+    ///
+    /// A rate limit with a server wait up to [`RetryPolicy::max_server_wait`] is retried after
+    /// exactly that wait. A longer wait (hours, `1e20` s, `inf`) is never slept: it means this
+    /// provider is out for now, and the router falls back to the next one at once (or, when none
+    /// is left, tells the user the providers are unavailable). Other retryable errors wait our
+    /// own jittered backoff, which never exceeds [`RetryPolicy::max_delay`].
     pub fn next(&self, err: &LlmError, attempt: u32) -> Next {
         if !err.is_retryable() || attempt >= self.max_attempts {
             return Next::NextProvider;
@@ -62,7 +87,13 @@ impl RetryPolicy {
             .base_delay
             .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)));
         let capped = exp.min(self.max_delay);
-        capped / 2 + capped.mul_f64(unit.clamp(0.0, 1.0) / 2.0)
+        // A NaN would make `mul_f64` panic; treat it as no jitter.
+        let unit = if unit.is_nan() {
+            0.0
+        } else {
+            unit.clamp(0.0, 1.0)
+        };
+        capped / 2 + capped.mul_f64(unit / 2.0)
     }
 }
 
@@ -87,6 +118,34 @@ mod tests {
         };
         assert_eq!(p.next(&asked(2), 1), Next::Retry(Duration::from_secs(2)));
         assert_eq!(p.next(&asked(31), 1), Next::NextProvider);
+    }
+
+    #[test]
+    fn any_server_number_becomes_a_bounded_wait_or_no_hint() {
+        assert_eq!(server_wait(2.5), Some(Duration::from_millis(2500)));
+        assert_eq!(server_wait(0.0), Some(Duration::ZERO));
+        assert_eq!(server_wait(-0.0), Some(Duration::ZERO));
+        for huge in [1e20, f64::INFINITY, f64::MAX, 1e6] {
+            assert_eq!(server_wait(huge), Some(LONGEST_SERVER_WAIT), "{huge}");
+        }
+        for none in [-1.0, f64::NEG_INFINITY, f64::NAN, -1e-9] {
+            assert_eq!(server_wait(none), None, "{none}");
+        }
+    }
+
+    #[test]
+    fn a_server_wait_past_the_cap_falls_back_instead_of_sleeping() {
+        let p = RetryPolicy::default();
+        let wait = server_wait(1e20);
+        let err = LlmError::RateLimited { retry_after: wait };
+        assert_eq!(p.next(&err, 1), Next::NextProvider);
+        let no_hint = LlmError::RateLimited {
+            retry_after: server_wait(-1.0),
+        };
+        assert!(
+            matches!(p.next(&no_hint, 1), Next::Retry(d) if d <= p.max_delay),
+            "no hint means our own backoff"
+        );
     }
 
     #[test]

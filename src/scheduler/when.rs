@@ -249,6 +249,9 @@ fn in_future(
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;

@@ -39,7 +39,10 @@ impl Store {
         now: DateTime<Utc>,
         history_days: u32,
     ) -> Result<CleanupReport, StoreError> {
-        let history_before = (now - TimeDelta::days(i64::from(history_days))).timestamp();
+        // A retention longer than the calendar can hold keeps everything (no overflow panic).
+        let history_before = now
+            .checked_sub_signed(TimeDelta::days(i64::from(history_days)))
+            .map_or(i64::MIN, |t| t.timestamp());
         let logs_before = (now - LOG_RETENTION).timestamp();
         let inbox_before = (now - INBOX_RETENTION).timestamp();
         let report = self

@@ -79,7 +79,12 @@ impl Store {
                  ORDER BY id DESC LIMIT ?4",
             )?;
             let rows = stmt.query_map(
-                params![user_id, after_id, exclude_id.unwrap_or(-1), limit as i64],
+                params![
+                    user_id,
+                    after_id,
+                    exclude_id.unwrap_or(-1),
+                    i64::try_from(limit).unwrap_or(i64::MAX)
+                ],
                 |r| {
                     let role: String = r.get(0)?;
                     let speaker = if role == "assistant" {

@@ -23,7 +23,7 @@ pub enum InboxOutcome {
     Done,
     /// Not a kind of update the bot handles (or unparseable); acknowledged and ignored.
     Skipped,
-    /// Handling failed for good (e.g. the user blocked the bot).
+    /// Handling failed for good (the user blocked the bot, or handling panicked); never replayed.
     Failed,
 }
 
@@ -56,7 +56,8 @@ impl Store {
         .await
     }
 
-    /// Updates not yet handled, oldest first (replayed at start-up).
+    /// Updates not yet handled, oldest first (replayed at start-up). Done, skipped and failed
+    /// rows are final and never come back here.
     pub async fn pending_updates(&self) -> Result<Vec<PendingUpdate>, StoreError> {
         self.call(|c| {
             let mut stmt = c.prepare(

@@ -38,12 +38,38 @@ pub fn kind_of(payload: &str) -> &'static str {
         .unwrap_or("other")
 }
 
+/// Why a stored or posted body did not decode into an [`Update`].
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// Not JSON, or not the shape of an update.
+    #[error("not a Telegram update: {0}")]
+    Invalid(#[from] serde_json::Error),
+    /// teloxide panicked while decoding it (it unwraps a few fields Telegram always sends, such
+    /// as a reaction's `user` or `actor_chat`); only a broken or hostile sender does that.
+    #[error("the update makes the decoder panic")]
+    Panicked,
+}
+
+/// Decodes an update from its JSON text (teloxide's `Update` decodes only from text), turning a
+/// panic of the decoder into [`DecodeError::Panicked`] so no body can take a worker down.
+pub fn decode_update(payload: &str) -> Result<Update, DecodeError> {
+    std::panic::catch_unwind(|| serde_json::from_str::<Update>(payload))
+        .map_err(|_| DecodeError::Panicked)?
+        .map_err(DecodeError::from)
+}
+
 /// The chat an update belongs to, used to keep each chat's messages in order.
 pub fn chat_of(update: &Update) -> Option<i64> {
     update
         .chat()
         .map(|c| c.id.0)
-        .or_else(|| update.from().map(|u| u.id.0 as i64))
+        .or_else(|| update.from().and_then(|u| user_chat(u.id)))
+}
+
+/// A user's private chat id: the same number as the user id, when it fits a chat id (a user id
+/// over `i64::MAX` would wrap to a negative id, which names a group).
+fn user_chat(id: teloxide::types::UserId) -> Option<i64> {
+    i64::try_from(id.0).ok()
 }
 
 /// Converts a message or button press; `None` for anything else (photos, edits, joins, ...).
@@ -73,7 +99,7 @@ pub fn to_incoming(update: &Update) -> Option<Incoming> {
                 .message
                 .as_ref()
                 .map(|m| m.chat().id.0)
-                .unwrap_or(q.from.id.0 as i64);
+                .or_else(|| user_chat(q.from.id))?;
             Some(Incoming {
                 update_id,
                 chat_id,
@@ -130,6 +156,9 @@ fn display_name(user: &TgUser) -> String {
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -184,6 +213,16 @@ mod tests {
             size: None,
         };
         assert_eq!(incoming.content, Content::Voice(clip));
+    }
+
+    #[test]
+    fn a_user_id_beyond_i64_is_no_chat_instead_of_a_wrapped_negative_one() {
+        let huge = u64::MAX;
+        let raw = json!({"update_id": 3, "callback_query": {"id": "q", "chat_instance": "c",
+            "data": "/help", "from": {"id": huge, "is_bot": false, "first_name": "Eve"}}});
+        let update: Update = serde_json::from_str(&raw.to_string()).unwrap();
+        assert_eq!(chat_of(&update), None);
+        assert_eq!(to_incoming(&update), None);
     }
 
     #[test]

@@ -1,23 +1,32 @@
 //! Handling one stored update end to end: parse, dispatch, store the replies in the outbox,
 //! deliver them, and close the inbox row. Re-running it after a crash is safe: an update that
-//! already has outbox rows is not dispatched again, only its unsent chunks go out.
+//! already has outbox rows is not dispatched again, only its unsent chunks go out. A panic while
+//! handling one update is caught here: it costs that chat one apology and closes the row as
+//! failed, so it is never replayed.
 
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
+use futures::FutureExt as _;
 use teloxide::prelude::*;
-use teloxide::types::Update;
 
-use super::convert::to_incoming;
+use super::convert::{decode_update, to_incoming};
 use super::describe_error;
 use super::send::TelegramSender;
 use crate::dispatch::Dispatcher;
-use crate::message::Content;
+use crate::message::{Content, Reply};
 use crate::store::{InboxOutcome, PendingUpdate, StoreError};
 
 /// How long a reply may take before "typing…" is shown.
 const TYPING_AFTER: Duration = Duration::from_millis(400);
 /// Telegram shows a chat action for about five seconds; refresh it before then.
 const TYPING_EVERY: Duration = Duration::from_millis(4500);
+/// What a chat is told when handling its message panicked (a bug on our side).
+pub const PANIC_APOLOGY: &str = "Sorry, something went wrong on my side while handling that \
+message, so I dropped it. Please try again, perhaps worded differently.";
+/// Most characters of a panic message kept in the log and the inbox row.
+const MAX_PANIC_CHARS: usize = 300;
 
 /// Everything needed to handle a stored update. Cheap to clone.
 #[derive(Clone)]
@@ -36,10 +45,23 @@ impl UpdateHandler {
     pub async fn handle(&self, pending: PendingUpdate) {
         let (started, kind) = (Instant::now(), super::convert::kind_of(&pending.payload));
         let store = &self.dispatcher.services().store;
-        let (outcome, error) = match self.process(&pending).await {
-            Ok(outcome) => (outcome, None),
-            Err(HandleError::Send(reason)) => (InboxOutcome::Failed, Some(reason)),
-            Err(HandleError::Store(e)) => {
+        let processed = AssertUnwindSafe(self.process(&pending))
+            .catch_unwind()
+            .await;
+        let (outcome, error) = match processed {
+            Err(panic) => {
+                self.after_panic(&pending, panic_message(panic.as_ref()))
+                    .await;
+                crate::metrics::update_finished(
+                    kind,
+                    Some(InboxOutcome::Failed),
+                    started.elapsed(),
+                );
+                return;
+            }
+            Ok(Ok(outcome)) => (outcome, None),
+            Ok(Err(HandleError::Send(reason))) => (InboxOutcome::Failed, Some(reason)),
+            Ok(Err(HandleError::Store(e))) => {
                 // Leave the row pending: it is retried at the next start.
                 tracing::error!(error = %e, "database error; the update stays in the inbox");
                 crate::metrics::update_finished(kind, None, started.elapsed());
@@ -53,6 +75,34 @@ impl UpdateHandler {
         self.dispatcher.services().health.update_handled();
     }
 
+    /// After a panic in [`Self::process`]: logs it once, closes the row as failed (first, so
+    /// that not even a panic while apologising can make it replay at the next start), then
+    /// sends the chat one short apology.
+    async fn after_panic(&self, pending: &PendingUpdate, message: String) {
+        tracing::error!(panic = %message, chat_id = ?pending.chat_id,
+            "handling the update panicked; it is marked failed and will not be replayed");
+        let store = &self.dispatcher.services().store;
+        let error = Some(format!("panicked: {message}"));
+        if let Err(e) = store
+            .finish_update(pending.update_id, InboxOutcome::Failed, error)
+            .await
+        {
+            tracing::error!(error = %e, "could not close the inbox row of the panicked update");
+        }
+        let Some(chat_id) = pending.chat_id else {
+            return;
+        };
+        let apology = vec![Reply::plain(chat_id, PANIC_APOLOGY)];
+        let sent = AssertUnwindSafe(self.sender.send(Some(pending.update_id), apology))
+            .catch_unwind()
+            .await;
+        match sent {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not send the apology"),
+            Err(_) => tracing::error!("sending the apology panicked too"),
+        }
+    }
+
     async fn process(&self, pending: &PendingUpdate) -> Result<InboxOutcome, HandleError> {
         let store = &self.dispatcher.services().store;
         let already = store.chunks_of_update(pending.update_id).await?;
@@ -64,7 +114,7 @@ impl UpdateHandler {
                 .map_err(HandleError::from_send)?;
             return Ok(InboxOutcome::Done);
         }
-        let update: Update = match serde_json::from_str(&pending.payload) {
+        let update = match decode_update(&pending.payload) {
             Ok(u) => u,
             Err(e) => {
                 tracing::warn!(error = %e, "malformed update skipped");
@@ -110,6 +160,19 @@ impl UpdateHandler {
                 }
             }
         }
+    }
+}
+
+/// The text of a panic payload (`panic!` gives a `&str` or a `String`), shortened.
+fn panic_message(panic: &(dyn Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message");
+    match text.char_indices().nth(MAX_PANIC_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use teloxide::types::Update;
 
-use super::convert::{chat_of, to_incoming};
+use super::convert::{chat_of, decode_update, to_incoming};
 use crate::dispatch::{Cancellations, parse_command};
 use crate::queue::ChatQueues;
 use crate::store::{PendingUpdate, Store, StoreError};
@@ -80,7 +80,7 @@ impl Intake {
         if !payload.contains("/cancel") {
             return;
         }
-        let Ok(update) = serde_json::from_str::<Update>(payload) else {
+        let Ok(update) = decode_update(payload) else {
             return;
         };
         if let Some(incoming) = to_incoming(&update)

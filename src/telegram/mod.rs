@@ -26,6 +26,16 @@ pub const POLL_TIMEOUT: Duration = Duration::from_secs(25);
 /// so the client's timeout must exceed the long poll.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(POLL_TIMEOUT.as_secs() + 15);
 
+/// Longest wait honoured from a Telegram 429 `retry_after`. A larger number (from a broken or
+/// hostile Bot API server) is cut to this, so no chat and no poll loop waits for hours; if the
+/// limit is really longer, the next try gets another 429 and the retry bounds apply.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+
+/// The wait a Telegram 429 asked for, at most [`MAX_RETRY_AFTER`].
+pub fn retry_wait(asked: teloxide::types::Seconds) -> Duration {
+    asked.duration().min(MAX_RETRY_AFTER)
+}
+
 /// Errors from Telegram setup.
 #[derive(Debug, thiserror::Error)]
 pub enum TelegramError {
@@ -97,5 +107,17 @@ pub fn is_permanent(err: &RequestError) -> bool {
         | RequestError::MigrateToChatId(_)
         | RequestError::InvalidJson { .. } => true,
         RequestError::RetryAfter(_) | RequestError::Network(_) | RequestError::Io(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use teloxide::types::Seconds;
+
+    #[test]
+    fn a_telegram_retry_after_is_honoured_up_to_the_cap() {
+        assert_eq!(retry_wait(Seconds::from_seconds(3)), Duration::from_secs(3));
+        assert_eq!(retry_wait(Seconds::from_seconds(u32::MAX)), MAX_RETRY_AFTER);
     }
 }

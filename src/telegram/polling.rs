@@ -44,7 +44,8 @@ pub async fn run_polling(
             .timeout(POLL_TIMEOUT.as_secs() as u32)
             .allowed_updates(ALLOWED_UPDATES);
         if let Some(o) = offset {
-            request = request.offset(o as i32);
+            // Telegram's offsets are 32-bit; saturate rather than wrap to a negative offset.
+            request = request.offset(i32::try_from(o).unwrap_or(i32::MAX));
         }
         let result = tokio::select! {
             () = shutdown.cancelled() => return,
@@ -63,7 +64,7 @@ pub async fn run_polling(
                 }
                 continue;
             }
-            Err(RequestError::RetryAfter(s)) => s.duration(),
+            Err(RequestError::RetryAfter(s)) => super::retry_wait(s),
             Err(RequestError::Api(ApiError::TerminatedByOtherGetUpdates)) => {
                 health.poll_conflict();
                 outage.failed("another instance is polling with this bot token; stop it (or switch one to webhook mode)");

@@ -123,7 +123,8 @@ impl TelegramSender {
                         retry_after = wait.seconds(),
                         "Telegram rate limit; pausing this chat"
                     );
-                    self.limiter.pause_chat(row.chat_id, wait.duration());
+                    self.limiter
+                        .pause_chat(row.chat_id, super::retry_wait(wait));
                 }
                 Err(RequestError::Api(ApiError::CantParseEntities(_)))
                     if format == TextFormat::Html =>

@@ -23,7 +23,8 @@ pub fn utf16_len(s: &str) -> usize {
 ///
 /// Cuts go at the last paragraph break that fits, else the last line break, sentence end
 /// (`. `, `! `, `? `, `。`), whitespace, else anywhere between two characters; the whitespace at a
-/// cut is dropped (inside `<pre>`/`<code>` only the separator, so indentation survives). Text that
+/// cut is dropped (inside `<pre>`/`<code>` only the separator, so indentation survives), and so
+/// is a run of whitespace too long for one chunk before any visible character. Text that
 /// fits is returned unchanged as one chunk; text with nothing visible (empty, only whitespace or
 /// tags) gives no chunk. For [`TextFormat::Html`] a cut never falls inside a tag or an entity, and
 /// every chunk is well-formed when the input is. A `limit` too small for even one character plus
@@ -222,5 +223,7 @@ impl Candidates {
     }
 }
 
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -13,6 +13,10 @@ use crate::llm::http::endpoint;
 /// The host of the default base URL (OpenAI's own API, which needs a key).
 const OPENAI_HOST: &str = "api.openai.com";
 
+/// Largest answer read from the server: hours of speech as JSON fit easily; a server sending
+/// more is broken or hostile, and is not allowed to fill the memory.
+const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+
 /// Why a transcription failed. Never carries the key or the audio.
 #[derive(Debug, thiserror::Error)]
 pub enum TranscribeError {
@@ -79,12 +83,29 @@ impl Transcriber {
         if !status.is_success() {
             return Err(TranscribeError::Status(status.as_u16()));
         }
-        let body: Transcription = response.json().await.map_err(|e| match classify(e) {
-            TranscribeError::Network => TranscribeError::BadResponse,
-            other => other,
-        })?;
+        let body = read_capped(response, MAX_ANSWER_BYTES).await?;
+        let body: Transcription =
+            serde_json::from_slice(&body).map_err(|_| TranscribeError::BadResponse)?;
         Ok(body.text.trim().to_string())
     }
+}
+
+/// The whole body of `response`, or [`TranscribeError::BadResponse`] once it passes `cap` bytes.
+async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<Vec<u8>, TranscribeError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| match classify(e) {
+        TranscribeError::Network => TranscribeError::BadResponse,
+        other => other,
+    })? {
+        if body.len().saturating_add(chunk.len()) > cap {
+            return Err(TranscribeError::BadResponse);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Whether transcription is set up: a key (`TRANSCRIBE_API_KEY` or `OPENAI_API_KEY`), or a base

@@ -353,3 +353,129 @@ async fn a_timeout_moves_to_the_next_provider_instead_of_waiting_again() {
         "the hung provider is not asked twice"
     );
 }
+
+/// Bound for a reply that must not wait on a hostile retry hint (the fakes answer at once).
+const PROMPTLY: Duration = Duration::from_secs(5);
+
+#[tokio::test]
+async fn a_retry_after_of_1e20_or_inf_falls_back_at_once_without_panicking() {
+    for hostile in ["1e20", "inf", "99999999999999999999"] {
+        let (store, _dir) = store().await;
+        let claude = start(Wire::Claude).await;
+        let openai = start(Wire::OpenAi).await;
+        claude.always(Reply::rate_limited_raw(hostile));
+        openai.script([Reply::text("openai answers")]);
+        let router = router(
+            &store,
+            &[(&claude, Wire::Claude), (&openai, Wire::OpenAi)],
+            SHORT,
+        );
+        let reply = tokio::time::timeout(
+            PROMPTLY,
+            router.reply(chat("hi"), &Runner::default(), &CancellationToken::new()),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("retry-after {hostile} made the router wait"))
+        .unwrap();
+        assert_eq!(reply.text, "openai answers", "retry-after {hostile}");
+        assert_eq!(
+            claude.requests().len(),
+            1,
+            "retry-after {hostile}: no retry"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_negative_retry_after_is_no_hint_and_our_own_short_backoff_applies() {
+    let (store, _dir) = store().await;
+    let fake = start(Wire::OpenAi).await;
+    fake.script([
+        Reply::rate_limited_raw("-1"),
+        Reply::rate_limited_raw("NaN"),
+        Reply::text("third time lucky"),
+    ]);
+    let router = router(&store, &[(&fake, Wire::OpenAi)], SHORT);
+    let reply = tokio::time::timeout(
+        PROMPTLY,
+        router.reply(chat("hi"), &Runner::default(), &CancellationToken::new()),
+    )
+    .await
+    .expect("no wait beyond the policy's backoff")
+    .unwrap();
+    assert_eq!(reply.text, "third time lucky");
+    assert_eq!(fake.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn a_gemini_retry_delay_of_1e20s_falls_back_at_once() {
+    let (store, _dir) = store().await;
+    let gemini = start(Wire::Gemini).await;
+    let claude = start(Wire::Claude).await;
+    gemini.always(Reply::Raw {
+        status: 429,
+        body: json!({"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "slow down",
+            "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
+                         "retryDelay": "1e20s"}]}}),
+    });
+    claude.script([Reply::text("claude answers")]);
+    let router = router(
+        &store,
+        &[(&gemini, Wire::Gemini), (&claude, Wire::Claude)],
+        SHORT,
+    );
+    let reply = tokio::time::timeout(
+        PROMPTLY,
+        router.reply(chat("hi"), &Runner::default(), &CancellationToken::new()),
+    )
+    .await
+    .expect("a 1e20 s retry delay is not slept")
+    .unwrap();
+    assert_eq!(reply.provider, ProviderKind::Claude);
+    assert_eq!(gemini.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_huge_retry_after_on_the_only_provider_fails_fast_instead_of_sleeping() {
+    let (store, _dir) = store().await;
+    let fake = start(Wire::Claude).await;
+    fake.always(Reply::rate_limited_raw("1e20"));
+    let router = router(&store, &[(&fake, Wire::Claude)], SHORT);
+    let result = tokio::time::timeout(
+        PROMPTLY,
+        router.reply(chat("hi"), &Runner::default(), &CancellationToken::new()),
+    )
+    .await
+    .expect("the router gives up at once");
+    assert!(
+        matches!(&result, Err(RouterError::AllFailed(f)) if f.len() == 1),
+        "{result:?}"
+    );
+    assert_eq!(fake.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn absurd_token_counts_are_cut_instead_of_overflowing() {
+    let (store, _dir) = store().await;
+    let fake = start(Wire::Gemini).await;
+    let max = u64::MAX;
+    fake.script([Reply::Raw {
+        status: 200,
+        body: json!({"candidates": [{"content": {"role": "model", "parts": [{"text": "big"}]},
+            "finishReason": "STOP"}],
+            "usageMetadata": {"promptTokenCount": max, "candidatesTokenCount": max,
+                "thoughtsTokenCount": max}}),
+    }]);
+    let router = router(&store, &[(&fake, Wire::Gemini)], SHORT);
+    let reply = router
+        .reply(chat("hi"), &Runner::default(), &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(reply.text, "big");
+    assert_eq!(
+        (reply.input_tokens, reply.output_tokens),
+        (100_000_000, 100_000_000)
+    );
+    let rows = usage_rows(&store).await;
+    assert_eq!((rows[0].2, rows[0].3), (100_000_000, 100_000_000));
+}

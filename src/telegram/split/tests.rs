@@ -237,6 +237,22 @@ fn escape_code(code: &str) -> String {
 }
 
 #[test]
+fn leading_whitespace_longer_than_the_limit_is_dropped_not_sent_over_it() {
+    // Found by the property tests: "  . " at limit 2 gave the chunk "  .".
+    assert_eq!(plain("  . ", 2), vec![". "]);
+    let text = format!("{}Hello there.", " ".repeat(5_000));
+    let chunks = plain(&text, TELEGRAM_MAX_UTF16);
+    assert_eq!(chunks.len(), 1, "the spaces alone make no message");
+    assert_chunks(&chunks, TextFormat::Plain, TELEGRAM_MAX_UTF16);
+    assert_eq!(chunks[0].trim(), "Hello there.");
+    let html = format!("<b>{}bold</b>", "\n".repeat(5_000));
+    let chunks = split_message(&html, TextFormat::Html, TELEGRAM_MAX_UTF16);
+    assert_eq!(chunks.len(), 1);
+    assert_chunks(&chunks, TextFormat::Html, TELEGRAM_MAX_UTF16);
+    assert_eq!(html_to_plain(&chunks[0]).trim(), "bold");
+}
+
+#[test]
 fn tiny_limit_still_makes_progress() {
     assert_eq!(plain("ab😀", 1), vec!["a", "b", "😀"]);
     let chunks = split_message("<b>xyz</b>", TextFormat::Html, 3);

@@ -48,8 +48,20 @@ pub(super) fn next_cut(
             skip_space: false,
         };
     }
-    let cut = walk.found.pick().or(walk.fallback);
-    resolve(text, cut.unwrap_or_else(|| forced(text, start, html)))
+    if let Some(cut) = walk.found.pick().or(walk.fallback) {
+        return resolve(text, cut);
+    }
+    if walk.visible == 0 && p > start {
+        // Only whitespace and tags fit (say, a reply opening with thousands of spaces): end
+        // this chunk, which shows nothing and is dropped, before the first visible character,
+        // rather than forcing that character in and going over the limit.
+        return Cut {
+            end: p,
+            next: p,
+            skip_space: false,
+        };
+    }
+    resolve(text, forced(text, start, html))
 }
 
 /// State of the walk at the current position.

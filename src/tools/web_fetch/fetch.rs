@@ -155,7 +155,7 @@ pub async fn read_capped(
         .await
         .map_err(|e| FetchError::from_reqwest(&e))?
     {
-        let room = cap - body.len();
+        let room = cap.saturating_sub(body.len());
         if chunk.len() > room {
             body.extend_from_slice(&chunk[..room]);
             return Ok((body, true));

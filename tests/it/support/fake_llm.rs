@@ -37,10 +37,11 @@ pub enum Reply {
     Text(String),
     /// Tool calls (name, arguments) in one round.
     Tools(Vec<(String, Value)>),
-    /// An error status with the wire's error body and optional `retry-after` seconds.
+    /// An error status with the wire's error body and an optional `retry-after` header value
+    /// (any text, so tests can send what a hostile server would).
     Error {
         status: u16,
-        retry_after: Option<u64>,
+        retry_after: Option<String>,
     },
     /// A status with a literal body.
     Raw { status: u16, body: Value },
@@ -66,9 +67,13 @@ impl Reply {
     }
     /// 429 with `retry-after: secs`.
     pub fn rate_limited(secs: u64) -> Self {
+        Self::rate_limited_raw(&secs.to_string())
+    }
+    /// 429 with `retry-after: value`, verbatim (`1e20`, `inf`, `-1`, a date, ...).
+    pub fn rate_limited_raw(value: &str) -> Self {
         Self::Error {
             status: 429,
-            retry_after: Some(secs),
+            retry_after: Some(value.to_string()),
         }
     }
     /// `reply` after `wait`.
@@ -215,8 +220,9 @@ async fn render(wire: Wire, mut reply: Reply, n: usize) -> Response {
         } => {
             let code = StatusCode::from_u16(status).unwrap();
             let mut response = (code, axum::Json(error_body(wire, status))).into_response();
-            if let Some(secs) = retry_after {
-                response.headers_mut().insert("retry-after", secs.into());
+            if let Some(value) = retry_after {
+                let value = value.parse().expect("a header value the test can send");
+                response.headers_mut().insert("retry-after", value);
             }
             response
         }
