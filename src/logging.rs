@@ -29,6 +29,11 @@ pub fn init(format: LogFormat, default_level: &str) {
             .try_init(),
         LogFormat::Logfmt => builder.event_format(Logfmt).try_init(),
     };
+    // A panic becomes one log line in the configured format (with where it happened) instead of
+    // raw text on stderr; the code that catches it says what it did about it.
+    std::panic::set_hook(Box::new(|info| {
+        tracing::error!(panic = %info, "a bug: code panicked");
+    }));
 }
 
 /// `ts=… level=… target=… msg="…" key=value` lines.

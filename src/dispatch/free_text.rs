@@ -76,7 +76,8 @@ pub async fn answer(
                 content: reply.text.clone(),
                 tool_used: (!reply.tools_used.is_empty()).then(|| reply.tools_used.join(",")),
                 llm_model: Some(reply.model.clone()),
-                token_used: (reply.input_tokens + reply.output_tokens) as i64,
+                token_used: i64::try_from(reply.input_tokens.saturating_add(reply.output_tokens))
+                    .unwrap_or(i64::MAX),
             };
             store.add_turn(user.id, Speaker::Assistant, turn).await?;
             vec![Reply::html(user.chat_id, markdown_to_html(&reply.text))]

@@ -6,9 +6,11 @@
 //! Jobs run under the same bound as chats: each waits for a permit of the semaphore the chat
 //! queues use (`ChatQueues::permits`), so a hundred due jobs never make a hundred LLM calls at once.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use futures::FutureExt as _;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -239,10 +241,23 @@ async fn run_bounded(
         );
         return None;
     };
-    match run_job(services, sender, schedule, now).await {
-        Ok(outcome) => Some(outcome),
-        Err(e) => {
+    let job = AssertUnwindSafe(run_job(services, sender, schedule, now)).catch_unwind();
+    match job.await {
+        Ok(Ok(outcome)) => Some(outcome),
+        Ok(Err(e)) => {
             tracing::error!(schedule_id = schedule.id, error = %e, "scheduled job not recorded");
+            None
+        }
+        Err(_) => {
+            // The panic hook logged it; its next run is stored already, so it is not retried now.
+            let error = Some("the job failed unexpectedly; it has been logged".to_string());
+            if let Err(e) = services
+                .store
+                .record_schedule_run(schedule.id, now, None, error)
+                .await
+            {
+                tracing::error!(schedule_id = schedule.id, error = %e, "scheduled job not recorded");
+            }
             None
         }
     }

@@ -91,3 +91,46 @@ async fn a_panicking_handler_apologises_once_and_the_update_is_failed_not_replay
     app.fake.assert_no_violations();
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_panicking_scheduled_job_is_recorded_and_the_other_due_jobs_still_run() {
+    use chrono::{DateTime, Utc};
+    use minicrew::scheduler::run_due;
+    use minicrew::scheduler::spec::ScheduleSpec;
+    use minicrew::scheduler::timezone::Timezone;
+    use minicrew::store::{JobAction, NewSchedule};
+
+    let h = crate::scheduler::Harness::with(&[], Some(vec![Box::new(PanicTool)])).await;
+    let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+    let once = |action| NewSchedule {
+        user_id: h.owner_id,
+        spec: ScheduleSpec::Once(now),
+        timezone: Timezone::UTC,
+        action,
+        next_run_at: now,
+    };
+    let store = h.store();
+    let panicking = once(JobAction::Tool {
+        name: "panic_tool".into(),
+        args: String::new(),
+    });
+    let panicking = store.insert_schedule(panicking).await.unwrap();
+    let reminder = once(JobAction::Text("still here".into()));
+    store.insert_schedule(reminder).await.unwrap();
+    let permits = tokio::sync::Semaphore::new(4);
+    let outcomes = run_due(&h.services, &h.sender, &permits, now)
+        .await
+        .unwrap();
+    assert_eq!(outcomes.len(), 1, "the reminder ran: {outcomes:?}");
+    let sent = h.fake.wait_for_sent(1, WAIT).await;
+    assert_eq!(sent[0].visible_text, "⏰ still here");
+    let failed = store
+        .user_schedule(h.owner_id, panicking)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        failed.last_error.as_deref(),
+        Some("the job failed unexpectedly; it has been logged")
+    );
+}
