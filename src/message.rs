@@ -90,7 +90,7 @@ impl Button {
 }
 
 /// A message to send to one chat.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Reply {
     /// The chat it goes to (not always the chat that asked: approvals notify the owner).
     pub chat_id: i64,

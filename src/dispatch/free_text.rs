@@ -3,11 +3,11 @@
 
 use chrono::Utc;
 
-use super::llm_tools::RegistryRunner;
+use super::llm_tools::{RegistryRunner, TurnInput};
 use crate::llm::{ChatRequest, Role, RouterError, Tier};
 use crate::message::Reply;
 use crate::services::Services;
-use crate::store::{NewTurn, Speaker, StoreError};
+use crate::store::{NewTurn, Speaker, StepKey, StoreError};
 use crate::telegram::format::markdown_to_html;
 use crate::tools::ChatKind;
 use crate::users::User;
@@ -17,10 +17,13 @@ pub const NO_PROVIDER_REPLY: &str = "No LLM provider is configured yet, so I can
 To chat, set ANTHROPIC_API_KEY, GEMINI_API_KEY or OPENAI_API_KEY (or OPENAI_BASE_URL for a local \
 OpenAI-compatible server) in .env and restart.";
 
-/// Saves the message and answers it.
+/// Saves the message and answers it. With the `update_id` it answers, every completed step is
+/// journaled (the user's turn, each model round, each tool call, the answer's turn), so a replay
+/// after a crash resumes instead of storing, asking or running anything twice.
 pub async fn answer(
     services: &Services,
     user: &User,
+    update_id: Option<i64>,
     text: &str,
 ) -> Result<Vec<Reply>, StoreError> {
     let store = &services.store;
@@ -28,7 +31,10 @@ pub async fn answer(
         content: text.to_string(),
         ..NewTurn::default()
     };
-    let turn_id = store.add_turn(user.id, Speaker::User, turn).await?;
+    let step = |name: &str| update_id.map(|id| StepKey::new(id, name));
+    let turn_id = store
+        .add_turn_once(step("user_turn"), user.id, Speaker::User, turn)
+        .await?;
     if services.llm.configured().is_empty() {
         return Ok(vec![Reply::plain(user.chat_id, NO_PROVIDER_REPLY)]);
     }
@@ -65,9 +71,16 @@ pub async fn answer(
         tier: Tier::Cheap,
         allow_tools: true,
         budget: user.llm_budget(services.config.user_daily_token_limit),
+        journal: update_id,
     };
     let running = services.cancellations.start(user.chat_id);
-    let runner = RegistryRunner::new(services, user, ChatKind::Private, text, false);
+    let turn_input = TurnInput {
+        chat: ChatKind::Private,
+        message: text,
+        untrusted: false,
+        journal: update_id,
+    };
+    let runner = RegistryRunner::new(services, user, turn_input);
     let result = services.llm.reply(request, &runner, running.token()).await;
     drop(running);
     let mut replies = match result {
@@ -79,7 +92,9 @@ pub async fn answer(
                 token_used: i64::try_from(reply.input_tokens.saturating_add(reply.output_tokens))
                     .unwrap_or(i64::MAX),
             };
-            store.add_turn(user.id, Speaker::Assistant, turn).await?;
+            store
+                .add_turn_once(step("assistant_turn"), user.id, Speaker::Assistant, turn)
+                .await?;
             vec![Reply::html(user.chat_id, markdown_to_html(&reply.text))]
         }
         Err(RouterError::Cancelled) => vec![Reply::plain(

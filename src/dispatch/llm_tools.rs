@@ -5,17 +5,24 @@
 //! that content); from then on the turn's writes need a confirm button, and so do fetches of
 //! addresses that text did not contain.
 //! Confirm messages and messages a tool addresses to other chats are sent after the answer.
+//!
+//! Each call's outcome is journaled under the update (as `tool:<n>`, the n-th call of the turn):
+//! a turn replayed after a crash gets the same calls in the same order (its rounds are replayed
+//! too), reads each recorded outcome back with the state it changed (untrusted content seen,
+//! messages to send) and runs no tool twice.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::invoke::{Caller, Outcome, invoke};
 use crate::llm::ToolRunner;
 use crate::message::Reply;
 use crate::services::Services;
+use crate::store::StepKey;
 use crate::telegram::format::{TextFormat, html_to_plain};
 use crate::tools::{CallSource, ChatKind};
 use crate::users::User;
@@ -23,33 +30,54 @@ use crate::users::User;
 /// Most confirm buttons one turn may produce; further requests are refused to the model.
 pub const MAX_CONFIRMS_PER_TURN: usize = 3;
 
+/// What a turn starts from.
+#[derive(Debug, Clone, Copy)]
+pub struct TurnInput<'a> {
+    /// The chat kind it happens in.
+    pub chat: ChatKind,
+    /// The user's message.
+    pub message: &'a str,
+    /// The message itself carries outside content (a forwarded message, a document).
+    pub untrusted: bool,
+    /// The update it answers, for the journal; `None`: nothing is journaled.
+    pub journal: Option<i64>,
+}
+
 /// Runs the model's tool calls as `user`.
 pub struct RegistryRunner<'a> {
     services: &'a Services,
     user: &'a User,
     chat: ChatKind,
+    journal: Option<i64>,
+    calls: AtomicUsize,
     untrusted_turn: AtomicBool,
     seen_text: Mutex<String>,
     confirms: AtomicUsize,
     extra: Mutex<Vec<Reply>>,
 }
 
+/// One call's outcome as journaled.
+#[derive(Debug, Serialize, Deserialize)]
+struct CallRecord {
+    /// What went back to the model (`Err`: as a failed tool result).
+    result: Result<String, String>,
+    /// The output was untrusted content.
+    untrusted: bool,
+    /// Messages it queued (a confirm message, notices to other chats).
+    extra: Vec<Reply>,
+}
+
 impl<'a> RegistryRunner<'a> {
-    /// A runner for `user`'s `message`; `untrusted` when the message itself carries outside
-    /// content (a forwarded message, a document).
-    pub fn new(
-        services: &'a Services,
-        user: &'a User,
-        chat: ChatKind,
-        message: &str,
-        untrusted: bool,
-    ) -> Self {
+    /// A runner for `user`'s turn.
+    pub fn new(services: &'a Services, user: &'a User, input: TurnInput<'_>) -> Self {
         Self {
             services,
             user,
-            chat,
-            untrusted_turn: AtomicBool::new(untrusted),
-            seen_text: Mutex::new(message.to_string()),
+            chat: input.chat,
+            journal: input.journal,
+            calls: AtomicUsize::new(0),
+            untrusted_turn: AtomicBool::new(input.untrusted),
+            seen_text: Mutex::new(input.message.to_string()),
             confirms: AtomicUsize::new(0),
             extra: Mutex::new(Vec::new()),
         }
@@ -68,11 +96,30 @@ impl<'a> RegistryRunner<'a> {
     }
 }
 
-#[async_trait]
-impl ToolRunner for RegistryRunner<'_> {
-    async fn run(&self, name: &str, arguments: Value) -> Result<String, String> {
+impl RegistryRunner<'_> {
+    /// Applies a call's outcome to the turn: untrusted content seen, messages to send.
+    fn apply(&self, record: CallRecord) -> Result<String, String> {
+        if record.untrusted {
+            self.untrusted_turn.store(true, Ordering::SeqCst);
+            if let Ok(text) = &record.result {
+                let mut seen = self.seen_text.lock().unwrap_or_else(|p| p.into_inner());
+                seen.push('\n');
+                seen.push_str(text);
+            }
+        }
+        self.push(record.extra);
+        record.result
+    }
+
+    /// Runs one call through the invocation path.
+    async fn run_fresh(&self, name: &str, arguments: Value) -> CallRecord {
+        let refused = |text: String| CallRecord {
+            result: Err(text),
+            untrusted: false,
+            extra: Vec::new(),
+        };
         let Some(tool) = self.services.tools.get(name) else {
-            return Err(format!(
+            return refused(format!(
                 "there is no tool called {name} available to this user"
             ));
         };
@@ -89,36 +136,61 @@ impl ToolRunner for RegistryRunner<'_> {
             seen_text: &seen,
         };
         match invoke(self.services, &caller, tool, arguments).await {
-            Outcome::Ran(out) => {
-                let text = match out.format {
+            Outcome::Ran(out) => CallRecord {
+                result: Ok(match out.format {
                     TextFormat::Html => html_to_plain(&out.text),
                     TextFormat::Plain => out.text,
-                };
-                if tool.returns_untrusted() {
-                    self.untrusted_turn.store(true, Ordering::SeqCst);
-                    let mut seen = self.seen_text.lock().unwrap_or_else(|p| p.into_inner());
-                    seen.push('\n');
-                    seen.push_str(&text);
-                }
-                self.push(out.notices);
-                Ok(text)
-            }
-            Outcome::NotRun(text) => Err(text),
+                }),
+                untrusted: tool.returns_untrusted(),
+                extra: out.notices,
+            },
+            Outcome::NotRun(text) => refused(text),
             Outcome::NeedsConfirm { preview, reply } => {
                 if self.confirms.fetch_add(1, Ordering::SeqCst) >= MAX_CONFIRMS_PER_TURN {
-                    return Err(
+                    return refused(
                         "too many actions are already waiting for the user's confirmation; \
-                        do not ask for more in this turn"
+                         do not ask for more in this turn"
                             .into(),
                     );
                 }
-                self.push([reply]);
-                Ok(format!(
-                    "Not done yet. The user was shown a Confirm button for: {preview}. It happens \
-                     only if they press it; do not call the tool again for this. Tell the user \
-                     briefly what is waiting for their confirmation."
-                ))
+                CallRecord {
+                    result: Ok(format!(
+                        "Not done yet. The user was shown a Confirm button for: {preview}. It \
+                         happens only if they press it; do not call the tool again for this. \
+                         Tell the user briefly what is waiting for their confirmation."
+                    )),
+                    untrusted: false,
+                    extra: vec![reply],
+                }
             }
         }
+    }
+}
+
+#[async_trait]
+impl ToolRunner for RegistryRunner<'_> {
+    async fn run(&self, name: &str, arguments: Value) -> Result<String, String> {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        let key = self.journal.map(|id| StepKey::new(id, format!("tool:{n}")));
+        let store = &self.services.store;
+        if let Some(key) = &key
+            && let Ok(Some(value)) = store.journal_get(key).await
+            && let Ok(record) = serde_json::from_str::<CallRecord>(&value)
+        {
+            tracing::info!(
+                tool = name,
+                call = n,
+                "tool call completed before the restart; not run again"
+            );
+            return self.apply(record);
+        }
+        let record = self.run_fresh(name, arguments).await;
+        if let Some(key) = &key {
+            let value = serde_json::to_string(&record).unwrap_or_default();
+            if let Err(e) = store.journal_put(key, value).await {
+                tracing::warn!(error = %e, "could not journal a tool call");
+            }
+        }
+        self.apply(record)
     }
 }

@@ -97,7 +97,9 @@ impl Dispatcher {
                 let text = format!("I can't read {kind} yet; please send text.");
                 return Ok(vec![Reply::plain(user.chat_id, text)]);
             }
-            Content::Voice(clip) => return voice::answer(&self.services, &user, clip).await,
+            Content::Voice(clip) => {
+                return voice::answer(&self.services, &user, incoming.update_id, clip).await;
+            }
             Content::Text(_) | Content::Callback { .. } => {}
         }
         if let Content::Text(text) = &incoming.content
@@ -114,7 +116,13 @@ impl Dispatcher {
         {
             return Ok(replies);
         }
-        free_text::answer(&self.services, &user, incoming.command_text()).await
+        free_text::answer(
+            &self.services,
+            &user,
+            incoming.update_id,
+            incoming.command_text(),
+        )
+        .await
     }
 
     /// Runs a known command through the invocation path; `None` for an unknown `/word` (it is

@@ -5,7 +5,7 @@
 use super::free_text;
 use crate::message::{Reply, VoiceClip};
 use crate::services::Services;
-use crate::store::StoreError;
+use crate::store::{StepKey, StoreError};
 use crate::telegram::format::{TextFormat, escape_html};
 use crate::users::User;
 
@@ -13,19 +13,34 @@ use crate::users::User;
 const ECHO_CHARS: usize = 200;
 
 /// Transcribes `clip` and answers the transcript; a failure is one clear reply and no LLM call.
+/// The transcript is journaled under `update_id`, so a replay does not transcribe again.
 pub async fn answer(
     services: &Services,
     user: &User,
+    update_id: Option<i64>,
     clip: &VoiceClip,
 ) -> Result<Vec<Reply>, StoreError> {
-    let transcript = match services.voice.to_text(clip).await {
-        Ok(text) => text,
-        Err(e) => {
-            tracing::warn!(error = %e, "voice message not transcribed");
-            return Ok(vec![Reply::plain(user.chat_id, e.user_message())]);
-        }
+    let key = update_id.map(|id| StepKey::new(id, "transcript"));
+    let journaled = match &key {
+        Some(key) => services.store.journal_get(key).await?,
+        None => None,
     };
-    let mut replies = free_text::answer(services, user, &transcript).await?;
+    let transcript = match journaled {
+        Some(text) => text,
+        None => match services.voice.to_text(clip).await {
+            Ok(text) => {
+                if let Some(key) = &key {
+                    services.store.journal_put(key, text.clone()).await?;
+                }
+                text
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "voice message not transcribed");
+                return Ok(vec![Reply::plain(user.chat_id, e.user_message())]);
+            }
+        },
+    };
+    let mut replies = free_text::answer(services, user, update_id, &transcript).await?;
     match replies.iter_mut().find(|r| r.chat_id == user.chat_id) {
         Some(first) => first.text = with_echo(&transcript, first.format, &first.text),
         None => replies.insert(0, Reply::plain(user.chat_id, echo(&transcript))),

@@ -14,8 +14,8 @@ use super::router_error::{ProviderFailure, RouterError};
 use super::types::{LlmRequest, LlmResponse, Tier, Usage};
 use super::{LlmError, LlmProvider, ProviderKind};
 use crate::health::Health;
-use crate::store::Store;
 use crate::store::llm_usage::LlmUsageRow;
+use crate::store::{StepKey, Store};
 
 /// The most tokens one call may report, per direction. Far above any real context window; a
 /// larger count from a server is cut to this, so sums over a tool loop, budgets and the
@@ -52,6 +52,8 @@ pub(super) struct Fallback<'a> {
     failures: Vec<ProviderFailure>,
     user_id: i64,
     tier: Tier,
+    /// Where the next successful call is journaled, with its usage row.
+    step: Option<StepKey>,
 }
 
 /// A successful call and who made it.
@@ -76,7 +78,13 @@ impl<'a> Fallback<'a> {
             failures: Vec::new(),
             user_id,
             tier,
+            step: None,
         }
+    }
+
+    /// Journals the next successful call as `step` (with its usage row, in one transaction).
+    pub fn journal_as(&mut self, step: Option<StepKey>) {
+        self.step = step;
     }
 
     /// Sends `req` (its `model` is set per provider) to the current provider, retrying and
@@ -188,7 +196,17 @@ impl<'a> Fallback<'a> {
             error,
             created_at: crate::store::now_unix(),
         };
-        if let Err(e) = self.settings.store.record_llm_usage(row).await {
+        let recorded = match (result, &self.step) {
+            (Ok(response), Some(step)) => {
+                let value = super::journal::round_value(kind.as_str(), model, response);
+                let store = &self.settings.store;
+                store
+                    .record_llm_round(row, step.update_id, step.step.clone(), value)
+                    .await
+            }
+            _ => self.settings.store.record_llm_usage(row).await,
+        };
+        if let Err(e) = recorded {
             tracing::warn!(error = %e, "could not record LLM usage");
         }
     }

@@ -11,6 +11,7 @@ mod fallback;
 pub mod gemini;
 mod gemini_errors;
 pub mod http;
+mod journal;
 pub mod openai;
 pub mod pricing;
 pub mod prompt;

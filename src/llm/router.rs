@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 
 use super::budget::Budget;
-use super::fallback::{CallSettings, Fallback};
+use super::fallback::{Answer, CallSettings, Fallback};
 use super::prompt::system_prompt;
 use super::registry::ProviderRegistry;
 use super::retry::RetryPolicy;
@@ -58,6 +58,9 @@ pub struct ChatRequest {
     pub allow_tools: bool,
     /// Whose daily allowance this spends; checked before every model call.
     pub budget: Budget,
+    /// The update this answers: its completed rounds are journaled and, on a replay after a
+    /// crash, read back instead of asking the model again. `None`: nothing is journaled.
+    pub journal: Option<i64>,
 }
 
 /// A produced reply.
@@ -161,6 +164,7 @@ impl LlmRouter {
             budget: req.budget,
             store: &inner.settings.store,
             user_id: req.user_id,
+            journal: req.journal,
         };
         let system = system_prompt(
             inner.system_prompt.as_deref(),
@@ -186,11 +190,35 @@ impl LlmRouter {
     }
 }
 
-/// The allowance a reply spends, and where its usage is read.
+/// The allowance a reply spends, where its usage is read, and the update it is journaled under.
 struct Spend<'a> {
     budget: Budget,
     store: &'a Store,
     user_id: i64,
+    journal: Option<i64>,
+}
+
+impl Spend<'_> {
+    /// Round `round`'s answer: read back from the journal when a replayed update completed it
+    /// before, otherwise asked (within the allowance) and journaled.
+    async fn round(
+        &self,
+        fallback: &mut Fallback<'_>,
+        request: &LlmRequest,
+        round: usize,
+        cancel: &CancellationToken,
+    ) -> Result<Answer, RouterError> {
+        let key = self.journal.map(|id| super::journal::round_key(id, round));
+        if let Some(key) = &key
+            && let Some(answer) = super::journal::replayed_round(self.store, key).await
+        {
+            tracing::info!(round, "round completed before the restart; not asked again");
+            return Ok(answer);
+        }
+        self.budget.check(self.store, self.user_id).await?;
+        fallback.journal_as(key);
+        fallback.call(request.clone(), cancel).await
+    }
 }
 
 /// Calls the model, runs the tools it asks for, and repeats until it answers in text; the last
@@ -209,8 +237,7 @@ async fn tool_loop(
         if last_round {
             request.tool_choice = ToolChoice::None;
         }
-        spend.budget.check(spend.store, spend.user_id).await?;
-        let answer = fallback.call(request.clone(), cancel).await?;
+        let answer = spend.round(fallback, &request, round, cancel).await?;
         let response = answer.response;
         input_tokens += response.usage.input_tokens;
         output_tokens += response.usage.output_tokens;

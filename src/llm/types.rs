@@ -35,7 +35,7 @@ pub struct ToolSpec {
 }
 
 /// A tool call the model asked for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ToolCall {
     /// Call id (the provider's, or generated when the provider has none).
     pub id: String,
@@ -104,7 +104,7 @@ pub struct LlmRequest {
 }
 
 /// Token counts of one call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Usage {
     /// Prompt tokens.
     pub input_tokens: u64,
@@ -113,7 +113,7 @@ pub struct Usage {
 }
 
 /// One provider's answer.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LlmResponse {
     /// Text of the answer (empty when the model only called tools).
     pub text: String,

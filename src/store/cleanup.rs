@@ -26,6 +26,8 @@ pub struct CleanupReport {
     pub outbox: usize,
     /// `pending_actions` (confirm buttons) that expired as long ago.
     pub pending_actions: usize,
+    /// `update_journal` steps as old as finished inbox rows.
+    pub journal: usize,
 }
 
 impl Store {
@@ -74,6 +76,10 @@ impl Store {
                     )?,
                     pending_actions: tx.execute(
                         "DELETE FROM pending_actions WHERE expires_at < ?1",
+                        [inbox_before],
+                    )?,
+                    journal: tx.execute(
+                        "DELETE FROM update_journal WHERE created_at < ?1",
                         [inbox_before],
                     )?,
                 };

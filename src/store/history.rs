@@ -52,15 +52,8 @@ impl Store {
         speaker: Speaker,
         turn: NewTurn,
     ) -> Result<i64, StoreError> {
-        self.call(move |c| {
-            c.execute(
-                "INSERT INTO chat_history (user_id, role, content, tool_used, llm_model, token_used, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![user_id, speaker.as_str(), turn.content, turn.tool_used, turn.llm_model, turn.token_used, now_unix()],
-            )?;
-            Ok(c.last_insert_rowid())
-        })
-        .await
+        self.call(move |c| insert_turn(c, user_id, speaker, &turn))
+            .await
     }
 
     /// The last `limit` turns of a user after turn id `after_id` (the `/new` mark), oldest first,
@@ -104,4 +97,18 @@ impl Store {
         })
         .await
     }
+}
+/// Inserts one turn; returns its id.
+pub(super) fn insert_turn(
+    c: &rusqlite::Connection,
+    user_id: i64,
+    speaker: Speaker,
+    turn: &NewTurn,
+) -> rusqlite::Result<i64> {
+    c.execute(
+        "INSERT INTO chat_history (user_id, role, content, tool_used, llm_model, token_used, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![user_id, speaker.as_str(), turn.content, turn.tool_used, turn.llm_model, turn.token_used, now_unix()],
+    )?;
+    Ok(c.last_insert_rowid())
 }

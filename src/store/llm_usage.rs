@@ -50,25 +50,23 @@ pub struct UsageSummary {
 impl Store {
     /// Appends one attempt.
     pub async fn record_llm_usage(&self, row: LlmUsageRow) -> Result<(), StoreError> {
+        self.call(move |c| insert_usage(c, &row)).await
+    }
+
+    /// Records a successful round's usage row and its journal entry in one transaction, so a
+    /// replayed update never asks (and bills) the same round twice.
+    pub async fn record_llm_round(
+        &self,
+        row: LlmUsageRow,
+        update_id: i64,
+        step: String,
+        value: String,
+    ) -> Result<(), StoreError> {
         self.call(move |c| {
-            c.execute(
-                "INSERT INTO llm_usage (user_id, provider, model, input_tokens, output_tokens,
-                     cost_usd, latency_ms, status, error, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    row.user_id,
-                    row.provider,
-                    row.model,
-                    to_i64(row.input_tokens),
-                    to_i64(row.output_tokens),
-                    row.cost_usd,
-                    to_i64(row.latency_ms),
-                    if row.error.is_none() { "ok" } else { "error" },
-                    row.error,
-                    row.created_at,
-                ],
-            )
-            .map(drop)
+            let tx = c.transaction()?;
+            insert_usage(&tx, &row)?;
+            super::journal::put(&tx, update_id, &step, &value)?;
+            tx.commit()
         })
         .await
     }
@@ -129,6 +127,28 @@ fn to_i64(n: u64) -> i64 {
 
 fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
+}
+
+/// Inserts one `llm_usage` row.
+fn insert_usage(c: &rusqlite::Connection, row: &LlmUsageRow) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO llm_usage (user_id, provider, model, input_tokens, output_tokens,
+             cost_usd, latency_ms, status, error, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            row.user_id,
+            row.provider,
+            row.model,
+            to_i64(row.input_tokens),
+            to_i64(row.output_tokens),
+            row.cost_usd,
+            to_i64(row.latency_ms),
+            if row.error.is_none() { "ok" } else { "error" },
+            row.error,
+            row.created_at,
+        ],
+    )
+    .map(drop)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::str::FromStr;
 pub use markdown::markdown_to_html;
 
 /// How Telegram should read a message text (`parse_mode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum TextFormat {
     /// Sent as is, no `parse_mode`.
     Plain,

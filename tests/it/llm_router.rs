@@ -108,6 +108,7 @@ fn chat(message: &str) -> ChatRequest {
         }],
         tier: Tier::Cheap,
         allow_tools: true,
+        journal: None,
         budget: minicrew::llm::Budget::unlimited(),
     }
 }

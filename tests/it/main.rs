@@ -6,6 +6,7 @@ mod assistant;
 mod budgets;
 mod cli;
 mod email;
+mod exactly_once;
 mod fake_telegram_selftest;
 mod gmail;
 mod gmail_callback;
