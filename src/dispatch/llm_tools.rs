@@ -19,12 +19,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::invoke::{Caller, Outcome, invoke};
+use super::once::{Begun, begin};
 use crate::llm::ToolRunner;
 use crate::message::Reply;
 use crate::services::Services;
 use crate::store::StepKey;
 use crate::telegram::format::{TextFormat, html_to_plain};
-use crate::tools::{CallSource, ChatKind};
+use crate::tools::{CallSource, ChatKind, Effect};
 use crate::users::User;
 
 /// Most confirm buttons one turn may produce; further requests are refused to the model.
@@ -184,7 +185,18 @@ impl ToolRunner for RegistryRunner<'_> {
             );
             return self.apply(record);
         }
-        let record = self.run_fresh(name, arguments).await;
+        let changes_something = self
+            .services
+            .tools
+            .get(name)
+            .is_some_and(|t| t.effect_of(&arguments) != Effect::Read);
+        let record = match &key {
+            Some(key) if changes_something => match begin(store, key).await {
+                Begun::Now => self.run_fresh(name, arguments).await,
+                Begun::BeforeTheRestart => interrupted(name),
+            },
+            _ => self.run_fresh(name, arguments).await,
+        };
         if let Some(key) = &key {
             let value = serde_json::to_string(&record).unwrap_or_default();
             if let Err(e) = store.journal_put(key, value).await {
@@ -192,5 +204,22 @@ impl ToolRunner for RegistryRunner<'_> {
             }
         }
         self.apply(record)
+    }
+}
+
+/// The outcome of a call that a restart interrupted.
+fn interrupted(name: &str) -> CallRecord {
+    tracing::warn!(
+        tool = name,
+        "a tool call was interrupted by a restart; not run again"
+    );
+    CallRecord {
+        result: Err(format!(
+            "this {name} call was interrupted by a restart: it may or may not have taken \
+             effect, and it was not run again. Tell the user to check (for example with a \
+             list command) before asking again."
+        )),
+        untrusted: false,
+        extra: Vec::new(),
     }
 }

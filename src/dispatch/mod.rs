@@ -9,6 +9,7 @@ mod free_text;
 mod gmail_paste;
 mod invoke;
 mod llm_tools;
+mod once;
 mod tool_error;
 mod voice;
 
@@ -16,12 +17,15 @@ use std::sync::Arc;
 
 use crate::message::{Content, Incoming, Reply};
 use crate::services::Services;
+use crate::store::StepKey;
 use crate::store::StoreError;
-use crate::tools::{CallSource, ChatKind};
+use crate::tools::{CallSource, ChatKind, Effect};
 use crate::users::{RateDecision, User, register_start};
 
 pub use cancellations::{Cancellations, RunningRequest};
 pub use command::{CommandLine, parse_command};
+use once::{Begun, begin};
+
 pub use confirm::{Press, parse_press};
 pub use invoke::{CONFIRM_TTL_SECS, Caller, Outcome, invoke};
 pub use tool_error::error_reply;
@@ -112,7 +116,9 @@ impl Dispatcher {
             return confirm::decide(&self.services, &user, &press).await;
         }
         if let Some(command) = command
-            && let Some(replies) = self.run_command(&user, &command).await
+            && let Some(replies) = self
+                .run_command(&user, incoming.update_id, &command)
+                .await?
         {
             return Ok(replies);
         }
@@ -127,17 +133,37 @@ impl Dispatcher {
 
     /// Runs a known command through the invocation path; `None` for an unknown `/word` (it is
     /// free text).
-    async fn run_command(&self, user: &User, command: &CommandLine<'_>) -> Option<Vec<Reply>> {
-        let tool = self.services.tools.by_command(&command.name)?;
+    /// A command that changes something runs at most once per update: a replay after a crash
+    /// that interrupted it says so instead of running it again.
+    async fn run_command(
+        &self,
+        user: &User,
+        update_id: Option<i64>,
+        command: &CommandLine<'_>,
+    ) -> Result<Option<Vec<Reply>>, StoreError> {
+        let Some(tool) = self.services.tools.by_command(&command.name) else {
+            return Ok(None);
+        };
         let args = match tool.parse_command(command.args) {
             Ok(args) => args,
             Err(e) => {
-                return Some(vec![Reply::plain(
-                    user.chat_id,
-                    error_reply(tool.name(), &e),
-                )]);
+                let text = error_reply(tool.name(), &e);
+                return Ok(Some(vec![Reply::plain(user.chat_id, text)]));
             }
         };
+        if let Some(update_id) = update_id
+            && tool.effect_of(&args) != Effect::Read
+        {
+            let key = StepKey::new(update_id, "command");
+            if let Begun::BeforeTheRestart = begin(&self.services.store, &key).await {
+                let text = format!(
+                    "I was restarted while running /{}: it may or may not have happened, so I \
+                     did not run it again. Please check, and send it again if it is missing.",
+                    command.name
+                );
+                return Ok(Some(vec![Reply::plain(user.chat_id, text)]));
+            }
+        }
         let caller = Caller {
             user,
             chat: ChatKind::Private,
@@ -145,10 +171,12 @@ impl Dispatcher {
             untrusted_turn: false,
             seen_text: "",
         };
-        Some(match invoke(&self.services, &caller, tool, args).await {
-            Outcome::Ran(out) => out.into_replies(user.chat_id),
-            Outcome::NotRun(text) => vec![Reply::plain(user.chat_id, text)],
-            Outcome::NeedsConfirm { reply, .. } => vec![reply],
-        })
+        Ok(Some(
+            match invoke(&self.services, &caller, tool, args).await {
+                Outcome::Ran(out) => out.into_replies(user.chat_id),
+                Outcome::NotRun(text) => vec![Reply::plain(user.chat_id, text)],
+                Outcome::NeedsConfirm { reply, .. } => vec![reply],
+            },
+        ))
     }
 }

@@ -128,3 +128,46 @@ async fn a_replayed_turn_keeps_its_untrusted_mark_so_a_later_write_still_needs_c
     assert_eq!(count(&app, "SELECT COUNT(*) FROM notes").await, 0);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_command_a_crash_interrupted_is_not_run_again_and_the_user_is_told() {
+    let app = TestApp::start().await;
+    // The state a kill leaves when it lands after `/note add` started and before its reply was
+    // stored: the start is journaled, nothing else.
+    let update_id = app.fake.next_update_id();
+    app.store
+        .call(move |c| {
+            c.execute(
+                "INSERT INTO update_journal (update_id, step, value, created_at) VALUES (?1, 'command:began', '', 0)",
+                [update_id],
+            )
+        })
+        .await
+        .unwrap();
+    let pushed = app.fake.push_text(OWNER, "/note add buy milk");
+    assert_eq!(pushed, update_id);
+    let sent = app.fake.wait_for_sent(1, WAIT).await;
+    assert!(
+        sent[0]
+            .text
+            .starts_with("I was restarted while running /note"),
+        "{}",
+        sent[0].text
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM notes").await, 0);
+    // A read-only command in the same state simply runs.
+    let update_id = app.fake.next_update_id();
+    app.store
+        .call(move |c| {
+            c.execute(
+                "INSERT INTO update_journal (update_id, step, value, created_at) VALUES (?1, 'command:began', '', 0)",
+                [update_id],
+            )
+        })
+        .await
+        .unwrap();
+    app.fake.push_text(OWNER, "/note list");
+    let sent = app.fake.wait_for_sent(2, WAIT).await;
+    assert!(sent[1].text.starts_with("No notes yet"), "{}", sent[1].text);
+    app.stop().await;
+}
