@@ -46,12 +46,16 @@ impl Store {
         payload: String,
     ) -> Result<bool, StoreError> {
         self.call(move |c| {
+            // The caller acknowledges the update to Telegram next: it must survive a power loss,
+            // not only a crash, so this one commit waits for the disk (the rest stay NORMAL).
+            c.pragma_update(None, "synchronous", "FULL")?;
             let inserted = c.execute(
                 "INSERT INTO inbox (update_id, chat_id, payload, received_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(update_id) DO NOTHING",
                 params![update_id, chat_id, payload, now_unix()],
-            )?;
-            Ok(inserted == 1)
+            );
+            c.pragma_update(None, "synchronous", "NORMAL")?;
+            Ok(inserted? == 1)
         })
         .await
     }

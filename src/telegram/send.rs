@@ -1,7 +1,13 @@
 //! The outbox sender: replies are split into ≤4096-unit chunks, stored in the outbox, then sent
 //! under the global and per-chat rate limits. A 429 waits `retry_after` and resends; a "can't
-//! parse entities" 400 resends the chunk as plain text; network errors back off and retry; a
-//! permanent refusal (blocked, chat gone) is recorded. Each sent chunk keeps its message_id.
+//! parse entities" 400 resends the chunk as plain text; a request that never reached Telegram
+//! backs off and retries; a permanent refusal (blocked, chat gone) is recorded. Each sent chunk
+//! keeps its message_id.
+//!
+//! The one case Telegram gives no way to check is a send whose outcome is unknown: a timeout or
+//! a connection lost after the request was written. Such a chunk is resent once (logged as
+//! "send outcome unknown"): the only window in which a reply can arrive twice. A second unknown
+//! outcome is recorded as failed rather than risking a third copy.
 
 use std::time::Duration;
 
@@ -20,6 +26,8 @@ use crate::store::{NewChunk, OutboxRow, Store, StoreError};
 const MAX_NETWORK_RETRIES: u32 = 5;
 /// 429s tolerated per chunk before it is given up.
 const MAX_RATE_LIMIT_RETRIES: u32 = 10;
+/// Resends of a chunk whose send had an unknown outcome (it may have arrived).
+const MAX_UNKNOWN_OUTCOME_RESENDS: u32 = 1;
 
 /// Why a chunk could not be delivered.
 #[derive(Debug, thiserror::Error)]
@@ -103,7 +111,7 @@ impl TelegramSender {
     #[tracing::instrument(skip_all, fields(chat_id = row.chat_id, outbox_id = row.id))]
     async fn deliver_one(&self, row: &OutboxRow) -> Result<i64, SendError> {
         let (mut text, mut format) = (row.text.clone(), row.format);
-        let (mut network_failures, mut rate_limits) = (0, 0);
+        let (mut network_failures, mut rate_limits, mut unknown_outcomes) = (0, 0, 0);
         loop {
             self.limiter.acquire(row.chat_id).await;
             match self
@@ -131,6 +139,18 @@ impl TelegramSender {
                 {
                     tracing::warn!("Telegram could not parse the HTML; resending as plain text");
                     (text, format) = (html_to_plain(&text), TextFormat::Plain);
+                }
+                Err(e) if outcome_unknown(&e) => {
+                    if unknown_outcomes >= MAX_UNKNOWN_OUTCOME_RESENDS {
+                        let reason = format!("{}; not resent again", describe_error(&e));
+                        tracing::error!(error = %reason, "send outcome unknown twice; giving up to avoid a duplicate");
+                        self.store.mark_chunk_failed(row.id, &reason).await?;
+                        return Err(SendError::Telegram(reason));
+                    }
+                    unknown_outcomes += 1;
+                    tracing::warn!(error = %describe_error(&e),
+                        "send outcome unknown; resending once (the one case a reply can arrive twice)");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
                 }
                 Err(e) if !is_permanent(&e) && network_failures < MAX_NETWORK_RETRIES => {
                     let backoff = Duration::from_secs(1 << network_failures);
@@ -188,6 +208,17 @@ pub fn to_chunks(replies: Vec<Reply>) -> Vec<NewChunk> {
         }
     }
     chunks
+}
+
+/// Whether Telegram may have accepted a send that failed: the request was written but no
+/// answer came back (a timeout, a connection lost mid-response). A refused connection or an
+/// HTTP error status means it was not sent.
+fn outcome_unknown(err: &RequestError) -> bool {
+    match err {
+        RequestError::Network(e) => !e.is_connect() && e.status().is_none(),
+        RequestError::Io(_) => true,
+        _ => false,
+    }
 }
 
 fn keyboard(rows: &[Vec<Button>]) -> InlineKeyboardMarkup {
