@@ -7,6 +7,7 @@ mod budgets;
 mod cli;
 mod email;
 mod fake_telegram_selftest;
+mod fault_matrix;
 mod gmail;
 mod gmail_callback;
 mod health;
