@@ -1,6 +1,7 @@
 //! The Gmail REST client (read-only): `users/me/messages?q=..&maxResults=N`, then
 //! `users/me/messages/{id}?format=full` for each message not summarised yet. Access tokens are
-//! refreshed when expired or on a 401, and the refreshed token is stored.
+//! refreshed when expired or on a 401, and the refreshed token is stored. A 5xx is tried once
+//! more after a pause; an error status that stays is logged once with what to do about it.
 
 use std::time::Duration;
 
@@ -15,6 +16,9 @@ use crate::store::{Store, now_unix};
 
 /// Timeout of every Gmail API call.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Pause before the one more try after a Gmail 5xx.
+const SERVER_ERROR_PAUSE: Duration = Duration::from_secs(1);
 
 /// Gmail's own upper bound for `maxResults`.
 const GMAIL_MAX_PAGE: u32 = 500;
@@ -39,11 +43,12 @@ pub struct GmailClient {
     http: reqwest::Client,
 }
 
-/// One user's token during a fetch; refreshed at most once.
+/// One user's token during a fetch; refreshed at most once, and a 5xx retried at most once.
 struct Session {
     user_id: i64,
     token: StoredToken,
     refreshed: bool,
+    server_error_retried: bool,
 }
 
 impl GmailClient {
@@ -78,6 +83,7 @@ impl GmailClient {
             user_id,
             token,
             refreshed: false,
+            server_error_retried: false,
         };
         if session.token.is_expired(now_unix()) {
             self.refresh(&mut session).await?;
@@ -143,10 +149,28 @@ impl GmailClient {
                 .map_err(GmailError::network)?;
             let status = response.status().as_u16();
             if status == 401 && !session.refreshed {
+                tracing::info!(
+                    user_id = session.user_id,
+                    "Gmail rejected the access token; refreshing it and trying again"
+                );
                 self.refresh(session).await?;
                 continue;
             }
+            if (500..600).contains(&status) && !session.server_error_retried {
+                tracing::warn!(status, "Gmail server error; trying once more");
+                session.server_error_retried = true;
+                tokio::time::sleep(SERVER_ERROR_PAUSE).await;
+                continue;
+            }
             if !(200..300).contains(&status) {
+                let reason = google_reason(response).await;
+                tracing::warn!(
+                    user_id = session.user_id,
+                    status,
+                    reason,
+                    "Gmail refused the request: {}",
+                    what_to_do(status)
+                );
                 return Err(GmailError::Api { status });
             }
             let body = response.bytes().await.map_err(GmailError::network)?;
@@ -161,5 +185,41 @@ impl GmailClient {
         self.tokens.save(session.user_id, &session.token).await?;
         tracing::debug!(user_id = session.user_id, "Gmail access token refreshed");
         Ok(())
+    }
+}
+
+/// Google's `error.status` (`PERMISSION_DENIED`, ...) from an error body, or "" when there is
+/// none. Only this enum-like word is kept: the body is not logged.
+async fn google_reason(response: reqwest::Response) -> String {
+    #[derive(Deserialize)]
+    struct Body {
+        error: Detail,
+    }
+    #[derive(Deserialize)]
+    struct Detail {
+        #[serde(default)]
+        status: String,
+    }
+    let bytes = response.bytes().await.unwrap_or_default();
+    serde_json::from_slice::<Body>(&bytes)
+        .map(|b| b.error.status)
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_uppercase() || *c == '_')
+        .take(40)
+        .collect()
+}
+
+/// What the operator can do about a Gmail error status that stayed.
+fn what_to_do(status: u16) -> &'static str {
+    match status {
+        401 => "the refreshed token is refused too; the user should connect again with /authgmail",
+        403 => {
+            "access denied; enable the Gmail API in the Google Cloud project of \
+             GOOGLE_CLIENT_SECRET_FILE, or have the user connect again with /authgmail"
+        }
+        429 => "Gmail's rate limit; the user was asked to try again later",
+        500..=599 => "Gmail is failing at Google's end; nothing to do here, the user can try again",
+        _ => "unexpected status; check GMAIL_API_URL",
     }
 }

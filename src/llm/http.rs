@@ -70,7 +70,10 @@ pub async fn post_json<T: DeserializeOwned>(
     let response = request.json(body).send().await.map_err(failed)?;
     let status = response.status();
     let headers = response.headers().clone();
-    let bytes = response.bytes().await.map_err(failed)?;
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| PostError::Failed(body_error(e)))?;
     if status.is_success() {
         return serde_json::from_slice(&bytes)
             .map_err(|e| PostError::Failed(LlmError::Decode(e.to_string())));
@@ -81,6 +84,17 @@ pub async fn post_json<T: DeserializeOwned>(
         headers,
         body,
     }))
+}
+
+/// A failure while reading an answer's body. reqwest calls it a decode error, but it is the
+/// connection breaking (or the time running out) mid-answer, so the same call may well succeed
+/// again: it is a network error (retried), not an answer of the wrong shape (not retried).
+fn body_error(e: reqwest::Error) -> LlmError {
+    if e.is_timeout() {
+        LlmError::Timeout
+    } else {
+        LlmError::Network(format!("the answer was cut off ({})", e.without_url()))
+    }
 }
 
 /// The wait a server asked for: `retry-after-ms`, or `retry-after` in seconds or as an HTTP date.

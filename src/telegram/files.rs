@@ -1,6 +1,9 @@
 //! Downloading a file a user sent (a voice message) through the Bot API: `getFile`, then the
 //! file URL. That URL contains the bot token, so it is never logged or put in an error: errors
-//! here carry only a short description.
+//! here carry only a short description. `getFile` only reads, so a rate limit (with a short
+//! `retry_after`) or an answer lost on the way is tried once more before the user is told.
+
+use std::time::Duration;
 
 use futures::StreamExt as _;
 use teloxide::net::Download as _;
@@ -12,6 +15,12 @@ use super::describe_error;
 
 /// The largest file the public Bot API lets a bot download.
 pub const BOT_DOWNLOAD_LIMIT: u64 = 20 * 1024 * 1024;
+
+/// Longest `retry_after` waited for before the one more `getFile`; a longer rate limit is
+/// reported at once (the user is asked to send the file again later).
+const MAX_GET_FILE_WAIT: Duration = Duration::from_secs(5);
+/// Pause before trying `getFile` again after its answer was lost or unreadable.
+const GET_FILE_RETRY_PAUSE: Duration = Duration::from_millis(500);
 
 /// Why a download failed.
 #[derive(Debug, thiserror::Error)]
@@ -60,11 +69,7 @@ impl TelegramFiles {
     /// Fetches `file_id`, refusing anything over `limit` bytes before or while reading it.
     #[tracing::instrument(skip_all)]
     pub async fn download(&self, file_id: &str, limit: u64) -> Result<DownloadedFile, FileError> {
-        let file = self
-            .bot
-            .get_file(FileId(file_id.to_string()))
-            .await
-            .map_err(|e| lookup_error(&e, limit))?;
+        let file = self.get_file(file_id, limit).await?;
         if u64::from(file.meta.size) > limit && file.meta.size != u32::MAX {
             return Err(FileError::TooBig { limit });
         }
@@ -79,6 +84,41 @@ impl TelegramFiles {
         }
         let file_name = file.path.rsplit('/').next().unwrap_or_default().to_string();
         Ok(DownloadedFile { bytes, file_name })
+    }
+
+    /// `getFile`, tried once more after a short rate limit or a lost or unreadable answer.
+    async fn get_file(
+        &self,
+        file_id: &str,
+        limit: u64,
+    ) -> Result<teloxide::types::File, FileError> {
+        let request = || self.bot.get_file(FileId(file_id.to_string()));
+        let error = match request().await {
+            Ok(file) => return Ok(file),
+            Err(e) => e,
+        };
+        let Some(pause) = retry_pause(&error) else {
+            return Err(lookup_error(&error, limit));
+        };
+        tracing::warn!(error = %describe_error(&error), pause_ms = pause.as_millis(),
+            "getFile failed; retrying once");
+        tokio::time::sleep(pause).await;
+        request().await.map_err(|e| lookup_error(&e, limit))
+    }
+}
+
+/// How long to wait before trying `getFile` again, or `None` when another try cannot help (a
+/// refusal, a long rate limit, or a timeout that would only make the user wait twice as long).
+fn retry_pause(error: &RequestError) -> Option<Duration> {
+    match error {
+        RequestError::RetryAfter(asked) => {
+            Some(asked.duration()).filter(|wait| *wait <= MAX_GET_FILE_WAIT)
+        }
+        RequestError::Network(e) if e.is_timeout() => None,
+        RequestError::Network(_) | RequestError::InvalidJson { .. } | RequestError::Io(_) => {
+            Some(GET_FILE_RETRY_PAUSE)
+        }
+        RequestError::Api(_) | RequestError::MigrateToChatId(_) => None,
     }
 }
 
@@ -100,5 +140,29 @@ fn describe_http(e: &reqwest::Error) -> String {
         format!("HTTP {status}")
     } else {
         "network error".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use teloxide::types::Seconds;
+
+    #[test]
+    fn a_short_rate_limit_or_a_broken_answer_is_tried_again_a_refusal_is_not() {
+        let asked = |s| RequestError::RetryAfter(Seconds::from_seconds(s));
+        assert_eq!(retry_pause(&asked(2)), Some(Duration::from_secs(2)));
+        assert_eq!(
+            retry_pause(&asked(60)),
+            None,
+            "too long to keep the user waiting"
+        );
+        let garbage = RequestError::InvalidJson {
+            source: std::sync::Arc::new(serde_json::from_str::<u8>("x").unwrap_err()),
+            raw: "x".into(),
+        };
+        assert_eq!(retry_pause(&garbage), Some(GET_FILE_RETRY_PAUSE));
+        let refused = RequestError::Api(ApiError::Unknown("Bad Request: wrong file_id".into()));
+        assert_eq!(retry_pause(&refused), None);
     }
 }

@@ -8,6 +8,7 @@ mod cli;
 mod email;
 mod exactly_once;
 mod fake_telegram_selftest;
+mod fault_matrix;
 mod gmail;
 mod gmail_callback;
 mod health;

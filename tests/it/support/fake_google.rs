@@ -43,6 +43,9 @@ pub struct FakeState {
     pub invalid_grant: bool,
     /// Answer the next Gmail call with 401 even for a valid token.
     pub fail_next_with_401: bool,
+    /// Statuses the next Gmail API calls (list or get) answer with, in order, each with
+    /// Gmail's error body (403 `PERMISSION_DENIED`, 5xx `backendError`, ...).
+    pub gmail_faults: std::collections::VecDeque<u16>,
     /// `grant_type` of every token request, in order.
     pub grants: Vec<String>,
     /// Tokens posted to /revoke.
@@ -140,6 +143,17 @@ impl FakeGoogle {
         };
         s.codes.insert(code.clone(), grant);
         code
+    }
+
+    /// Forgets every access token issued, as when they expire at Google: the next Gmail call
+    /// gets 401 and works again after a refresh.
+    pub fn expire_access_tokens(&self) {
+        self.state().access_tokens.clear();
+    }
+
+    /// Makes the next Gmail API call answer `status` with Gmail's error body.
+    pub fn fail_next_gmail(&self, status: u16) {
+        self.state().gmail_faults.push_back(status);
     }
 
     pub fn add_message(&self, id: &str, payload: Value) {
@@ -240,6 +254,22 @@ fn authorize(s: &mut FakeState, headers: &HeaderMap) -> bool {
     !forced && s.access_tokens.contains(&bearer)
 }
 
+/// Gmail's error body for a queued fault.
+fn gmail_error(status: u16) -> Response {
+    let (reason, message) = match status {
+        403 => (
+            "PERMISSION_DENIED",
+            "Request had insufficient authentication scopes.",
+        ),
+        429 => ("RESOURCE_EXHAUSTED", "Quota exceeded."),
+        500..=599 => ("INTERNAL", "Backend Error"),
+        _ => ("FAILED_PRECONDITION", "Precondition check failed."),
+    };
+    let body = json!({"error": {"code": status, "status": reason, "message": message}});
+    let code = StatusCode::from_u16(status).unwrap();
+    (code, Json(body)).into_response()
+}
+
 /// Gmail's 401 body.
 fn unauthorized() -> Response {
     let body = json!({"error": {"code": 401, "status": "UNAUTHENTICATED",
@@ -255,6 +285,9 @@ async fn list(
     let mut s = state.lock().unwrap();
     if !authorize(&mut s, &headers) {
         return unauthorized();
+    }
+    if let Some(status) = s.gmail_faults.pop_front() {
+        return gmail_error(status);
     }
     let query = (
         q.get("q").cloned().unwrap_or_default(),
@@ -281,6 +314,9 @@ async fn get_message(
     let mut s = state.lock().unwrap();
     if !authorize(&mut s, &headers) {
         return unauthorized();
+    }
+    if let Some(status) = s.gmail_faults.pop_front() {
+        return gmail_error(status);
     }
     if q.get("format").map(String::as_str) != Some("full") {
         return google_error(StatusCode::BAD_REQUEST, "format must be full");

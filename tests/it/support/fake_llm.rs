@@ -47,6 +47,11 @@ pub enum Reply {
     Raw { status: u16, body: Value },
     /// Wait, then answer.
     Delayed(Duration, Box<Reply>),
+    /// `200 OK` with a JSON content type and a body that is not JSON (cut off mid-object).
+    Malformed,
+    /// `200 OK` promising the text answer `.0` (its full `content-length`), then the connection
+    /// closes after the first half of the body: a truncated answer.
+    Truncated(String),
 }
 
 impl Reply {
@@ -229,8 +234,37 @@ async fn render(wire: Wire, mut reply: Reply, n: usize) -> Response {
         Reply::Raw { status, body } => {
             (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response()
         }
+        Reply::Malformed => (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            r#"{"id": "msg_1", "content": [{"type": "text", "text": "cut"#,
+        )
+            .into_response(),
+        Reply::Truncated(text) => truncated(&text_body(wire, &text).to_string()),
         Reply::Delayed(..) => unreachable!("unwrapped above"),
     }
+}
+
+/// `body`'s headers and first half, then a broken connection.
+fn truncated(body: &str) -> Response {
+    use futures::StreamExt as _;
+    let half = Bytes::copy_from_slice(&body.as_bytes()[..body.len() / 2]);
+    // The pause lets the headers and the first half reach the client before the connection
+    // breaks (an error at once would abort before anything is written).
+    let cut = futures::stream::iter([Ok(half)]).chain(futures::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "fake llm: connection closed mid-body",
+        ))
+    }));
+    let mut response = axum::body::Body::from_stream(cut).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    headers.insert(axum::http::header::CONTENT_LENGTH, body.len().into());
+    response
 }
 
 fn text_body(wire: Wire, text: &str) -> Value {

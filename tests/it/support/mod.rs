@@ -10,3 +10,4 @@ pub mod fake_google;
 pub mod fake_llm;
 pub mod fake_stt;
 pub mod fake_telegram;
+pub mod logs;

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State as AxumState;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -45,18 +45,20 @@ async fn handle(
     if uri.path().starts_with("/file/") {
         return files::serve(&shared, &method, uri.path());
     }
-    let reply = match parse_request(&method, uri.path(), &headers, &body) {
-        Ok((name, params)) => call(&shared, &name, params).await,
+    match parse_request(&method, uri.path(), &headers, &body) {
+        Ok((name, params)) => match call(&shared, &name, params).await {
+            (reply, None) => envelope(reply),
+            (reply, Some(fault)) => broken(reply, fault).await,
+        },
         Err((name, problem, error)) => {
             shared.update(|state| {
                 let index = state.begin_call(&name, &Value::Object(Map::new()));
                 state.calls[index].status = Some(error.code);
                 state.violations.push(problem);
             });
-            Err(error)
+            envelope(Err(error))
         }
-    };
-    envelope(reply)
+    }
 }
 
 type Rejection = (String, String, ApiError);
@@ -130,8 +132,13 @@ fn parse_request(
     Ok((name, params))
 }
 
-/// Validates, applies a queued fault, answers, and records the call with its status.
-async fn call(shared: &Shared, sent_name: &str, params: Map<String, Value>) -> Reply {
+/// Validates, applies a queued fault, answers, and records the call with its status. A fault
+/// that breaks the answer of a call carried out comes back beside the answer.
+async fn call(
+    shared: &Shared,
+    sent_name: &str,
+    params: Map<String, Value>,
+) -> (Reply, Option<Fault>) {
     let spec = SPEC.method(sent_name).expect("checked by parse_request");
     let name = spec.name.as_str();
     let problems = SPEC.check_params(spec, &params);
@@ -140,18 +147,23 @@ async fn call(shared: &Shared, sent_name: &str, params: Map<String, Value>) -> R
         state.violations.extend(problems.iter().cloned());
         (index, state.take_fault(name))
     });
-    let fault_error = match fault {
-        Some(fault) => apply_fault(fault).await,
-        None => None,
+    let (before, after) = match fault {
+        Some(Fault::Delay(delay)) => {
+            tokio::time::sleep(delay).await;
+            (None, None)
+        }
+        Some(fault) if fault.takes_effect() => (None, Some(fault)),
+        Some(fault) => (Some(fault_error(fault)), None),
+        None => (None, None),
     };
-    let reply = match (problems.first(), fault_error) {
+    let reply = match (problems.first(), before) {
         (Some(problem), _) => Err(ApiError::bad_request(problem)),
         (None, Some(error)) => Err(error),
         (None, None) => answer(shared, name, &params).await,
     };
     let status = reply.as_ref().map_or_else(|e| e.code, |_| 200);
     shared.update(|state| state.calls[index].status = Some(status));
-    reply
+    (reply, after)
 }
 
 async fn answer(shared: &Shared, name: &str, params: &Map<String, Value>) -> Reply {
@@ -162,9 +174,9 @@ async fn answer(shared: &Shared, name: &str, params: &Map<String, Value>) -> Rep
     }
 }
 
-/// The error a fault answers with; a delay sleeps and lets the call be answered normally.
-async fn apply_fault(fault: Fault) -> Option<ApiError> {
-    let error = match fault {
+/// The error a fault answers with instead of carrying the call out.
+fn fault_error(fault: Fault) -> ApiError {
+    match fault {
         Fault::TooManyRequests { retry_after } => ApiError {
             code: 429,
             description: format!("Too Many Requests: retry after {retry_after}"),
@@ -178,12 +190,46 @@ async fn apply_fault(fault: Fault) -> Option<ApiError> {
             description,
             retry_after: None,
         },
-        Fault::Delay(delay) => {
-            tokio::time::sleep(delay).await;
-            return None;
+        Fault::Delay(_) | Fault::AnswerLate(_) | Fault::ResetMidResponse | Fault::MalformedJson => {
+            unreachable!("faults that take effect are applied to the answer")
         }
-    };
-    Some(error)
+    }
+}
+
+/// The answer to a call carried out, broken as `fault` says.
+async fn broken(reply: Reply, fault: Fault) -> Response {
+    let whole = envelope(reply);
+    match fault {
+        Fault::AnswerLate(delay) => {
+            // The bot gives up before this; its connection is then closed under us.
+            tokio::time::sleep(delay).await;
+            whole
+        }
+        Fault::ResetMidResponse => {
+            use futures::StreamExt as _;
+            let head = Bytes::from_static(br#"{"ok":true,"result":{"#);
+            // The pause lets the headers and the first bytes reach the bot before the reset
+            // (an error at once would abort before anything is written).
+            let cut = futures::stream::iter([Ok(head)]).chain(futures::stream::once(async {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "fake telegram: connection reset mid-response",
+                ))
+            }));
+            (
+                [(header::CONTENT_TYPE, "application/json")],
+                Body::from_stream(cut),
+            )
+                .into_response()
+        }
+        Fault::MalformedJson => (
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"ok":true,"result":{"message_id":"#,
+        )
+            .into_response(),
+        other => unreachable!("{other:?} does not break an answer"),
+    }
 }
 
 /// Telegram's JSON envelope with the matching HTTP status.

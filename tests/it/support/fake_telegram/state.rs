@@ -61,6 +61,42 @@ pub enum Fault {
     },
     /// Wait this long, then answer normally.
     Delay(Duration),
+    /// Carry the call out (a sendMessage is delivered), then hold the answer this long: past
+    /// the client's timeout, the bot cannot know the call took effect.
+    AnswerLate(Duration),
+    /// Carry the call out, write `200 OK` and its headers and the start of the body, then
+    /// close the connection: a connection reset mid-response.
+    ResetMidResponse,
+    /// Carry the call out, then answer `200 OK` with a body that is not valid JSON (cut off).
+    MalformedJson,
+}
+
+impl Fault {
+    /// 500 "Internal Server Error", as Telegram answers when it is in trouble.
+    pub fn server_error() -> Self {
+        Self::Status {
+            code: 500,
+            description: "Internal Server Error".to_owned(),
+        }
+    }
+
+    /// 409 "Conflict: terminated by other getUpdates request", as when a second instance polls.
+    pub fn conflict() -> Self {
+        Self::Status {
+            code: 409,
+            description: "Conflict: terminated by other getUpdates request; make sure that \
+                          only one bot instance is running"
+                .to_owned(),
+        }
+    }
+
+    /// Whether the call is carried out before the fault breaks its answer.
+    pub fn takes_effect(&self) -> bool {
+        matches!(
+            self,
+            Self::Delay(_) | Self::AnswerLate(_) | Self::ResetMidResponse | Self::MalformedJson
+        )
+    }
 }
 
 /// The mutable part of the fake.
