@@ -105,7 +105,13 @@ impl<'a> Fallback<'a> {
                     });
                 }
                 Err(error) => {
-                    tracing::warn!(provider = %provider.kind(), %error, "LLM provider failed, trying the next one");
+                    let kind = provider.kind();
+                    if let LlmError::Auth(_) = error {
+                        tracing::warn!(provider = %kind, %error, key = kind.key_name(),
+                            "the provider refused our API key: check {} in .env", kind.key_name());
+                    } else {
+                        tracing::warn!(provider = %kind, %error, "LLM provider failed, trying the next one");
+                    }
                     self.failures.push(ProviderFailure {
                         kind: provider.kind(),
                         error,

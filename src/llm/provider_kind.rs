@@ -27,6 +27,15 @@ impl ProviderKind {
         }
     }
 
+    /// The `.env` key that holds this provider's API key.
+    pub fn key_name(self) -> &'static str {
+        match self {
+            Self::Claude => "ANTHROPIC_API_KEY",
+            Self::Gemini => "GEMINI_API_KEY",
+            Self::OpenAi => "OPENAI_API_KEY",
+        }
+    }
+
     /// The name shown to users.
     pub fn display_name(self) -> &'static str {
         match self {

@@ -103,11 +103,25 @@ pub fn error_code(err: &RequestError) -> &'static str {
 pub fn is_permanent(err: &RequestError) -> bool {
     match err {
         RequestError::Api(ApiError::CantParseEntities(_)) => false,
+        RequestError::Api(ApiError::Unknown(description)) if is_server_error(description) => false,
         RequestError::Api(_)
         | RequestError::MigrateToChatId(_)
         | RequestError::InvalidJson { .. } => true,
         RequestError::RetryAfter(_) | RequestError::Network(_) | RequestError::Io(_) => false,
     }
+}
+
+/// Whether Telegram's description is that of an HTTP 5xx (teloxide keeps only the text): the
+/// request failed on Telegram's side and may be sent again.
+fn is_server_error(description: &str) -> bool {
+    [
+        "Internal Server Error",
+        "Bad Gateway",
+        "Service Unavailable",
+        "Gateway Timeout",
+    ]
+    .iter()
+    .any(|known| description.starts_with(known))
 }
 
 #[cfg(test)]

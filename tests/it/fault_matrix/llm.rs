@@ -203,8 +203,6 @@ fn openai_faults_are_retried_or_told_once_and_the_next_message_is_answered() {
 }
 
 #[test]
-#[ignore = "no log line says which key to check: llm/fallback.rs:100 and dispatch/free_text.rs:90 \
-            log `authentication failed (401)` only"]
 fn a_rejected_api_key_is_logged_with_the_key_to_check() {
     let cells = [Wire::Claude, Wire::Gemini, Wire::OpenAi]
         .into_iter()

@@ -17,10 +17,10 @@
 //!
 //! | cell | where |
 //! | --- | --- |
-//! | Telegram × {getUpdates, sendMessage, getFile} × {5xx, 429, 409, reset mid-response, malformed JSON} | [`telegram`]; sendMessage × 5xx ignored: the reply is lost (`telegram::is_permanent`) |
-//! | Telegram × timeout (all three methods) | [`telegram`], ignored: the client timeout `telegram::CALL_TIMEOUT` is 40 s with no config knob; they pass with `--ignored` |
+//! | Telegram × {getUpdates, sendMessage, getFile} × {5xx, 429, 409, reset mid-response, malformed JSON} | [`telegram`] |
+//! | Telegram × timeout (all three methods) | [`telegram`], one test: the client timeout `telegram::CALL_TIMEOUT` is 40 s, so the three cells wait side by side |
 //! | Telegram × sendMessageDraft / editMessageText | not yet: streaming replies are a later issue, the bot does not call them |
-//! | Claude, Gemini, OpenAI-compatible × {timeout, 429 retry-after, 5xx, malformed, truncated, 401}, Claude × 529 | [`llm`]; the 401 log line naming the key to check is ignored (not logged yet) |
+//! | Claude, Gemini, OpenAI-compatible × {timeout, 429 retry-after, 5xx, malformed, truncated, 401}, Claude × 529 | [`llm`] |
 //! | Gmail × {401 expired, 403, 5xx once, 5xx twice, empty list} | [`gmail`] |
 //! | SQLite × {busy, read-only, disk full} | [`sqlite`] |
 //!
@@ -49,7 +49,7 @@ use crate::support::app::{TestApp, WAIT};
 use crate::support::fake_telegram::FakeTelegram;
 use crate::support::logs::Logs;
 
-/// Longest a cell may run before it counts as hung (the ignored timeout cells take over 40 s).
+/// Longest a cell may run before it counts as hung (the timeout cells take over 40 s).
 const CELL_DEADLINE: Duration = Duration::from_secs(120);
 /// How long a cell waits for a fault that costs a fixed delay (teloxide's 10 s after a 5xx).
 pub const SLOW: Duration = Duration::from_secs(25);

@@ -5,9 +5,9 @@
 //! sendMessageDraft and editMessageText are not in the matrix yet: the bot does not call them
 //! until streaming replies land (a later issue).
 //!
-//! Timeouts are ignored by default: the bot's Telegram client waits `CALL_TIMEOUT` (40 s, the
-//! 25 s long poll plus a margin) and no config key shortens it, so each of those cells takes over
-//! 40 s. Run them with `cargo test --test it fault_matrix::telegram -- --ignored`.
+//! Timeouts are slow: the bot's Telegram client waits `CALL_TIMEOUT` (40 s, the 25 s long poll
+//! plus a margin) and no config key shortens it, so those three cells share one test and wait
+//! side by side.
 
 use std::time::Duration;
 
@@ -145,14 +145,6 @@ fn a_failed_get_updates_is_polled_again_and_its_update_answered_once() {
     ]);
 }
 
-#[test]
-#[ignore = "takes over 40 s: telegram::CALL_TIMEOUT has no config knob"]
-fn a_get_updates_that_times_out_is_polled_again_and_its_update_answered_once() {
-    run_cells(vec![cell("getUpdates × timeout", |logs| {
-        get_updates(timeout(), &["WARN", "retrying", "timeout"], logs)
-    })]);
-}
-
 // ---- sendMessage -------------------------------------------------------------------------
 
 /// The reply to `/help` meets `fault` on its first sendMessage.
@@ -211,7 +203,11 @@ fn a_failed_send_message_is_retried_or_recorded_and_resent_only_when_its_outcome
             let (app, first) = send_message(Fault::ResetMidResponse).await;
             assert_eq!(final_status(&app, first, WAIT).await, "done");
             help_copies(&settled_texts(&app.fake, OWNER).await, 2);
-            logs.one_line_with(&["WARN", "send failed; retrying", "network error"]);
+            logs.one_line_with(&[
+                "WARN",
+                "send outcome unknown; resending once",
+                "network error",
+            ]);
             answers_the_next_message(&app, OWNER).await;
             app.stop().await;
         }),
@@ -219,28 +215,12 @@ fn a_failed_send_message_is_retried_or_recorded_and_resent_only_when_its_outcome
 }
 
 #[test]
-#[ignore = "the reply is lost: telegram/mod.rs `is_permanent` takes Telegram's 5xx (an \
-            ApiError::Unknown after teloxide's 10 s wait) for a refusal, so send.rs gives up"]
 fn a_send_message_answered_with_a_server_error_is_sent_again_once() {
     run_cells(vec![cell("sendMessage × 5xx", |logs| async move {
         let (app, first) = send_message(Fault::server_error()).await;
         assert_eq!(final_status(&app, first, SLOW).await, "done");
         help_copies(&settled_texts(&app.fake, OWNER).await, 1);
         logs.one_line_with(&["WARN", "send failed; retrying", "Internal Server Error"]);
-        answers_the_next_message(&app, OWNER).await;
-        app.stop().await;
-    })]);
-}
-
-#[test]
-#[ignore = "takes over 40 s: telegram::CALL_TIMEOUT has no config knob"]
-fn a_send_message_that_times_out_is_resent_at_most_once() {
-    run_cells(vec![cell("sendMessage × timeout", |logs| async move {
-        // Like a reset: delivered, outcome unknown, the documented window for one resend.
-        let (app, first) = send_message(timeout()).await;
-        assert_eq!(final_status(&app, first, CALL_TIMEOUT + SLOW).await, "done");
-        help_copies(&settled_texts(&app.fake, OWNER).await, 2);
-        logs.one_line_with(&["WARN", "send failed; retrying", "timeout"]);
         answers_the_next_message(&app, OWNER).await;
         app.stop().await;
     })]);
@@ -324,14 +304,29 @@ fn a_failed_get_file_is_retried_once_or_the_user_is_asked_to_resend() {
     ]);
 }
 
+/// The three timeout cells share one test so they wait out the client's timeout
+/// (`telegram::CALL_TIMEOUT`, 40 s) side by side, not one after another.
 #[test]
-#[ignore = "takes over 40 s: telegram::CALL_TIMEOUT has no config knob"]
-fn a_get_file_that_times_out_asks_the_user_to_resend() {
-    run_cells(vec![cell("getFile × timeout", |logs| async move {
-        let (app, first) = get_file(timeout()).await;
-        told_no_download(&app, first, CALL_TIMEOUT + SLOW).await;
-        logs.one_line_with(&["WARN", "not transcribed", "timeout"]);
-        answers_the_next_message(&app, OWNER).await;
-        app.stop().await;
-    })]);
+fn calls_that_time_out_are_polled_again_resent_at_most_once_or_answered_with_a_request_to_resend() {
+    run_cells(vec![
+        cell("getUpdates × timeout", |logs| {
+            get_updates(timeout(), &["WARN", "retrying", "timeout"], logs)
+        }),
+        cell("sendMessage × timeout", |logs| async move {
+            // Like a reset: delivered, outcome unknown, the documented window for one resend.
+            let (app, first) = send_message(timeout()).await;
+            assert_eq!(final_status(&app, first, CALL_TIMEOUT + SLOW).await, "done");
+            help_copies(&settled_texts(&app.fake, OWNER).await, 2);
+            logs.one_line_with(&["WARN", "send outcome unknown; resending once", "timeout"]);
+            answers_the_next_message(&app, OWNER).await;
+            app.stop().await;
+        }),
+        cell("getFile × timeout", |logs| async move {
+            let (app, first) = get_file(timeout()).await;
+            told_no_download(&app, first, CALL_TIMEOUT + SLOW).await;
+            logs.one_line_with(&["WARN", "not transcribed", "timeout"]);
+            answers_the_next_message(&app, OWNER).await;
+            app.stop().await;
+        }),
+    ]);
 }
