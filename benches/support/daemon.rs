@@ -142,12 +142,14 @@ impl Daemon {
     }
 
     /// The exit status if the process has already exited on its own, without waiting.
+    #[allow(dead_code, reason = "used by tests/crashtest, not by the daemon bench")]
     pub fn exited(&mut self) -> anyhow::Result<Option<ExitStatus>> {
         Ok(self.child.try_wait()?)
     }
 
     /// `kill -9`: SIGKILL, then waits until the process is gone (so nothing it sent can
     /// arrive later).
+    #[allow(dead_code, reason = "used by tests/crashtest, not by the daemon bench")]
     pub async fn kill(&mut self) -> anyhow::Result<()> {
         self.child
             .kill()

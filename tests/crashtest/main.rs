@@ -109,13 +109,40 @@ fn release_binary() -> anyhow::Result<PathBuf> {
         binary.display()
     );
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = std::process::Command::new(cargo)
+    let mut build = std::process::Command::new(cargo);
+    build
         .args(["build", "--release", "--bin", "minicrew"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .context("cannot run cargo build --release")?;
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    // Cargo gives this test variables about the package (CARGO_PKG_NAME, CARGO_MANIFEST_DIR,
+    // ...); build scripts such as ring's watch some of them, so passing them on would make
+    // the next `cargo build --release` from a shell rebuild half the dependencies.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if is_set_by_cargo_for_tests(&key) {
+            build.env_remove(key.as_ref());
+        }
+    }
+    let status = build.status().context("cannot run cargo build --release")?;
     anyhow::ensure!(status.success(), "cargo build --release failed ({status})");
     Ok(binary)
+}
+
+/// Variables cargo sets for a running test (not ones a user sets to configure cargo).
+fn is_set_by_cargo_for_tests(key: &str) -> bool {
+    const EXACT: [&str; 8] = [
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_MANIFEST_LINKS",
+        "CARGO_CRATE_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "OUT_DIR",
+    ];
+    EXACT.contains(&key)
+        || ["CARGO_PKG_", "CARGO_BIN_", "CARGO_CFG_"]
+            .iter()
+            .any(|p| key.starts_with(p))
 }
 
 /// Runs everything and prints the report; returns whether every check passed.

@@ -149,16 +149,50 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Run> {
     };
     warm_up(&mut launcher, &telegram, dir.path()).await?;
     let warm_up_sends = telegram.sent_count();
+    let kills = kill_loop(settings, &mut launcher, &telegram, dir.path()).await?;
+    let (drained, final_exit, final_exit_ok) = drain(&mut launcher, &telegram, dir.path()).await?;
+    Ok(Run {
+        telegram,
+        provider,
+        dir,
+        mix: kills.mix,
+        warm_up_sends,
+        kills: kills.stats,
+        killed: kills.killed,
+        kill_loop: kills.took,
+        self_exits: kills.self_exits,
+        drained,
+        final_exit,
+        final_exit_ok,
+    })
+}
 
+/// What the kill loop leaves behind.
+struct KillLoop {
+    mix: Mix,
+    stats: KillStats,
+    killed: Vec<u32>,
+    self_exits: Vec<String>,
+    took: Duration,
+}
+
+/// `settings.kills` times: a fresh process (polling or webhook), a burst, `kill -9` at a
+/// random moment.
+async fn kill_loop(
+    settings: &Settings,
+    launcher: &mut Launcher,
+    telegram: &FakeTelegram,
+    dir: &Path,
+) -> anyhow::Result<KillLoop> {
     let mut rng = fastrand::Rng::with_seed(settings.seed);
-    let (mut mix, mut kills, mut self_exits) = (Mix::default(), KillStats::default(), Vec::new());
-    let mut killed = Vec::new();
+    let (mut mix, mut stats) = (Mix::default(), KillStats::default());
+    let (mut killed, mut self_exits) = (Vec::new(), Vec::new());
     let started = Instant::now();
     for _ in 0..settings.kills {
         let webhook = rng.bool();
-        let mut daemon = launcher.start(&telegram, dir.path(), webhook)?;
+        let mut daemon = launcher.start(telegram, dir, webhook)?;
         let burst = rng.usize(BURST);
-        mix.feed_burst(&telegram, &mut rng, burst, launcher.generation);
+        mix.feed_burst(telegram, &mut rng, burst, launcher.generation);
         killed.push(launcher.generation);
         // The random kill moment itself: deliberately a sleep, not a synchronisation.
         tokio::time::sleep(Duration::from_millis(rng.u64(0..=settings.max_kill_ms))).await;
@@ -172,45 +206,45 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Run> {
         }
         let did = telegram.generation(launcher.generation);
         match (did.calls, did.sends) {
-            (0, _) => kills.before_telegram += 1,
-            (_, 0) => kills.before_reply += 1,
-            _ => kills.after_reply += 1,
+            (0, _) => stats.before_telegram += 1,
+            (_, 0) => stats.before_reply += 1,
+            _ => stats.after_reply += 1,
         }
         if webhook {
-            kills.webhook += 1;
+            stats.webhook += 1;
         } else {
-            kills.polling += 1;
+            stats.polling += 1;
         }
     }
-    let kill_loop = started.elapsed();
+    Ok(KillLoop {
+        mix,
+        stats,
+        killed,
+        self_exits,
+        took: started.elapsed(),
+    })
+}
 
-    let mut daemon = launcher.start(&telegram, dir.path(), false)?;
-    let db = dir.path().join("data").join("minicrew.db");
-    let drained = wait_for_drain(&telegram, &db).await;
-    let (final_exit, final_exit_ok) = match daemon.terminate(EXIT_WITHIN).await {
+/// One last process (polling) finishes what is left and is stopped with SIGTERM. Returns
+/// whether it drained in time, how it exited, and whether that was exit code 0.
+async fn drain(
+    launcher: &mut Launcher,
+    telegram: &FakeTelegram,
+    dir: &Path,
+) -> anyhow::Result<(bool, String, bool)> {
+    let mut daemon = launcher.start(telegram, dir, false)?;
+    let drained = wait_for_drain(telegram, &dir.join("data").join("minicrew.db")).await;
+    let (exit, exit_ok) = match daemon.terminate(EXIT_WITHIN).await {
         Ok((status, took)) => (
             format!("{status} after {} ms", took.as_millis()),
             status.success(),
         ),
         Err(e) => (format!("{e:#}"), false),
     };
-    if !drained || !final_exit_ok {
+    if !drained || !exit_ok {
         eprintln!("crashtest: last daemon log:\n{}", daemon.log_tail(30));
     }
-    Ok(Run {
-        telegram,
-        provider,
-        dir,
-        mix,
-        warm_up_sends,
-        kills,
-        killed,
-        kill_loop,
-        self_exits,
-        drained,
-        final_exit,
-        final_exit_ok,
-    })
+    Ok((drained, exit, exit_ok))
 }
 
 fn base_env(
