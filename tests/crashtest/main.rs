@@ -148,7 +148,7 @@ fn is_set_by_cargo_for_tests(key: &str) -> bool {
 /// Runs everything and prints the report; returns whether every check passed.
 async fn crash_test(settings: &Settings) -> anyhow::Result<bool> {
     println!(
-        "crashtest: {} kills, kill moment 0..={} ms after each burst, seed {} (CRASHTEST_SEED={} replays it), binary {}",
+        "crashtest: {} kills, kill moment 0..={} ms after each burst, seed {} (CRASHTEST_SEED={} replays its choices), binary {}",
         settings.kills,
         settings.max_kill_ms,
         settings.seed,

@@ -208,10 +208,11 @@ pub fn duplicates(
         inside += excused;
         outside += extra - excused;
         if extra > excused {
-            let senders: Vec<u32> = sent.iter().map(|s| s.generation).collect();
+            let senders: Vec<String> = sent.iter().map(|s| s.generation.to_string()).collect();
             let apart = sent[count - 1].at.duration_since(sent[0].at);
             examples.push(format!(
-                "{count}× to {chat} by processes {senders:?} over {} ms: {}",
+                "{count} sent for {asked} asked to {chat} by processes {} over {} ms: {}",
+                abbreviate(&senders),
                 apart.as_millis(),
                 short(text)
             ));
@@ -226,4 +227,13 @@ pub fn duplicates(
         outside == 0,
         format!("{outside} extra copies{}", samples(examples.into_iter())),
     ))
+}
+
+/// `[4, 10, 19, …, 202]`: the first three items and the last when there are many.
+fn abbreviate(items: &[String]) -> String {
+    if items.len() <= 5 {
+        return format!("[{}]", items.join(", "));
+    }
+    let last = items.last().map_or("", String::as_str);
+    format!("[{}, …, {last}]", items[..3].join(", "))
 }
