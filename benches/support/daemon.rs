@@ -1,5 +1,6 @@
 //! The real release binary as a child process: found in the target dir, started with an env file
-//! in a temp dir, measured through `/proc/<pid>/status`, stopped with SIGTERM.
+//! in a temp dir, measured through `/proc/<pid>/status`, stopped with SIGTERM or killed with
+//! SIGKILL (the crash test, `tests/crashtest`, uses it too).
 
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
@@ -72,10 +73,20 @@ impl Daemon {
     /// Starts `binary --env-file <dir>/bench.env` in `dir` with an empty environment besides
     /// `PATH`, so no key of the caller's shell leaks in; output goes to `<dir>/daemon.log`.
     pub fn start(binary: &Path, dir: &Path, env: &[(&str, String)]) -> anyhow::Result<Self> {
+        Self::start_logging_to(binary, dir, env, &dir.join("daemon.log"))
+    }
+
+    /// Like [`Daemon::start`], with the output going to `log` (created or truncated).
+    pub fn start_logging_to(
+        binary: &Path,
+        dir: &Path,
+        env: &[(&str, String)],
+        log: &Path,
+    ) -> anyhow::Result<Self> {
         let env_file = dir.join("bench.env");
         let body: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         std::fs::write(&env_file, body)?;
-        let log = dir.join("daemon.log");
+        let log = log.to_path_buf();
         let out = std::fs::File::create(&log)?;
         let child = Command::new(binary)
             .arg("--env-file")
@@ -128,6 +139,22 @@ impl Daemon {
         text.lines()
             .filter(|l| l.contains(r#""level":"WARN""#) || l.contains(r#""level":"ERROR""#))
             .count()
+    }
+
+    /// The exit status if the process has already exited on its own, without waiting.
+    #[allow(dead_code, reason = "used by tests/crashtest, not by the daemon bench")]
+    pub fn exited(&mut self) -> anyhow::Result<Option<ExitStatus>> {
+        Ok(self.child.try_wait()?)
+    }
+
+    /// `kill -9`: SIGKILL, then waits until the process is gone (so nothing it sent can
+    /// arrive later).
+    #[allow(dead_code, reason = "used by tests/crashtest, not by the daemon bench")]
+    pub async fn kill(&mut self) -> anyhow::Result<()> {
+        self.child
+            .kill()
+            .await
+            .with_context(|| format!("cannot SIGKILL pid {}", self.pid))
     }
 
     /// Sends SIGTERM and waits up to `within` for the exit; returns its status and how long
