@@ -87,7 +87,7 @@ pub async fn decide(
         ),
         Decision::Confirm => {
             let (reply, result) =
-                run_confirmed(services, user, &action.tool, &action.arguments).await;
+                run_confirmed(services, user, action.id, &action.tool, &action.arguments).await;
             let note = format!(
                 "(The user pressed Confirm and this was done: {}. Result: {result})",
                 action.preview
@@ -102,6 +102,7 @@ pub async fn decide(
 async fn run_confirmed(
     services: &Services,
     user: &User,
+    action_id: i64,
     name: &str,
     arguments: &str,
 ) -> (Vec<Reply>, String) {
@@ -116,6 +117,7 @@ async fn run_confirmed(
         source: CallSource::Confirm,
         untrusted_turn: false,
         seen_text: "",
+        once: Some(&format!("confirm:{action_id}")),
     };
     match invoke(services, &caller, tool, args).await {
         Outcome::Ran(out) => {

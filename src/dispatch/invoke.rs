@@ -43,6 +43,9 @@ pub struct Caller<'a> {
     /// What the turn has shown so far: the user's message and the outside content the model
     /// read (model calls only; empty otherwise).
     pub seen_text: &'a str,
+    /// A key unique to this call (`<update>:command`, `<update>:tool:<n>`): a write made twice
+    /// with it (a replay after a crash) is made once.
+    pub once: Option<&'a str>,
 }
 
 /// What became of a call.
@@ -181,6 +184,7 @@ async fn run_and_log(
         source: caller.source,
         chat: caller.chat,
         catalogue: services.tools.catalogue(),
+        once: caller.once,
     };
     let arguments = args.to_string();
     let result = tool.call(&ctx, args).await;

@@ -112,8 +112,8 @@ impl RegistryRunner<'_> {
         record.result
     }
 
-    /// Runs one call through the invocation path.
-    async fn run_fresh(&self, name: &str, arguments: Value) -> CallRecord {
+    /// Runs one call through the invocation path; `once` keys the rows it creates.
+    async fn run_fresh(&self, name: &str, arguments: Value, once: Option<&str>) -> CallRecord {
         let refused = |text: String| CallRecord {
             result: Err(text),
             untrusted: false,
@@ -135,6 +135,7 @@ impl RegistryRunner<'_> {
             source: CallSource::Llm,
             untrusted_turn: self.untrusted_turn.load(Ordering::SeqCst),
             seen_text: &seen,
+            once,
         };
         match invoke(self.services, &caller, tool, arguments).await {
             Outcome::Ran(out) => CallRecord {
@@ -185,17 +186,20 @@ impl ToolRunner for RegistryRunner<'_> {
             );
             return self.apply(record);
         }
-        let changes_something = self
+        // Writes are keyed by the call, so a replay makes them once; an action outside the bot
+        // that a crash interrupted is not run again.
+        let acts_outside = self
             .services
             .tools
             .get(name)
-            .is_some_and(|t| t.effect_of(&arguments) != Effect::Read);
+            .is_some_and(|t| t.effect_of(&arguments) == Effect::Outside);
+        let once = key.as_ref().map(|k| format!("{}:{}", k.update_id, k.step));
         let record = match &key {
-            Some(key) if changes_something => match begin(store, key).await {
-                Begun::Now => self.run_fresh(name, arguments).await,
+            Some(key) if acts_outside => match begin(store, key).await {
+                Begun::Now => self.run_fresh(name, arguments, once.as_deref()).await,
                 Begun::BeforeTheRestart => interrupted(name),
             },
-            _ => self.run_fresh(name, arguments).await,
+            _ => self.run_fresh(name, arguments, once.as_deref()).await,
         };
         if let Some(key) = &key {
             let value = serde_json::to_string(&record).unwrap_or_default();

@@ -133,8 +133,8 @@ impl Dispatcher {
 
     /// Runs a known command through the invocation path; `None` for an unknown `/word` (it is
     /// free text).
-    /// A command that changes something runs at most once per update: a replay after a crash
-    /// that interrupted it says so instead of running it again.
+    /// A command runs once per update: a write is keyed by the update (a replay makes it once),
+    /// and an action outside the bot that a crash interrupted is not run again: the user is told.
     async fn run_command(
         &self,
         user: &User,
@@ -152,24 +152,28 @@ impl Dispatcher {
             }
         };
         if let Some(update_id) = update_id
-            && tool.effect_of(&args) != Effect::Read
+            && tool.effect_of(&args) == Effect::Outside
         {
             let key = StepKey::new(update_id, "command");
             if let Begun::BeforeTheRestart = begin(&self.services.store, &key).await {
+                let line =
+                    crate::tools::shorten(&format!("/{} {}", command.name, command.args), 200);
                 let text = format!(
-                    "I was restarted while running /{}: it may or may not have happened, so I \
+                    "I was restarted while running {}: it may or may not have happened, so I \
                      did not run it again. Please check, and send it again if it is missing.",
-                    command.name
+                    line.trim_end()
                 );
                 return Ok(Some(vec![Reply::plain(user.chat_id, text)]));
             }
         }
+        let once = update_id.map(|id| format!("{id}:command"));
         let caller = Caller {
             user,
             chat: ChatKind::Private,
             source: CallSource::Command,
             untrusted_turn: false,
             seen_text: "",
+            once: once.as_deref(),
         };
         Ok(Some(
             match invoke(&self.services, &caller, tool, args).await {

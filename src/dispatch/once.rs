@@ -1,10 +1,11 @@
-//! At most once for work that changes something: before such a step runs, its start is
-//! journaled under the update; a replay after a crash that finds the start but no result knows
-//! the step was interrupted, and says so instead of doing it a second time.
+//! At most once for actions outside the bot (which no key of ours can make idempotent): before
+//! such a step runs, its start is journaled under the update; a replay after a crash that finds
+//! the start but no result knows the step was interrupted, and says so instead of doing it a
+//! second time. Writes to the bot's own data are keyed by the call instead (`ToolContext::once`).
 
 use crate::store::{StepKey, Store};
 
-/// Whether a call that changes something was started before.
+/// Whether an outside action was started before.
 pub enum Begun {
     /// Not before: it starts now (and is marked as started).
     Now,
@@ -12,8 +13,8 @@ pub enum Begun {
     BeforeTheRestart,
 }
 
-/// Marks the call of `key` as started, unless it was already: a call that changes something
-/// runs at most once, so a crash in the middle never makes it happen twice.
+/// Marks the call of `key` as started, unless it was already: an outside action runs at most
+/// once, so a crash in the middle never makes it happen twice.
 pub async fn begin(store: &Store, key: &StepKey) -> Begun {
     let began = StepKey::new(key.update_id, format!("{}:began", key.step));
     match store.journal_get(&began).await {

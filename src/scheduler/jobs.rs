@@ -122,6 +122,7 @@ async fn run_scheduled_tool(
         source: CallSource::Schedule,
         untrusted_turn: false,
         seen_text: "",
+        once: None,
     };
     match invoke(services, &caller, tool, parsed).await {
         Outcome::Ran(out) => Ok(out.into_replies(user.chat_id)),

@@ -18,13 +18,33 @@ pub struct Note {
 impl Store {
     /// Saves a note and returns its id.
     pub async fn add_note(&self, user_id: i64, title: &str, body: &str) -> Result<i64, StoreError> {
+        self.add_note_once(user_id, title, body, None).await
+    }
+
+    /// Saves a note made by the call `origin` (see `ToolContext::once`) and returns its id; the
+    /// same call made again (a replay after a crash) returns the note it made the first time.
+    pub async fn add_note_once(
+        &self,
+        user_id: i64,
+        title: &str,
+        body: &str,
+        origin: Option<String>,
+    ) -> Result<i64, StoreError> {
         let (title, body) = (title.to_string(), body.to_string());
         self.call(move |c| {
-            c.execute(
-                "INSERT INTO notes (user_id, title, body, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![user_id, title, body, now_unix()],
+            let inserted = c.execute(
+                "INSERT INTO notes (user_id, title, body, created_at, origin)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                params![user_id, title, body, now_unix(), origin],
             )?;
-            Ok(c.last_insert_rowid())
+            if inserted == 1 {
+                return Ok(c.last_insert_rowid());
+            }
+            c.query_row(
+                "SELECT id FROM notes WHERE origin = ?1 AND user_id = ?2",
+                params![origin, user_id],
+                |r| r.get(0),
+            )
         })
         .await
     }

@@ -140,6 +140,19 @@ impl Store {
         .await
     }
 
+    /// Notes that this process starts sending chunk `id`; returns how many processes started
+    /// it before (more than zero: a crash cut an earlier try whose outcome is unknown).
+    pub async fn note_send_attempt(&self, id: i64) -> Result<i64, StoreError> {
+        self.call(move |c| {
+            c.query_row(
+                "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?1 RETURNING attempts - 1",
+                [id],
+                |r| r.get(0),
+            )
+        })
+        .await
+    }
+
     /// Records a delivered chunk; a chunk holding a one-time secret keeps no copy of its text.
     pub async fn mark_chunk_sent(&self, id: i64, message_id: i64) -> Result<(), StoreError> {
         self.call(move |c| {

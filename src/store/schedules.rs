@@ -130,15 +130,25 @@ pub(super) fn schedule_from_row(r: &Row<'_>) -> rusqlite::Result<Schedule> {
 impl Store {
     /// Creates a user's schedule and returns its id.
     pub async fn insert_schedule(&self, new: NewSchedule) -> Result<i64, StoreError> {
+        self.insert_schedule_once(new, None).await
+    }
+
+    /// Stores a schedule made by the call `origin` (see `ToolContext::once`); the same call made
+    /// again (a replay after a crash) returns the schedule it made the first time.
+    pub async fn insert_schedule_once(
+        &self,
+        new: NewSchedule,
+        origin: Option<String>,
+    ) -> Result<i64, StoreError> {
         self.call(move |c| {
             let (tool, args, message) = match new.action {
                 JobAction::Text(text) => (None, None, Some(text)),
                 JobAction::Tool { name, args } => (Some(name), Some(args), None),
             };
-            c.execute(
+            let inserted = c.execute(
                 "INSERT INTO schedules (user_id, kind, expression, timezone, tool, arguments,
-                     message, next_run_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                     message, next_run_at, created_at, origin)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
                 params![
                     new.user_id,
                     new.spec.kind().as_str(),
@@ -148,10 +158,18 @@ impl Store {
                     args,
                     message,
                     new.next_run_at.timestamp(),
-                    now_unix()
+                    now_unix(),
+                    origin
                 ],
             )?;
-            Ok(c.last_insert_rowid())
+            if inserted == 1 {
+                return Ok(c.last_insert_rowid());
+            }
+            c.query_row(
+                "SELECT id FROM schedules WHERE origin = ?1 AND user_id = ?2",
+                params![origin, new.user_id],
+                |r| r.get(0),
+            )
         })
         .await
     }

@@ -112,6 +112,21 @@ impl TelegramSender {
     async fn deliver_one(&self, row: &OutboxRow) -> Result<i64, SendError> {
         let (mut text, mut format) = (row.text.clone(), row.format);
         let (mut network_failures, mut rate_limits, mut unknown_outcomes) = (0, 0, 0);
+        let earlier = self.store.note_send_attempt(row.id).await?;
+        if earlier > 0 {
+            // A previous process started this chunk and died before recording the outcome:
+            // Telegram may have it. That counts as the one resend.
+            unknown_outcomes = 1;
+            if earlier > i64::from(MAX_UNKNOWN_OUTCOME_RESENDS) {
+                let reason = "send outcome unknown after restarts; not resent again".to_string();
+                tracing::error!(error = %reason, "giving up on a chunk to avoid a duplicate");
+                self.store.mark_chunk_failed(row.id, &reason).await?;
+                return Err(SendError::Telegram(reason));
+            }
+            tracing::warn!(
+                "send outcome unknown (a restart cut the last try); resending once (the one case a reply can arrive twice)"
+            );
+        }
         loop {
             self.limiter.acquire(row.chat_id).await;
             match self

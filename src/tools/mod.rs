@@ -114,6 +114,9 @@ pub struct ToolContext<'a> {
     pub chat: ChatKind,
     /// Names, usage and effects of every tool (for `/help` and `/schedule add`).
     pub catalogue: &'a Catalogue,
+    /// A key unique to this call: a row created with it twice (a replay after a crash) is
+    /// created once. Tools that create rows pass it to the store.
+    pub once: Option<&'a str>,
 }
 
 /// A tool's result.

@@ -92,7 +92,8 @@ impl Tool for Note {
                     .chars()
                     .take(60)
                     .collect();
-                let id = store.add_note(user_id, &title, text).await?;
+                let once = ctx.once.map(str::to_string);
+                let id = store.add_note_once(user_id, &title, text, once).await?;
                 Ok(ToolOutput::plain(format!("Saved note #{id}.")))
             }
             "list" => {

@@ -136,13 +136,16 @@ async fn add(
         .map_err(|e| ToolError::Failed(e.to_string()))?;
     let id = h
         .store
-        .insert_schedule(NewSchedule {
-            user_id: ctx.user.id,
-            spec: ScheduleSpec::Once(at),
-            timezone: tz,
-            action: JobAction::Text(text.clone()),
-            next_run_at: at,
-        })
+        .insert_schedule_once(
+            NewSchedule {
+                user_id: ctx.user.id,
+                spec: ScheduleSpec::Once(at),
+                timezone: tz,
+                action: JobAction::Text(text.clone()),
+                next_run_at: at,
+            },
+            ctx.once.map(str::to_string),
+        )
         .await?;
     h.changed.notify_one();
     Ok(ToolOutput::plain(format!(

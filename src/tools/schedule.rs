@@ -213,16 +213,19 @@ async fn add(
         .ok_or_else(|| ToolError::InvalidArguments(format!("'{cron}' never runs again.")))?;
     let id = h
         .store
-        .insert_schedule(NewSchedule {
-            user_id: ctx.user.id,
-            spec: ScheduleSpec::Cron(cron.clone()),
-            timezone: tz,
-            action: JobAction::Tool {
-                name: tool.name.to_string(),
-                args: tool_args.to_string(),
+        .insert_schedule_once(
+            NewSchedule {
+                user_id: ctx.user.id,
+                spec: ScheduleSpec::Cron(cron.clone()),
+                timezone: tz,
+                action: JobAction::Tool {
+                    name: tool.name.to_string(),
+                    args: tool_args.to_string(),
+                },
+                next_run_at: next,
             },
-            next_run_at: next,
-        })
+            ctx.once.map(str::to_string),
+        )
         .await?;
     h.changed.notify_one();
     let line = format!("/{} {tool_args}", tool.command);

@@ -130,9 +130,65 @@ async fn a_replayed_turn_keeps_its_untrusted_mark_so_a_later_write_still_needs_c
 }
 
 #[tokio::test]
-async fn a_command_a_crash_interrupted_is_not_run_again_and_the_user_is_told() {
+async fn a_replayed_note_command_finds_the_note_it_made_instead_of_making_a_second() {
     let app = TestApp::start().await;
-    // The state a kill leaves when it lands after `/note add` started and before its reply was
+    // The state a kill leaves when it lands after `/note add` saved the note and before its reply
+    // was stored: the note exists, made by this update's command.
+    let update_id = app.fake.next_update_id();
+    let owner = app.store.user_by_chat(OWNER).await.unwrap().unwrap();
+    let origin = format!("{update_id}:command");
+    let made = app
+        .store
+        .add_note_once(owner.id, "buy milk", "buy milk", Some(origin))
+        .await
+        .unwrap();
+    app.fake.push_text(OWNER, "/note add buy milk");
+    let sent = app.fake.wait_for_sent(1, WAIT).await;
+    assert_eq!(sent[0].text, format!("Saved note #{made}."));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM notes").await, 1);
+    // A new update with the same text is a new note.
+    app.fake.push_text(OWNER, "/note add buy milk");
+    app.fake.wait_for_sent(2, WAIT).await;
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM notes").await, 2);
+    app.stop().await;
+}
+
+/// A stand-in for an action outside the bot (a calendar event, an MCP tool).
+struct Launch;
+
+#[async_trait::async_trait]
+impl minicrew::tools::Tool for Launch {
+    fn name(&self) -> &'static str {
+        "launch"
+    }
+    fn description(&self) -> &'static str {
+        "Launch something outside"
+    }
+    fn usage(&self) -> &'static str {
+        "/launch"
+    }
+    fn effect(&self) -> minicrew::tools::Effect {
+        minicrew::tools::Effect::Outside
+    }
+    async fn call(
+        &self,
+        _ctx: &minicrew::tools::ToolContext<'_>,
+        _args: serde_json::Value,
+    ) -> Result<minicrew::tools::ToolOutput, minicrew::tools::ToolError> {
+        Ok(minicrew::tools::ToolOutput::plain("Launched."))
+    }
+}
+
+#[tokio::test]
+async fn an_outside_action_a_crash_interrupted_is_not_run_again_and_the_user_is_told() {
+    let (fake, dir) = (FakeTelegram::start().await, tempfile::tempdir().unwrap());
+    let app = TestApp::start_with_tools(fake, dir, &[], |handles| {
+        let mut tools = minicrew::tools::all_tools(handles);
+        tools.push(Box::new(Launch));
+        tools
+    })
+    .await;
+    // The state a kill leaves when it lands after `/launch` started and before its reply was
     // stored: the start is journaled, nothing else.
     let update_id = app.fake.next_update_id();
     app.store
@@ -144,30 +200,23 @@ async fn a_command_a_crash_interrupted_is_not_run_again_and_the_user_is_told() {
         })
         .await
         .unwrap();
-    let pushed = app.fake.push_text(OWNER, "/note add buy milk");
-    assert_eq!(pushed, update_id);
+    app.fake.push_text(OWNER, "/launch");
     let sent = app.fake.wait_for_sent(1, WAIT).await;
     assert!(
         sent[0]
             .text
-            .starts_with("I was restarted while running /note"),
+            .starts_with("I was restarted while running /launch:"),
         "{}",
         sent[0].text
     );
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM notes").await, 0);
-    // A read-only command in the same state simply runs.
-    let update_id = app.fake.next_update_id();
-    app.store
-        .call(move |c| {
-            c.execute(
-                "INSERT INTO update_journal (update_id, step, value, created_at) VALUES (?1, 'command:began', '', 0)",
-                [update_id],
-            )
-        })
-        .await
-        .unwrap();
-    app.fake.push_text(OWNER, "/note list");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM tool_logs WHERE tool = 'launch'").await,
+        0,
+        "not run again"
+    );
+    // The next /launch is a new update and runs.
+    app.fake.push_text(OWNER, "/launch");
     let sent = app.fake.wait_for_sent(2, WAIT).await;
-    assert!(sent[1].text.starts_with("No notes yet"), "{}", sent[1].text);
+    assert_eq!(sent[1].text, "Launched.");
     app.stop().await;
 }

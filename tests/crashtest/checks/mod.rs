@@ -57,7 +57,7 @@ pub fn evaluate(run: &Run, window: &[WindowLine]) -> anyhow::Result<Vec<Check>> 
     ));
     checks.extend(replies::answers(fed, sends, &db, &run.killed));
     checks.push(replies::duplicates(fed, sends, &conn, window)?);
-    checks.extend(stored::side_effects(fed, &db));
+    checks.extend(stored::side_effects(fed, sends, &db));
     checks.push(stored::billing(run, &db));
     Ok(checks)
 }

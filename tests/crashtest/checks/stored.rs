@@ -1,20 +1,38 @@
-//! What the daemon stored: each note and reminder asked for exactly once, no conversation turn
-//! twice, and no LLM round billed twice in `llm_usage`.
+//! What the daemon stored: each note and reminder asked for exactly once (or, when a kill cut
+//! the command in the middle, at most once with the user told it was interrupted), no
+//! conversation turn twice, and no LLM round billed twice in `llm_usage`.
 
 use std::collections::BTreeMap;
 
 use super::db::Db;
 use super::{Check, check, describe, samples, short};
 use crate::fake_llm::decode_usage;
+use crate::fake_telegram::Sent;
 use crate::mix::{Fed, token_text};
 use crate::run::Run;
 
-/// The note or reminder each update asked for exists exactly once; no conversation turn or
-/// tool run is stored twice.
-pub fn side_effects(fed: &[Fed], db: &Db) -> Vec<Check> {
+/// What the daemon tells a user whose command a restart interrupted (it is not run again).
+const INTERRUPTED: &str = "I was restarted while running";
+
+/// The note or reminder each update asked for exists exactly once, unless the user was told a
+/// restart interrupted it; no conversation turn or tool run is stored twice.
+pub fn side_effects(fed: &[Fed], sends: &[Sent], db: &Db) -> Vec<Check> {
     let user = |f: &Fed| db.users.get(&f.chat_id).copied().unwrap_or(0);
+    let told_interrupted = |f: &Fed| {
+        f.token.is_some_and(|t| {
+            let token = token_text(t);
+            sends.iter().any(|s| {
+                s.chat_id == f.chat_id && s.text.contains(INTERRUPTED) && s.text.contains(&token)
+            })
+        })
+    };
     let mut missing = Vec::new();
+    let mut interrupted = 0;
     for f in fed {
+        if told_interrupted(f) {
+            interrupted += 1;
+            continue;
+        }
         let present = match (f.note_body(), f.reminder_text()) {
             (Some(body), _) => db.notes.contains_key(&(user(f), body)),
             (_, Some(text)) => db.reminders.contains_key(&(user(f), text)),
@@ -29,7 +47,8 @@ pub fn side_effects(fed: &[Fed], db: &Db) -> Vec<Check> {
     let extra_turns: usize = db.turns_repeated.iter().map(|(_, n)| n - 1).sum();
     let asked = |f: &&Fed| f.note_body().is_some() || f.reminder_text().is_some();
     println!(
-        "side effects: {} asked for, {} missing; notes duplicated {extra_notes}, reminders duplicated {extra_reminders}; \
+        "side effects: {} asked for, {} missing, {interrupted} interrupted by a kill (not run again, the user told); \
+         notes duplicated {extra_notes}, reminders duplicated {extra_reminders}; \
          conversation turns stored twice {extra_turns}; note/remind tool runs logged twice {}",
         fed.iter().filter(asked).count(),
         missing.len(),
