@@ -3,7 +3,7 @@
 //! the two renderings: a short header plus text for a person, quoted untrusted data for the
 //! model.
 
-use crate::gmail::html_text::html_to_text;
+use crate::gmail::html_text::html_document;
 use crate::untrusted::quote;
 
 use super::fetch::{BodyKind, Fetched, MAX_BODY_BYTES};
@@ -31,7 +31,10 @@ impl Page {
     pub fn from_fetched(fetched: Fetched) -> Self {
         let raw = decode(&fetched.body, fetched.charset.as_deref());
         let (title, text) = match fetched.kind {
-            BodyKind::Html => html_page(&raw),
+            BodyKind::Html => {
+                let doc = html_document(&raw);
+                (doc.title, doc.text)
+            }
             BodyKind::Text | BodyKind::Json => (None, raw.trim().to_string()),
         };
         Self {
@@ -103,26 +106,6 @@ fn decode(body: &[u8], charset: Option<&str>) -> String {
         }
         _ => String::from_utf8_lossy(body).into_owned(),
     }
-}
-
-/// The title (if any) and the readable text of an HTML document, the title taken out of the
-/// text so it is not repeated.
-fn html_page(html: &str) -> (Option<String>, String) {
-    // ASCII lowercasing keeps byte offsets, so indexes into `lower` are valid in `html`.
-    let lower = html.to_ascii_lowercase();
-    let Some(open) = lower.find("<title") else {
-        return (None, html_to_text(html));
-    };
-    let Some(start) = lower[open..].find('>').map(|i| open + i + 1) else {
-        return (None, html_to_text(html));
-    };
-    let end = lower[start..]
-        .find("</title")
-        .map_or(lower.len(), |i| start + i);
-    let title = html_to_text(&html[start..end]);
-    let after = lower[end..].find('>').map_or(lower.len(), |i| end + i + 1);
-    let text = html_to_text(&format!("{}{}", &html[..open], &html[after..]));
-    ((!title.is_empty()).then_some(title), text)
 }
 
 /// The first `max` characters of `text`, and whether anything was left out.
