@@ -8,6 +8,7 @@ mod email;
 mod fake_telegram_selftest;
 mod gmail;
 mod health;
+mod hostile_html;
 mod llm_router;
 mod polling;
 mod scheduler;
