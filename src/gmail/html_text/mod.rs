@@ -8,6 +8,7 @@
 
 mod decorator;
 mod guard;
+mod guarded_dom;
 
 use decorator::Readable;
 
