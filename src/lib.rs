@@ -19,6 +19,7 @@
 //! - [`telegram`]: polling, update conversion, the outbox sender, the command menu.
 //! - [`terminal`]: `minicrew chat`, the terminal channel.
 //! - [`tools`]: the `Tool` trait, the registry, one file per tool.
+//! - [`untrusted`]: outside content quoted for the model as data it cannot mistake for instructions.
 //! - [`users`]: the user manager and access rules.
 //! - [`voice`]: voice messages → Telegram download → speech-to-text → transcript.
 
@@ -40,5 +41,6 @@ pub mod store;
 pub mod telegram;
 pub mod terminal;
 pub mod tools;
+pub mod untrusted;
 pub mod users;
 pub mod voice;

@@ -114,8 +114,12 @@ impl GmailClient {
                 .push(&id);
             url.query_pairs_mut().append_pair("format", "full");
             let body = self.get(&mut session, url).await?;
-            let message = parse_message(&body)
-                .map_err(|_| GmailError::BadResponse(format!("message {id}")))?;
+            // Decoding and HTML-to-text are CPU work on outside input: off the async threads.
+            let message = tokio::task::spawn_blocking(move || parse_message(&body))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .ok_or_else(|| GmailError::BadResponse(format!("message {id}")))?;
             messages.push(message);
         }
         Ok(messages)

@@ -1,5 +1,6 @@
 //! A Gmail `format=full` message → [`EmailMessage`]: subject, from, date and a bounded text body
-//! (text/plain preferred, else HTML stripped to text; base64url decoded; multipart walked).
+//! (text/plain preferred, else HTML turned into text; base64url decoded; multipart walked).
+//! CPU work on outside input: callers run it off the async threads.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,6 +12,9 @@ use super::html_text::html_to_text;
 pub const BODY_CHAR_LIMIT: usize = 4_000;
 /// Most characters kept of a header (subject, from, date).
 const HEADER_CHAR_LIMIT: usize = 300;
+/// Most bytes of an HTML body converted to text: far more than [`BODY_CHAR_LIMIT`] characters
+/// need, and it bounds the work on a 25 MB message.
+pub const HTML_BYTE_LIMIT: usize = 2 * 1024 * 1024;
 
 /// One email as the summariser sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,8 +78,10 @@ pub fn parse_message(json: &[u8]) -> Result<EmailMessage, serde_json::Error> {
         .payload
         .as_ref()
         .and_then(|p| {
-            first_text(p, "text/plain")
-                .or_else(|| first_text(p, "text/html").map(|html| html_to_text(&html)))
+            first_text(p, "text/plain").or_else(|| {
+                first_text(p, "text/html")
+                    .map(|html| html_to_text(&html[..html.floor_char_boundary(HTML_BYTE_LIMIT)]))
+            })
         })
         .filter(|b| !b.trim().is_empty())
         .unwrap_or_else(|| html_to_text(&raw.snippet));

@@ -1,6 +1,7 @@
 //! `email_summary` (`/email [today|Nd] [force] [search terms]`): summarises the user's recent
 //! Gmail with the mid-tier model in one call. Email content is untrusted: it goes to the model
-//! as quoted data with tools disabled, so an email cannot make the bot run tools.
+//! as quoted data with tools disabled, so an email cannot make the bot run tools; when the
+//! assistant asked for the summary, the summary goes back to it quoted as untrusted data too.
 
 use async_trait::async_trait;
 use chrono::Utc;
@@ -117,6 +118,14 @@ impl Tool for EmailSummary {
             .mark_processed(user.id, &messages)
             .await
             .map_err(|e| ToolError::Failed(e.to_string()))?;
+        if ctx.source == CallSource::Llm {
+            // Written from the emails' content, so it is as untrusted as they are.
+            let origin = format!("a summary of {} of the user's emails", messages.len());
+            return Ok(ToolOutput::plain(crate::untrusted::quote(
+                &origin,
+                &reply.text,
+            )));
+        }
         let header = format!("📬 {} email(s)\n\n", messages.len());
         Ok(ToolOutput::html(markdown_to_html(&format!(
             "{header}{}",

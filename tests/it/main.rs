@@ -12,6 +12,7 @@ mod fault_matrix;
 mod gmail;
 mod gmail_callback;
 mod health;
+mod hostile_html;
 mod hostile_numbers;
 mod http_server;
 mod llm_router;
