@@ -157,22 +157,18 @@ fn gmail_env(
     claude: &FakeLlm,
     dir: &std::path::Path,
 ) -> Vec<(String, String)> {
-    let secret_file = dir.join("credentials.json");
-    std::fs::write(&secret_file, FakeGoogle::client_secret_json()).unwrap();
-    let path = |p: &std::path::Path| p.display().to_string();
-    vec![
-        ("GOOGLE_CLIENT_SECRET_FILE".into(), path(&secret_file)),
-        ("CREDENTIALS_DIR".into(), path(&dir.join("credentials"))),
-        ("GMAIL_API_URL".into(), google.base.to_string()),
-        (
-            "GOOGLE_TOKEN_URL".into(),
-            google.base.join("/token").unwrap().to_string(),
-        ),
+    let mut env: Vec<(String, String)> = google
+        .env(dir)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    env.extend([
         ("ANTHROPIC_API_KEY".into(), "sk-ant-test".into()),
         ("ANTHROPIC_BASE_URL".into(), claude.base_url().to_string()),
         ("USER_DAILY_TOKEN_LIMIT".into(), LIMIT.into()),
         ("MORNING_BRIEFING_TIME".into(), "07:00".into()),
-    ]
+    ]);
+    env
 }
 
 #[tokio::test]

@@ -28,29 +28,9 @@ pub(crate) async fn start_with(extra: &[(&str, &str)]) -> Mail {
         FakeLlm::start(Wire::Claude).await,
     );
     let dir = tempfile::tempdir().unwrap();
-    let secret_file = dir.path().join("credentials.json");
-    std::fs::write(&secret_file, FakeGoogle::client_secret_json()).unwrap();
-    let vars = [
-        (
-            "GOOGLE_CLIENT_SECRET_FILE",
-            secret_file.display().to_string(),
-        ),
-        (
-            "CREDENTIALS_DIR",
-            dir.path().join("credentials").display().to_string(),
-        ),
-        ("GMAIL_API_URL", google.base.to_string()),
-        (
-            "GOOGLE_AUTH_URL",
-            google.base.join("/auth").unwrap().to_string(),
-        ),
-        (
-            "GOOGLE_TOKEN_URL",
-            google.base.join("/token").unwrap().to_string(),
-        ),
-        ("ANTHROPIC_API_KEY", "sk-ant-test".to_string()),
-        ("ANTHROPIC_BASE_URL", claude.base_url().to_string()),
-    ];
+    let mut vars = google.env(dir.path());
+    vars.push(("ANTHROPIC_API_KEY", "sk-ant-test".to_string()));
+    vars.push(("ANTHROPIC_BASE_URL", claude.base_url().to_string()));
     let mut env: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     env.extend_from_slice(extra);
     let app = TestApp::start_with(FakeTelegram::start().await, dir, &env).await;

@@ -28,27 +28,7 @@ struct Connecting {
 async fn start(mode: &[(&str, &str)]) -> Connecting {
     let google = FakeGoogle::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let secret_file = dir.path().join("credentials.json");
-    std::fs::write(&secret_file, FakeGoogle::client_secret_json()).unwrap();
-    let vars = [
-        (
-            "GOOGLE_CLIENT_SECRET_FILE",
-            secret_file.display().to_string(),
-        ),
-        (
-            "CREDENTIALS_DIR",
-            dir.path().join("credentials").display().to_string(),
-        ),
-        ("GMAIL_API_URL", google.base.to_string()),
-        (
-            "GOOGLE_AUTH_URL",
-            google.base.join("/auth").unwrap().to_string(),
-        ),
-        (
-            "GOOGLE_TOKEN_URL",
-            google.base.join("/token").unwrap().to_string(),
-        ),
-    ];
+    let vars = google.env(dir.path());
     let mut env: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     env.extend_from_slice(mode);
     let app = TestApp::start_with(FakeTelegram::start().await, dir, &env).await;

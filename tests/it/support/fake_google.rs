@@ -107,6 +107,32 @@ impl FakeGoogle {
         self.state.lock().unwrap()
     }
 
+    /// The env keys that point the app at this fake: the client file (written into `dir`), the
+    /// token folder in `dir`, and Gmail, consent and token URLs.
+    pub fn env(&self, dir: &std::path::Path) -> Vec<(&'static str, String)> {
+        let secret_file = dir.join("credentials.json");
+        std::fs::write(&secret_file, Self::client_secret_json()).unwrap();
+        vec![
+            (
+                "GOOGLE_CLIENT_SECRET_FILE",
+                secret_file.display().to_string(),
+            ),
+            (
+                "CREDENTIALS_DIR",
+                dir.join("credentials").display().to_string(),
+            ),
+            ("GMAIL_API_URL", self.base.to_string()),
+            (
+                "GOOGLE_AUTH_URL",
+                self.base.join("/auth").unwrap().to_string(),
+            ),
+            (
+                "GOOGLE_TOKEN_URL",
+                self.base.join("/token").unwrap().to_string(),
+            ),
+        ]
+    }
+
     /// The client file Google Cloud downloads for a Desktop app.
     pub fn client_secret_json() -> String {
         json!({"installed": {
