@@ -104,7 +104,8 @@ fn render(
         ))?
         .label("open fds (right)")
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], fd_line));
-    let marker = BLACK.mix(0.5).stroke_width(1);
+    // Green and thick, so it does not pass for a grid line.
+    let marker = RGBColor(0, 150, 0).stroke_width(3);
     chart
         .draw_series(LineSeries::new(
             [(warm_up, rss.start), (warm_up, rss.end)],
