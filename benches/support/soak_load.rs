@@ -202,16 +202,29 @@ pub fn approve_users(db: &Path, chats: &[i64]) -> rusqlite::Result<()> {
     tx.commit()
 }
 
-/// Notes and active reminders in the database now (to show the data stayed steady).
-pub fn data_counts(db: &Path) -> rusqlite::Result<(i64, i64)> {
+/// What the database holds after the run.
+#[derive(Debug, Clone, Copy)]
+pub struct DataCounts {
+    /// Notes of all chats.
+    pub notes: i64,
+    /// Pending reminders of all chats.
+    pub reminders: i64,
+    /// Inbox rows not `done` (pending, failed or skipped): each is a message not handled.
+    pub unfinished: i64,
+}
+
+/// Counts notes, pending reminders and unfinished updates (to show the data stayed steady and
+/// every update was handled).
+pub fn data_counts(db: &Path) -> rusqlite::Result<DataCounts> {
     let conn = Connection::open(db)?;
     conn.busy_timeout(Duration::from_secs(5))?;
-    let notes = conn.query_row("SELECT count(*) FROM notes", [], |r| r.get(0))?;
-    let reminders = conn.query_row(
-        "SELECT count(*) FROM schedules WHERE active = 1 AND system IS NULL
-         AND message IS NOT NULL",
-        [],
-        |r| r.get(0),
-    )?;
-    Ok((notes, reminders))
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0));
+    Ok(DataCounts {
+        notes: count("SELECT count(*) FROM notes")?,
+        reminders: count(
+            "SELECT count(*) FROM schedules WHERE active = 1 AND system IS NULL
+             AND message IS NOT NULL",
+        )?,
+        unfinished: count("SELECT count(*) FROM inbox WHERE status != 'done'")?,
+    })
 }

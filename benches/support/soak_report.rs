@@ -145,7 +145,9 @@ pub fn verdict(samples: &[Sample], warm: usize, rest_ok: bool) -> bool {
         ),
         (
             rest_ok,
-            "every message answered, no request refused, clean SIGTERM exit".to_owned(),
+            "every update handled and answered, no request refused, /metrics and /health \
+             answered, clean SIGTERM exit"
+                .to_owned(),
         ),
     ];
     for (ok, what) in &checks {
