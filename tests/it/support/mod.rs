@@ -11,3 +11,4 @@ pub mod fake_llm;
 pub mod fake_stt;
 pub mod fake_telegram;
 pub mod logs;
+pub mod servers;
