@@ -5,6 +5,7 @@
 
 mod briefings;
 mod cleanup;
+mod documents;
 mod file_mode;
 pub mod gmail;
 mod history;
@@ -21,6 +22,7 @@ mod users;
 
 pub use briefings::BRIEFING;
 pub use cleanup::{CleanupReport, INBOX_RETENTION, LOG_RETENTION};
+pub use documents::{Document, NewDocument};
 pub use history::{NewTurn, Speaker, Turn};
 pub use inbox::{InboxOutcome, PendingUpdate};
 pub use journal::StepKey;
