@@ -1,6 +1,6 @@
 //! `minicrew doctor`: checks the configuration, the database, Telegram, each LLM provider, the
-//! web search backend and the Gmail tokens, one line per check, so a new user sees at once what is wrong. Exit 1 on any
-//! failure. Provider checks send one tiny request each (a few tokens).
+//! web search backend and the Gmail tokens, one line per check, so a new user sees at once what
+//! is wrong. Exit 1 on any failure. Provider checks send one tiny request each (a few tokens).
 
 use std::fmt::Write as _;
 use std::time::Duration;
