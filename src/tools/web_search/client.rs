@@ -208,4 +208,29 @@ mod tests {
             }
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_service_that_never_answers_times_out_with_a_clear_error() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Accepts and holds every connection, never answering.
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let config = SearchConfig::SearxNg {
+            url: Url::parse(&format!("http://{addr}")).unwrap(),
+        };
+        let searcher = Searcher::new(config).unwrap();
+        let started = tokio::time::Instant::now();
+        let err = searcher.search("anything", 6).await.unwrap_err();
+        assert_eq!(err, SearchError::Timeout("SearXNG"));
+        assert_eq!(
+            err.to_string(),
+            "SearXNG did not answer within 10 seconds; try again in a moment."
+        );
+        assert!(started.elapsed() >= TIMEOUT && started.elapsed() < TIMEOUT * 2);
+    }
 }
