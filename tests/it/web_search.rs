@@ -285,7 +285,7 @@ async fn with_no_backend_the_model_is_not_offered_web_search_and_search_names_th
     );
     let help = ask(&app, "/help", 3).await;
     assert!(
-        help.contains("/search &lt;query&gt;") || help.contains("/search <query>"),
+        help.contains("/search &lt;query&gt;, e.g. /search rust 2024 edition — Search the web: the top results with their titles, links and a short extract"),
         "{help}"
     );
     app.stop().await;
