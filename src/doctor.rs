@@ -1,6 +1,6 @@
-//! `minicrew doctor`: checks the configuration, the database, Telegram, each LLM provider and the
-//! Gmail tokens, one line per check, so a new user sees at once what is wrong. Exit 1 on any
-//! failure. Provider checks send one tiny request each (a few tokens).
+//! `minicrew doctor`: checks the configuration, the database, Telegram, each LLM provider, the
+//! web search backend and the Gmail tokens, one line per check, so a new user sees at once what
+//! is wrong. Exit 1 on any failure. Provider checks send one tiny request each (a few tokens).
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -38,6 +38,10 @@ pub async fn run(config: &Config) -> (String, bool) {
     });
     checks.push(telegram(config).await);
     checks.extend(providers(config).await);
+    checks.push(Check {
+        name: "web search".into(),
+        result: Ok(config.web_search.summary()),
+    });
     if let Ok(store) = &store {
         checks.push(gmail(config, store).await);
     }

@@ -19,6 +19,7 @@ mod tz;
 mod usage;
 mod users_list;
 pub mod web_fetch;
+pub mod web_search;
 
 use std::sync::Arc;
 
@@ -63,6 +64,7 @@ pub fn all_tools(h: &ToolHandles) -> Vec<Box<dyn Tool>> {
         Box::new(email::EmailSummary::new(h)),
         Box::new(note::Note::new(h.store.clone())),
         Box::new(web_fetch::WebFetch::new(h.config.web_fetch_allow_private)),
+        Box::new(web_search::WebSearch::new(h.config.web_search.clone())),
         Box::new(model::Model::new(h)),
         Box::new(new_chat::NewChat::new(h.store.clone())),
         Box::new(cancel::Cancel::new(h.cancellations.clone())),

@@ -160,6 +160,7 @@ async fn doctor_prints_one_line_per_check_and_fails_on_a_rejected_key() {
         "ok   database:",
         "ok   telegram: @",
         "ok   llm claude:",
+        "ok   web search: not configured",
         "ok   gmail:",
     ] {
         assert!(stdout.contains(check), "missing {check:?} in:\n{stdout}");

@@ -28,4 +28,5 @@ mod strangers;
 mod trust;
 mod voice;
 mod web_fetch;
+mod web_search;
 mod webhook;
