@@ -69,8 +69,12 @@ impl LlmProvider for Claude {
         }
         let mut body = encode(req);
         body["stream"] = json!(true);
+        let whole = |bytes: &[u8]| match serde_json::from_slice::<WireResponse>(bytes) {
+            Ok(wire) => Ok(decode(wire, &req.model)),
+            Err(e) => Err(LlmError::Decode(e.to_string())),
+        };
         let assembler = ClaudeStream::new(&req.model);
-        match post_sse(request, &body, LIMITS, assembler, observer).await {
+        match post_sse(request, &body, LIMITS, assembler, observer, &whole).await {
             Ok(response) => Ok(response),
             Err(PostError::Status(reply)) => Err(classify(&reply, &self.cfg)),
             Err(PostError::Failed(err)) => Err(err),

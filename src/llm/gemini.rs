@@ -66,8 +66,12 @@ impl LlmProvider for Gemini {
         if let Some(key) = &self.cfg.api_key {
             request = request.header("x-goog-api-key", secret_header(key, "")?);
         }
+        let whole = |bytes: &[u8]| match serde_json::from_slice::<WireResponse>(bytes) {
+            Ok(wire) => decode(wire, &req.model),
+            Err(e) => Err(LlmError::Decode(e.to_string())),
+        };
         let assembler = GeminiStream::new(&req.model);
-        match post_sse(request, &encode(req), LIMITS, assembler, observer).await {
+        match post_sse(request, &encode(req), LIMITS, assembler, observer, &whole).await {
             Ok(response) => Ok(response),
             Err(PostError::Status(reply)) => Err(classify(&reply, self.cfg.api_key.as_ref())),
             Err(PostError::Failed(err)) => Err(err),

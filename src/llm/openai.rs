@@ -79,8 +79,12 @@ impl LlmProvider for OpenAi {
         body[self.max_tokens_field()] = json!(req.max_tokens);
         body["stream"] = json!(true);
         body["stream_options"] = json!({"include_usage": true});
+        let whole = |bytes: &[u8]| match serde_json::from_slice::<WireResponse>(bytes) {
+            Ok(wire) => decode(wire, &req.model),
+            Err(e) => Err(LlmError::Decode(e.to_string())),
+        };
         let assembler = OpenAiStream::new(&req.model);
-        match post_sse(request, &body, LIMITS, assembler, observer).await {
+        match post_sse(request, &body, LIMITS, assembler, observer, &whole).await {
             Ok(response) => Ok(response),
             Err(PostError::Status(reply)) => Err(classify(&reply, &self.cfg)),
             Err(PostError::Failed(err)) => Err(err),

@@ -14,14 +14,19 @@ use crate::llm::types::LlmResponse;
 /// Most bytes of an error answer read for its message.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
+/// Decodes a whole (not streamed) answer body.
+pub type DecodeWhole<'a> = &'a (dyn Fn(&[u8]) -> Result<LlmResponse, LlmError> + Sync);
+
 /// Sends `body` and assembles the streamed answer with `assembler`, reporting text to
-/// `observer` as it arrives.
+/// `observer` as it arrives. A server that answers whole although asked to stream (some
+/// OpenAI-compatible servers do) is read with `whole`, its text reported at once.
 pub async fn post_sse(
     request: RequestBuilder,
     body: &Value,
     limits: StreamLimits,
     mut assembler: Box<dyn Assemble + Send>,
     observer: &dyn StreamObserver,
+    whole: DecodeWhole<'_>,
 ) -> Result<LlmResponse, PostError> {
     let failed = PostError::Failed;
     let mut response = request
@@ -54,10 +59,16 @@ pub async fn post_sse(
         .unwrap_or_default()
         .to_ascii_lowercase();
     if !content_type.starts_with("text/event-stream") {
-        return Err(failed(LlmError::Decode(format!(
-            "asked for a stream, the server answered with {:?}",
-            crate::tools::shorten(&content_type, 60)
-        ))));
+        let mut bytes = Vec::new();
+        while let Some(chunk) = next_chunk(&mut response, limits).await.map_err(failed)? {
+            bytes.extend_from_slice(chunk.as_ref());
+            if bytes.len() > limits.max_total_bytes {
+                return Err(failed(too_large(limits)));
+            }
+        }
+        let answer = whole(&bytes).map_err(failed)?;
+        observer.text(&answer.text);
+        return Ok(answer);
     }
     let mut decoder = SseDecoder::new(limits.max_event_bytes);
     let mut events = Vec::new();
@@ -66,10 +77,7 @@ pub async fn post_sse(
         let chunk = chunk.as_ref();
         total = total.saturating_add(chunk.len());
         if total > limits.max_total_bytes {
-            return Err(failed(LlmError::Decode(format!(
-                "the answer stream is over {} bytes",
-                limits.max_total_bytes
-            ))));
+            return Err(failed(too_large(limits)));
         }
         decoder
             .push(chunk, &mut events)
@@ -98,4 +106,11 @@ async fn next_chunk(
             Err(cut_off())
         }
     }
+}
+
+fn too_large(limits: StreamLimits) -> LlmError {
+    LlmError::Decode(format!(
+        "the answer is over {} bytes",
+        limits.max_total_bytes
+    ))
 }
