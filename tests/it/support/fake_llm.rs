@@ -55,7 +55,8 @@ pub enum Reply {
     /// closes after the first half of the body: a truncated answer. Streamed: the first half of
     /// the text, then the connection breaks before the end marker.
     Truncated(String),
-    /// A text answer in these pieces, pauses and gates when streamed (joined when not).
+    /// A text answer in these pieces, pauses and gates when streamed; when not, the whole text
+    /// after every pause and gate.
     Streamed(Vec<Piece>),
 }
 
@@ -227,13 +228,18 @@ async fn render(wire: Wire, mut reply: Reply, n: usize, streaming: bool) -> Resp
     }
     match reply {
         Reply::Streamed(pieces) => {
-            let text: String = pieces
-                .iter()
-                .filter_map(|p| match p {
-                    Piece::Text(t) => Some(t.as_str()),
-                    _ => None,
-                })
-                .collect();
+            // Whole, it takes as long as the stream would: every pause and gate is waited.
+            let mut text = String::new();
+            for piece in pieces {
+                match piece {
+                    Piece::Text(t) => text.push_str(&t),
+                    Piece::Pause(d) => tokio::time::sleep(d).await,
+                    Piece::Gate(gate) => {
+                        gate.acquire().await.map(|p| p.forget()).ok();
+                    }
+                    Piece::Cut => return truncated(&text_body(wire, &text).to_string()),
+                }
+            }
             axum::Json(text_body(wire, &text)).into_response()
         }
         Reply::Text(text) => axum::Json(text_body(wire, &text)).into_response(),
