@@ -11,7 +11,6 @@
 //! cargo bench --bench stream_preview --profile dev
 //! ```
 
-#[allow(dead_code, unused_imports)]
 #[path = "../tests/it/support/mod.rs"]
 mod support;
 

@@ -298,3 +298,47 @@ async fn with_stream_replies_off_no_drafts_are_sent_and_the_answer_arrives_whole
         assert!(fake.calls_of("sendMessageDraft").is_empty(), "{wire:?}");
     }
 }
+
+#[tokio::test]
+async fn a_preview_that_fails_in_any_way_never_touches_the_final_message() {
+    let model = FakeLlm::start(Wire::Gemini).await;
+    let app = app_with(&[(Wire::Gemini, &model)], &[]).await;
+    let faults = [
+        Fault::server_error(),
+        Fault::ResetMidResponse,
+        Fault::MalformedJson,
+        Fault::Delay(Duration::from_secs(8)),
+        Fault::Status {
+            code: 400,
+            description: "Bad Request: TEXTDRAFT_PEER_INVALID".into(),
+        },
+    ];
+    for (n, fault) in faults.into_iter().enumerate() {
+        let label = format!("{fault:?}");
+        app.fake.fail_next("sendMessageDraft", fault);
+        let open = gate();
+        model.script([Reply::Streamed(vec![
+            Piece::text(&format!("Answer {n}")),
+            Piece::Gate(Arc::clone(&open)),
+            Piece::text(", complete."),
+        ])]);
+        let drafts_before = app.fake.calls_of("sendMessageDraft").len();
+        app.fake.push_text(OWNER, &format!("question {n}"));
+        app.fake
+            .wait_until("the faulty preview", WAIT, |f| {
+                f.calls_of("sendMessageDraft").len() > drafts_before
+            })
+            .await;
+        let opened = Instant::now();
+        open.add_permits(1);
+        let sent = app.fake.wait_for_sent(n + 1, WAIT).await;
+        assert_eq!(sent[n].text, format!("Answer {n}, complete."), "{label}");
+        assert!(
+            opened.elapsed() < Duration::from_secs(3),
+            "{label}: the final message did not wait for the preview: {:?}",
+            opened.elapsed()
+        );
+    }
+    let (fake, _dir) = app.stop().await;
+    assert_eq!(fake.sent_to(OWNER).len(), 5, "each answer exactly once");
+}
