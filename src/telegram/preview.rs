@@ -162,3 +162,24 @@ async fn show(client: DraftClient, chat_id: i64, mut changes: watch::Receiver<Sh
         tokio::time::sleep(every).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_text_previews_its_end_within_telegrams_limit() {
+        let shown = Shown {
+            text: format!("start{}end", "x".repeat(10_000)),
+            ..Shown::default()
+        };
+        let visible = shown.visible();
+        assert_eq!(visible.chars().count(), MAX_PREVIEW_CHARS);
+        assert!(visible.starts_with('…') && visible.ends_with("end"));
+        let status = Shown {
+            status: "Reading example.com…".into(),
+            ..Shown::default()
+        };
+        assert_eq!(status.visible(), "Reading example.com…");
+    }
+}

@@ -114,3 +114,138 @@ fn too_large(limits: StreamLimits) -> LlmError {
         limits.max_total_bytes
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::body::{Body, Bytes};
+    use axum::response::{IntoResponse, Response};
+    use futures::StreamExt as _;
+
+    use super::*;
+    use crate::llm::stream::Unobserved;
+    use crate::llm::stream::openai::OpenAiStream;
+
+    const TIGHT: StreamLimits = StreamLimits {
+        idle: Duration::from_millis(300),
+        max_event_bytes: 1024,
+        max_total_bytes: 4096,
+    };
+
+    /// Serves `make()` for every request on a local port; returns the URL.
+    async fn serve(make: fn() -> Response) -> String {
+        let app = axum::Router::new().fallback(move || async move { make() });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}/")
+    }
+
+    fn sse(chunks: impl futures::Stream<Item = String> + Send + 'static) -> Response {
+        let body = Body::from_stream(chunks.map(|c| Ok::<_, std::io::Error>(Bytes::from(c))));
+        let mut response = body.into_response();
+        response.headers_mut().insert(
+            "content-type",
+            axum::http::HeaderValue::from_static("text/event-stream"),
+        );
+        response
+    }
+
+    fn whole(_: &[u8]) -> Result<LlmResponse, LlmError> {
+        Err(LlmError::Decode("whole answer".into()))
+    }
+
+    async fn call(url: &str) -> Result<LlmResponse, PostError> {
+        let request = reqwest::Client::new().post(url);
+        let assembler = OpenAiStream::new("m");
+        post_sse(request, &Value::Null, TIGHT, assembler, &Unobserved, &whole).await
+    }
+
+    fn error_of(result: Result<LlmResponse, PostError>) -> LlmError {
+        match result {
+            Err(PostError::Failed(e)) => e,
+            Err(PostError::Status(reply)) => panic!("status {}", reply.status),
+            Ok(r) => panic!("answered {r:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_goes_silent_times_out_between_chunks() {
+        let url = serve(|| {
+            let first = futures::stream::iter([
+                "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n".to_string(),
+            ]);
+            sse(first.chain(futures::stream::pending()))
+        })
+        .await;
+        let started = std::time::Instant::now();
+        assert_eq!(error_of(call(&url).await), LlmError::Timeout);
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
+
+    #[tokio::test]
+    async fn a_stream_over_the_total_cap_is_refused() {
+        let url = serve(|| {
+            let event = "data: {\"choices\":[{\"delta\":{\"content\":\"xxxxxxxxxx\"}}]}\n\n";
+            sse(futures::stream::iter(vec![event.to_string(); 500]))
+        })
+        .await;
+        let error = error_of(call(&url).await);
+        assert!(
+            matches!(error, LlmError::Decode(ref m) if m.contains("over 4096")),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_line_over_the_event_cap_is_refused() {
+        let url = serve(|| {
+            sse(futures::stream::iter([
+                "data: ".to_string() + &"x".repeat(2000)
+            ]))
+        })
+        .await;
+        let error = error_of(call(&url).await);
+        assert!(
+            matches!(error, LlmError::Decode(ref m) if m.contains("1024")),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_ends_early_is_a_retryable_cut_not_an_answer() {
+        let url = serve(|| {
+            sse(futures::stream::iter([
+                "data: {\"choices\":[{\"delta\":{\"content\":\"half\"}}]}\n\n".to_string(),
+            ]))
+        })
+        .await;
+        assert!(error_of(call(&url).await).is_retryable());
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_did_not_stream_is_read_whole_and_an_error_status_is_returned() {
+        let url = serve(|| axum::Json(serde_json::json!({"choices": []})).into_response()).await;
+        assert_eq!(
+            error_of(call(&url).await),
+            LlmError::Decode("whole answer".into()),
+            "the provider's whole-answer decoder read it"
+        );
+        let url = serve(|| {
+            (
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                axum::Json(serde_json::json!({"error": {"message": "slow down"}})),
+            )
+                .into_response()
+        })
+        .await;
+        match call(&url).await {
+            Err(PostError::Status(reply)) => {
+                assert_eq!(reply.status, 429);
+                assert_eq!(reply.body["error"]["message"], "slow down");
+            }
+            _ => panic!("a status for the provider to classify"),
+        }
+    }
+}
