@@ -84,7 +84,8 @@ pub async fn answer(
     let runner = RegistryRunner::new(services, user, turn_input);
     let preview = services.previews.start_for(user.chat_id, &services.tools);
     let observer = preview.as_ref().map(|p| p as &dyn StreamObserver);
-    let result = (services.llm)
+    let result = services
+        .llm
         .reply_streamed(request, &runner, running.token(), observer)
         .await;
     drop((running, preview));

@@ -86,6 +86,16 @@ impl LlmProvider for OpenAi {
         let assembler = OpenAiStream::new(&req.model);
         match post_sse(request, &body, LIMITS, assembler, observer, &whole).await {
             Ok(response) => Ok(response),
+            // A compatible server that does not know streaming (or `stream_options`) says so
+            // with a 400: ask it again for a whole answer.
+            Err(PostError::Status(reply))
+                if reply.status == 400 && reply.body.to_string().contains("stream") =>
+            {
+                tracing::info!("the server refused to stream; asking for a whole answer");
+                let response = self.complete(req).await?;
+                observer.text(&response.text);
+                Ok(response)
+            }
             Err(PostError::Status(reply)) => Err(classify(&reply, &self.cfg)),
             Err(PostError::Failed(err)) => Err(err),
         }

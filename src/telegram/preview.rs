@@ -153,7 +153,7 @@ async fn show(client: DraftClient, chat_id: i64, mut changes: watch::Receiver<Sh
             }
             Err(error) => {
                 failures += 1;
-                tracing::debug!(chat_id, %error, "preview not shown");
+                tracing::info!(chat_id, %error, "preview not shown");
                 if failures >= MAX_FAILURES {
                     return;
                 }

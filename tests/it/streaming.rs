@@ -13,6 +13,7 @@ use crate::support::app::{OWNER, TestApp, WAIT};
 use crate::support::fake_llm::{FAKE_INPUT_TOKENS, FAKE_OUTPUT_TOKENS, FakeLlm, Reply, Wire};
 use crate::support::fake_llm_stream::Piece;
 use crate::support::fake_telegram::{FakeTelegram, Fault};
+use crate::support::logs::Logs;
 
 const WIRES: [Wire; 3] = [Wire::Claude, Wire::Gemini, Wire::OpenAi];
 
@@ -301,6 +302,7 @@ async fn with_stream_replies_off_no_drafts_are_sent_and_the_answer_arrives_whole
 
 #[tokio::test]
 async fn a_preview_that_fails_in_any_way_never_touches_the_final_message() {
+    let (logs, _guard) = Logs::capture_this_thread();
     let model = FakeLlm::start(Wire::Gemini).await;
     let app = app_with(&[(Wire::Gemini, &model)], &[]).await;
     let faults = [
@@ -341,4 +343,32 @@ async fn a_preview_that_fails_in_any_way_never_touches_the_final_message() {
     }
     let (fake, _dir) = app.stop().await;
     assert_eq!(fake.sent_to(OWNER).len(), 5, "each answer exactly once");
+    let failures = logs.with_words(&["preview not shown"]);
+    assert!(failures.len() >= 3, "{:#?}", logs.lines());
+    assert!(
+        logs.lines().iter().all(|l| !l.contains(fake.token())),
+        "the draft URL's token never reaches a log line: {failures:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_compatible_server_that_refuses_to_stream_is_asked_for_a_whole_answer() {
+    let model = FakeLlm::start(Wire::OpenAi).await;
+    let app = app_with(&[(Wire::OpenAi, &model)], &[]).await;
+    let refusal = json!({"error": {"message": "Unrecognized request argument supplied: \
+        stream_options", "type": "invalid_request_error", "code": null}});
+    model.script([
+        Reply::Raw {
+            status: 400,
+            body: refusal,
+        },
+        Reply::text("Whole, from an older server."),
+    ]);
+    app.fake.push_text(OWNER, "hi");
+    let sent = app.fake.wait_for_sent(1, WAIT).await;
+    assert_eq!(sent[0].text, "Whole, from an older server.");
+    let requests = model.requests();
+    assert_eq!(requests[0].body["stream"], true);
+    assert!(requests[1].body.get("stream").is_none());
+    app.stop().await;
 }
