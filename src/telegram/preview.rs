@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::draft::{DraftClient, DraftError};
+use super::format::{html_to_plain, markdown_to_html};
 use crate::llm::ToolCall;
 use crate::llm::stream::StreamObserver;
 
@@ -45,15 +46,18 @@ struct Shown {
 }
 
 impl Shown {
+    /// The preview text: the answer so far as a reader will see it (Markdown applied, without
+    /// its marks: a preview is sent without parse mode, so half-written formatting can never
+    /// make Telegram refuse it), or else the tool status; a long text shows its end.
     fn visible(&self) -> String {
         let text = if self.text.trim().is_empty() {
-            &self.status
+            self.status.clone()
         } else {
-            &self.text
+            html_to_plain(&markdown_to_html(&self.text))
         };
         let count = text.chars().count();
         if count <= MAX_PREVIEW_CHARS {
-            return text.clone();
+            return text;
         }
         let tail: String = text.chars().skip(count - MAX_PREVIEW_CHARS + 1).collect();
         format!("…{tail}")
@@ -132,10 +136,8 @@ async fn show(client: DraftClient, chat_id: i64, mut changes: watch::Receiver<Sh
     let (mut rate_limits, mut failures) = (0, 0);
     let mut last_sent: Option<(i64, String)> = None;
     while changes.changed().await.is_ok() {
-        let (draft_id, text) = {
-            let shown = changes.borrow_and_update();
-            (shown.draft_id, shown.visible())
-        };
+        let shown = changes.borrow_and_update().clone();
+        let (draft_id, text) = (shown.draft_id, shown.visible());
         if text.trim().is_empty() || last_sent.as_ref() == Some(&(draft_id, text.clone())) {
             continue;
         }
@@ -181,5 +183,14 @@ mod tests {
             ..Shown::default()
         };
         assert_eq!(status.visible(), "Reading example.com…");
+        let marked = Shown {
+            text: "**Rivers** run to ".into(),
+            ..Shown::default()
+        };
+        assert_eq!(
+            marked.visible(),
+            "Rivers run to ",
+            "marks applied, text kept"
+        );
     }
 }
