@@ -31,6 +31,18 @@ pub enum DraftError {
     Network(String),
 }
 
+impl DraftError {
+    /// A short code for the `telegram_errors` metric.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NoSlot => "no_slot",
+            Self::RateLimited(_) => "429",
+            Self::Refused(_) => "refused",
+            Self::Network(_) => "network",
+        }
+    }
+}
+
 /// Sends draft previews for one bot. Cheap to clone.
 #[derive(Clone)]
 pub struct DraftClient {

@@ -141,7 +141,13 @@ async fn show(client: DraftClient, chat_id: i64, mut changes: watch::Receiver<Sh
         if text.trim().is_empty() || last_sent.as_ref() == Some(&(draft_id, text.clone())) {
             continue;
         }
-        match client.send(chat_id, draft_id, &text).await {
+        let sent = client.send(chat_id, draft_id, &text).await;
+        if let Err(error) = &sent
+            && *error != DraftError::NoSlot
+        {
+            crate::metrics::telegram_error("sendMessageDraft", error.code());
+        }
+        match sent {
             Ok(()) => last_sent = Some((draft_id, text)),
             Err(DraftError::NoSlot) => changes.mark_changed(),
             Err(DraftError::RateLimited(wait)) => {
