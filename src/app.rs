@@ -22,6 +22,7 @@ use crate::queue::ChatQueues;
 use crate::scheduler;
 use crate::services::{GmailServices, Services};
 use crate::store::Store;
+use crate::telegram::draft::DraftClient;
 use crate::telegram::files::TelegramFiles;
 use crate::telegram::handle_update::UpdateHandler;
 use crate::telegram::intake::Intake;
@@ -113,6 +114,9 @@ impl App {
             config.telegram.rate_global,
             config.telegram.rate_per_chat,
         );
+        self.services
+            .previews
+            .attach(DraftClient::new(&bot, sender.limiter()));
         let handler = UpdateHandler {
             dispatcher: self.dispatcher(),
             sender: sender.clone(),
@@ -333,6 +337,7 @@ fn build_services(
     } = handles;
     Ok(Services {
         user_rate_limit: UserRateLimit::new(config.user_rate_limit_per_min),
+        previews: crate::telegram::previews::Previews::new(config.stream_replies),
         config,
         store,
         tools,

@@ -11,6 +11,7 @@ use crate::gmail::{GmailClient, GmailConnect};
 use crate::health::Health;
 use crate::llm::LlmRouter;
 use crate::store::Store;
+use crate::telegram::previews::Previews;
 use crate::tools::ToolRegistry;
 use crate::users::UserRateLimit;
 use crate::voice::Voice;
@@ -46,4 +47,6 @@ pub struct Services {
     pub health: Health,
     /// Voice messages to text (Telegram downloads are attached when the bot starts).
     pub voice: Voice,
+    /// Live previews of replies being written (the draft client is attached when the bot starts).
+    pub previews: Previews,
 }

@@ -4,6 +4,7 @@
 use chrono::Utc;
 
 use super::llm_tools::{RegistryRunner, TurnInput};
+use crate::llm::stream::StreamObserver;
 use crate::llm::{ChatRequest, Role, RouterError, Tier};
 use crate::message::Reply;
 use crate::services::Services;
@@ -81,8 +82,13 @@ pub async fn answer(
         journal: update_id,
     };
     let runner = RegistryRunner::new(services, user, turn_input);
-    let result = services.llm.reply(request, &runner, running.token()).await;
-    drop(running);
+    let preview = services.previews.start_for(user.chat_id, &services.tools);
+    let observer = preview.as_ref().map(|p| p as &dyn StreamObserver);
+    let result = services
+        .llm
+        .reply_streamed(request, &runner, running.token(), observer)
+        .await;
+    drop((running, preview));
     let mut replies = match result {
         Ok(reply) => {
             let turn = NewTurn {

@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 use super::error::{LlmError, scrub};
 use super::http::{ErrorReply, PostError, endpoint, post_json, secret_header};
 use super::registry::configured_model;
+use super::stream::claude::ClaudeStream;
+use super::stream::{LIMITS, StreamObserver, post_sse};
 use super::types::{LlmRequest, LlmResponse, Tier, ToolCall, ToolChoice, Turn, Usage};
 use super::{LlmProvider, ProviderKind};
 use crate::config::ProviderConfig;
@@ -48,6 +50,32 @@ impl LlmProvider for Claude {
         }
         match post_json::<WireResponse>(request, &encode(req)).await {
             Ok(wire) => Ok(decode(wire, &req.model)),
+            Err(PostError::Status(reply)) => Err(classify(&reply, &self.cfg)),
+            Err(PostError::Failed(err)) => Err(err),
+        }
+    }
+
+    async fn stream(
+        &self,
+        req: &LlmRequest,
+        observer: &dyn StreamObserver,
+    ) -> Result<LlmResponse, LlmError> {
+        let mut request = self
+            .http
+            .post(endpoint(&self.cfg.base_url, "/v1/messages"))
+            .header("anthropic-version", ANTHROPIC_VERSION);
+        if let Some(key) = &self.cfg.api_key {
+            request = request.header("x-api-key", secret_header(key, "")?);
+        }
+        let mut body = encode(req);
+        body["stream"] = json!(true);
+        let whole = |bytes: &[u8]| match serde_json::from_slice::<WireResponse>(bytes) {
+            Ok(wire) => Ok(decode(wire, &req.model)),
+            Err(e) => Err(LlmError::Decode(e.to_string())),
+        };
+        let assembler = ClaudeStream::new(&req.model);
+        match post_sse(request, &body, LIMITS, assembler, observer, &whole).await {
+            Ok(response) => Ok(response),
             Err(PostError::Status(reply)) => Err(classify(&reply, &self.cfg)),
             Err(PostError::Failed(err)) => Err(err),
         }

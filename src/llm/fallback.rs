@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::pricing::cost_usd;
 use super::retry::{Next, RetryPolicy};
 use super::router_error::{ProviderFailure, RouterError};
+use super::stream::StreamObserver;
 use super::types::{LlmRequest, LlmResponse, Tier, Usage};
 use super::{LlmError, LlmProvider, ProviderKind};
 use crate::health::Health;
@@ -54,6 +55,8 @@ pub(super) struct Fallback<'a> {
     tier: Tier,
     /// Where the next successful call is journaled, with its usage row.
     step: Option<StepKey>,
+    /// Streams answers to this observer (`None`: answers arrive whole).
+    observer: Option<&'a dyn StreamObserver>,
 }
 
 /// A successful call and who made it.
@@ -79,7 +82,18 @@ impl<'a> Fallback<'a> {
             user_id,
             tier,
             step: None,
+            observer: None,
         }
+    }
+
+    /// Streams every answer from now on, its text reported to `observer` as it arrives.
+    pub fn stream_to(&mut self, observer: &'a dyn StreamObserver) {
+        self.observer = Some(observer);
+    }
+
+    /// Where answers are streamed, if they are.
+    pub fn observer(&self) -> Option<&'a dyn StreamObserver> {
+        self.observer
     }
 
     /// Journals the next successful call as `step` (with its usage row, in one transaction).
@@ -133,10 +147,19 @@ impl<'a> Fallback<'a> {
         let mut attempt = 1;
         loop {
             let started = Instant::now();
+            let answer = async {
+                match self.observer {
+                    Some(observer) => {
+                        observer.call_started();
+                        provider.stream(req, observer).await
+                    }
+                    None => provider.complete(req).await,
+                }
+            };
             let result = tokio::select! {
                 biased;
                 () = cancel.cancelled() => return Err(RouterError::Cancelled),
-                r = tokio::time::timeout(self.settings.timeout, provider.complete(req)) => {
+                r = tokio::time::timeout(self.settings.timeout, answer) => {
                     r.unwrap_or(Err(LlmError::Timeout))
                 }
             }

@@ -10,6 +10,8 @@ use super::error::LlmError;
 use super::gemini_errors::classify;
 use super::http::{PostError, endpoint, post_json, secret_header};
 use super::registry::configured_model;
+use super::stream::gemini::GeminiStream;
+use super::stream::{LIMITS, StreamObserver, post_sse};
 use super::types::{LlmRequest, LlmResponse, Tier, ToolCall, ToolChoice, Turn, Usage};
 use super::{LlmProvider, ProviderKind};
 use crate::config::ProviderConfig;
@@ -49,6 +51,28 @@ impl LlmProvider for Gemini {
         }
         match post_json::<WireResponse>(request, &encode(req)).await {
             Ok(wire) => decode(wire, &req.model),
+            Err(PostError::Status(reply)) => Err(classify(&reply, self.cfg.api_key.as_ref())),
+            Err(PostError::Failed(err)) => Err(err),
+        }
+    }
+
+    async fn stream(
+        &self,
+        req: &LlmRequest,
+        observer: &dyn StreamObserver,
+    ) -> Result<LlmResponse, LlmError> {
+        let path = format!("/v1beta/models/{}:streamGenerateContent?alt=sse", req.model);
+        let mut request = self.http.post(endpoint(&self.cfg.base_url, &path));
+        if let Some(key) = &self.cfg.api_key {
+            request = request.header("x-goog-api-key", secret_header(key, "")?);
+        }
+        let whole = |bytes: &[u8]| match serde_json::from_slice::<WireResponse>(bytes) {
+            Ok(wire) => decode(wire, &req.model),
+            Err(e) => Err(LlmError::Decode(e.to_string())),
+        };
+        let assembler = GeminiStream::new(&req.model);
+        match post_sse(request, &encode(req), LIMITS, assembler, observer, &whole).await {
+            Ok(response) => Ok(response),
             Err(PostError::Status(reply)) => Err(classify(&reply, self.cfg.api_key.as_ref())),
             Err(PostError::Failed(err)) => Err(err),
         }

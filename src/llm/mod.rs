@@ -20,6 +20,7 @@ pub mod registry;
 pub mod retry;
 pub mod router;
 mod router_error;
+pub mod stream;
 pub mod types;
 
 use async_trait::async_trait;
@@ -47,6 +48,19 @@ pub trait LlmProvider: Send + Sync {
 
     /// Sends one request (no retries: the router owns retry and fallback).
     async fn complete(&self, req: &LlmRequest) -> Result<LlmResponse, LlmError>;
+
+    /// Sends one request and streams the answer, text to `observer` as it arrives; the result
+    /// is the same whole answer [`LlmProvider::complete`] gives. Providers that cannot stream
+    /// answer whole and report the text at once.
+    async fn stream(
+        &self,
+        req: &LlmRequest,
+        observer: &dyn stream::StreamObserver,
+    ) -> Result<LlmResponse, LlmError> {
+        let response = self.complete(req).await?;
+        observer.text(&response.text);
+        Ok(response)
+    }
 }
 
 /// Runs a tool the model asked for. The dispatcher implements it over the tool registry.

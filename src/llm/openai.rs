@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 use super::error::{LlmError, scrub};
 use super::http::{ErrorReply, PostError, endpoint, post_json, retry_after, secret_header};
 use super::registry::configured_model;
+use super::stream::openai::OpenAiStream;
+use super::stream::{LIMITS, StreamObserver, post_sse};
 use super::types::{LlmRequest, LlmResponse, Tier, ToolCall, ToolChoice, Turn, Usage};
 use super::{LlmProvider, ProviderKind};
 use crate::config::ProviderConfig;
@@ -57,6 +59,43 @@ impl LlmProvider for OpenAi {
         body[self.max_tokens_field()] = json!(req.max_tokens);
         match post_json::<WireResponse>(request, &body).await {
             Ok(wire) => decode(wire, &req.model),
+            Err(PostError::Status(reply)) => Err(classify(&reply, &self.cfg)),
+            Err(PostError::Failed(err)) => Err(err),
+        }
+    }
+
+    async fn stream(
+        &self,
+        req: &LlmRequest,
+        observer: &dyn StreamObserver,
+    ) -> Result<LlmResponse, LlmError> {
+        let mut request = self
+            .http
+            .post(endpoint(&self.cfg.base_url, "/chat/completions"));
+        if let Some(key) = &self.cfg.api_key {
+            request = request.header("authorization", secret_header(key, "Bearer ")?);
+        }
+        let mut body = encode(req);
+        body[self.max_tokens_field()] = json!(req.max_tokens);
+        body["stream"] = json!(true);
+        body["stream_options"] = json!({"include_usage": true});
+        let whole = |bytes: &[u8]| match serde_json::from_slice::<WireResponse>(bytes) {
+            Ok(wire) => decode(wire, &req.model),
+            Err(e) => Err(LlmError::Decode(e.to_string())),
+        };
+        let assembler = OpenAiStream::new(&req.model);
+        match post_sse(request, &body, LIMITS, assembler, observer, &whole).await {
+            Ok(response) => Ok(response),
+            // A compatible server that does not know streaming (or `stream_options`) says so
+            // with a 400: ask it again for a whole answer.
+            Err(PostError::Status(reply))
+                if reply.status == 400 && reply.body.to_string().contains("stream") =>
+            {
+                tracing::info!("the server refused to stream; asking for a whole answer");
+                let response = self.complete(req).await?;
+                observer.text(&response.text);
+                Ok(response)
+            }
             Err(PostError::Status(reply)) => Err(classify(&reply, &self.cfg)),
             Err(PostError::Failed(err)) => Err(err),
         }

@@ -16,6 +16,7 @@ use super::fallback::{Answer, CallSettings, Fallback};
 use super::prompt::system_prompt;
 use super::registry::ProviderRegistry;
 use super::retry::RetryPolicy;
+use super::stream::StreamObserver;
 use super::types::{LlmRequest, Role, Tier, ToolChoice, ToolResult, ToolSpec, Turn};
 use super::{ProviderKind, ToolRunner};
 use crate::config::LlmConfig;
@@ -145,12 +146,24 @@ impl LlmRouter {
     }
 
     /// Answers `req`, running the tools the model calls through `runner`.
-    #[tracing::instrument(skip_all, fields(user_id = req.user_id))]
     pub async fn reply(
         &self,
         req: ChatRequest,
         runner: &dyn ToolRunner,
         cancel: &CancellationToken,
+    ) -> Result<RouterReply, RouterError> {
+        self.reply_streamed(req, runner, cancel, None).await
+    }
+
+    /// Like [`LlmRouter::reply`]; with an `observer`, every model call streams and the observer
+    /// sees the text as it arrives, each new call, and each tool round.
+    #[tracing::instrument(skip_all, fields(user_id = req.user_id))]
+    pub async fn reply_streamed(
+        &self,
+        req: ChatRequest,
+        runner: &dyn ToolRunner,
+        cancel: &CancellationToken,
+        observer: Option<&dyn StreamObserver>,
     ) -> Result<RouterReply, RouterError> {
         let inner = &self.inner;
         let order = inner
@@ -160,6 +173,9 @@ impl LlmRouter {
             return Err(RouterError::NoProviders);
         }
         let mut fallback = Fallback::new(&inner.settings, order, req.user_id, req.tier);
+        if let Some(observer) = observer {
+            fallback.stream_to(observer);
+        }
         let spend = Spend {
             budget: req.budget,
             store: &inner.settings.store,
@@ -257,6 +273,9 @@ async fn tool_loop(
                 output_tokens,
                 tools_used,
             });
+        }
+        if let Some(observer) = fallback.observer() {
+            observer.tools_running(&response.tool_calls);
         }
         let results = run_tools(&response.tool_calls, runner, cancel).await?;
         tools_used.extend(

@@ -2,12 +2,15 @@
 //! the outbox sender (split, format, rate limit, retries) and the command menu.
 
 pub mod convert;
+pub mod draft;
 pub mod files;
 pub mod format;
 pub mod handle_update;
 pub mod intake;
 pub mod menu;
 pub mod polling;
+pub mod preview;
+pub mod previews;
 pub mod rate_limit;
 pub mod send;
 pub mod split;

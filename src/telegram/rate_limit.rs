@@ -115,6 +115,42 @@ impl RateLimiter {
         }
     }
 
+    /// Counts one message to `chat_id` and returns `true` only when it may go at once *and*
+    /// one more could still go at once after it; otherwise counts nothing and returns `false`.
+    /// For messages that may be skipped (previews): they never make a real message wait.
+    pub fn try_acquire_leaving_one(&self, chat_id: i64) -> bool {
+        let now = Instant::now();
+        let mut state = self.inner.lock();
+        state.prune(now);
+        if state.paused_until(chat_id, now).is_some() {
+            return false;
+        }
+        let room_for_two = |g: &Gcra, tat: Instant| g.earliest(g.advance(tat, now), now) <= now;
+        let chat_tat = state.chats.get(&chat_id).map_or(now, |c| c.tat);
+        if self
+            .inner
+            .global
+            .is_some_and(|g| !room_for_two(&g, state.global_tat))
+            || self
+                .inner
+                .per_chat
+                .is_some_and(|g| !room_for_two(&g, chat_tat))
+        {
+            return false;
+        }
+        if let Some(global) = self.inner.global {
+            state.global_tat = global.advance(state.global_tat, now);
+        }
+        if let Some(per_chat) = self.inner.per_chat {
+            let chat = state.chats.entry(chat_id).or_insert(ChatState {
+                tat: now,
+                pause: None,
+            });
+            chat.tat = per_chat.advance(chat.tat, now);
+        }
+        true
+    }
+
     /// Holds back messages to `chat_id` for `d` (Telegram answered 429 with `retry_after`).
     pub fn pause_chat(&self, chat_id: i64, d: Duration) {
         let now = Instant::now();

@@ -58,6 +58,11 @@ impl TelegramSender {
         }
     }
 
+    /// The rate limiter every message to Telegram goes through (previews included).
+    pub fn limiter(&self) -> RateLimiter {
+        self.limiter.clone()
+    }
+
     /// Splits and stores `replies` (answering `update_id`, if any) in the outbox.
     pub async fn queue(
         &self,

@@ -253,6 +253,12 @@ pub trait Tool: Send + Sync {
         describe_call(self.command(), args)
     }
 
+    /// What the bot is doing while the call runs, for a reply's live preview ("Reading
+    /// example.com…"). Short and in the user's words.
+    fn progress(&self, _args: &Value) -> String {
+        format!("Running /{}…", self.command())
+    }
+
     /// Whether the LLM is offered this tool (meta commands like `/help` are not).
     fn llm_callable(&self) -> bool {
         true

@@ -16,6 +16,7 @@ use axum::body::Bytes;
 use axum::extract::State as AxumState;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt as _;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
@@ -158,6 +159,9 @@ async fn chat(counts: &Mutex<Counts>, body: &[u8]) -> Response {
             "function": {"name": name, "arguments": args.to_string()}}]}),
         None => json!({"role": "assistant", "content": format!("answer to {tag}")}),
     };
+    if request["stream"] == true {
+        return streamed(message, finish, usage);
+    }
     axum::Json(json!({
         "id": format!("chatcmpl-{token}-{round}"),
         "object": "chat.completion",
@@ -166,6 +170,58 @@ async fn chat(counts: &Mutex<Counts>, body: &[u8]) -> Response {
         "usage": usage,
     }))
     .into_response()
+}
+
+/// The same answer as server-sent events, as a real server streams it: the text or the tool
+/// call in two pieces with a pause between (so kills land mid-stream too), the finish reason,
+/// the usage, `[DONE]`.
+fn streamed(message: Value, finish: &str, usage: Value) -> Response {
+    let chunk = |delta: Value, finish: Value| {
+        json!({"object": "chat.completion.chunk", "model": "crash-fake",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+    };
+    let halves = |s: &str| {
+        let mid = s
+            .char_indices()
+            .nth(s.chars().count() / 2)
+            .map_or(0, |(i, _)| i);
+        (s[..mid].to_string(), s[mid..].to_string())
+    };
+    let mut events = Vec::new();
+    if let Some(call) = message["tool_calls"].get(0) {
+        let (a, b) = halves(call["function"]["arguments"].as_str().unwrap_or_default());
+        let mut first = call.clone();
+        first["index"] = json!(0);
+        first["function"]["arguments"] = json!(a);
+        events.push(chunk(json!({"tool_calls": [first]}), Value::Null));
+        events.push(chunk(
+            json!({"tool_calls": [{"index": 0, "function": {"arguments": b}}]}),
+            Value::Null,
+        ));
+    } else {
+        let (a, b) = halves(message["content"].as_str().unwrap_or_default());
+        events.push(chunk(
+            json!({"role": "assistant", "content": a}),
+            Value::Null,
+        ));
+        events.push(chunk(json!({"content": b}), Value::Null));
+    }
+    events.push(chunk(json!({}), json!(finish)));
+    events.push(json!({"object": "chat.completion.chunk", "choices": [], "usage": usage}));
+    let mut lines: Vec<String> = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+    lines.push("data: [DONE]\n\n".into());
+    let body = futures::stream::iter(lines.into_iter().enumerate()).then(|(i, line)| async move {
+        if i == 1 {
+            tokio::time::sleep(Duration::from_millis(15)).await;
+        }
+        Ok::<_, std::convert::Infallible>(Bytes::from(line))
+    });
+    let mut response = axum::body::Body::from_stream(body).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/event-stream"),
+    );
+    response
 }
 
 /// The "recording" is `OggS` followed by the words to hear; the multipart form is searched for

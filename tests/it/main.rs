@@ -25,6 +25,7 @@ mod scheduler_cleanup;
 mod scheduler_commands;
 mod scheduler_concurrency;
 mod strangers;
+mod streaming;
 mod trust;
 mod voice;
 mod web_fetch;

@@ -134,3 +134,34 @@ async fn idle_chats_are_pruned() {
         "only the new chat and the paused one remain"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn previews_take_spare_slots_only_and_the_real_message_goes_at_once() {
+    let limiter = RateLimiter::new(30, 1);
+    let taken = (0..10)
+        .filter(|_| limiter.try_acquire_leaving_one(1))
+        .count();
+    assert_eq!(
+        taken, 2,
+        "a burst of 3 leaves one slot for the real message"
+    );
+    let start = Instant::now();
+    limiter.acquire(1).await;
+    assert_eq!(
+        start.elapsed(),
+        Duration::ZERO,
+        "the real message did not wait"
+    );
+    assert!(!limiter.try_acquire_leaving_one(1));
+    tokio::time::advance(Duration::from_secs(2)).await;
+    assert!(
+        limiter.try_acquire_leaving_one(1),
+        "slots come back with time"
+    );
+    limiter.pause_chat(1, Duration::from_secs(5));
+    tokio::time::advance(Duration::from_secs(3)).await;
+    assert!(
+        !limiter.try_acquire_leaving_one(1),
+        "a paused chat gets no previews"
+    );
+}

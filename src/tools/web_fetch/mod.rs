@@ -104,6 +104,15 @@ impl Tool for WebFetch {
         format!("Fetch the web page {}", super::shorten(url, 500))
     }
 
+    fn progress(&self, args: &Value) -> String {
+        let url = with_scheme(args.get("url").and_then(Value::as_str).unwrap_or("").trim());
+        let host = url::Url::parse(&url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_else(|| "a web page".to_string());
+        format!("Reading {}…", super::shorten(&host, 100))
+    }
+
     fn parse_command(&self, args: &str) -> Result<Value, ToolError> {
         Ok(json!({"url": args.trim()}))
     }

@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 use url::Url;
 
+use super::fake_llm_stream::{Piece, wants_stream};
+
 /// Prompt tokens every fake success reports.
 pub const FAKE_INPUT_TOKENS: u64 = 11;
 /// Output tokens every fake success reports.
@@ -50,8 +52,12 @@ pub enum Reply {
     /// `200 OK` with a JSON content type and a body that is not JSON (cut off mid-object).
     Malformed,
     /// `200 OK` promising the text answer `.0` (its full `content-length`), then the connection
-    /// closes after the first half of the body: a truncated answer.
+    /// closes after the first half of the body: a truncated answer. Streamed: the first half of
+    /// the text, then the connection breaks before the end marker.
     Truncated(String),
+    /// A text answer in these pieces, pauses and gates when streamed; when not, the whole text
+    /// after every pause and gate.
+    Streamed(Vec<Piece>),
 }
 
 impl Reply {
@@ -190,7 +196,8 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let streaming = wants_stream(&uri.to_string(), &body);
     let n = {
         let mut requests = shared.requests.lock().unwrap();
         requests.push(Recorded {
@@ -208,15 +215,33 @@ async fn handle(
             status: 500,
             body: json!({"error": "fake script exhausted"}),
         });
-    render(shared.wire, reply, n).await
+    render(shared.wire, reply, n, streaming).await
 }
 
-async fn render(wire: Wire, mut reply: Reply, n: usize) -> Response {
+async fn render(wire: Wire, mut reply: Reply, n: usize, streaming: bool) -> Response {
     while let Reply::Delayed(wait, inner) = reply {
         tokio::time::sleep(wait).await;
         reply = *inner;
     }
+    if streaming && let Some(response) = super::fake_llm_stream::render(wire, &reply, n) {
+        return response;
+    }
     match reply {
+        Reply::Streamed(pieces) => {
+            // Whole, it takes as long as the stream would: every pause and gate is waited.
+            let mut text = String::new();
+            for piece in pieces {
+                match piece {
+                    Piece::Text(t) => text.push_str(&t),
+                    Piece::Pause(d) => tokio::time::sleep(d).await,
+                    Piece::Gate(gate) => {
+                        gate.acquire().await.map(|p| p.forget()).ok();
+                    }
+                    Piece::Cut => return truncated(&text_body(wire, &text).to_string()),
+                }
+            }
+            axum::Json(text_body(wire, &text)).into_response()
+        }
         Reply::Text(text) => axum::Json(text_body(wire, &text)).into_response(),
         Reply::Tools(calls) => axum::Json(tools_body(wire, &calls, n)).into_response(),
         Reply::Error {

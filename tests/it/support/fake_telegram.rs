@@ -28,7 +28,7 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-pub use state::{Call, Fault, SentMessage};
+pub use state::{Call, Draft, Fault, SentMessage};
 use state::{Shared, StoredFile};
 // Builders for tests that assemble their own updates.
 #[allow(unused_imports)]
@@ -92,6 +92,11 @@ impl FakeTelegram {
             state.updates.push_back(update);
         });
         self.shared.pushed.notify_waiters();
+    }
+
+    /// Every draft preview the bot showed, in order.
+    pub fn drafts(&self) -> Vec<Draft> {
+        self.shared.state().drafts.clone()
     }
 
     /// Pushes a private text message from `chat_id` with the next update id; returns that id.

@@ -8,6 +8,7 @@ pub mod app;
 pub mod bot_api_spec;
 pub mod fake_google;
 pub mod fake_llm;
+pub mod fake_llm_stream;
 pub mod fake_search;
 pub mod fake_stt;
 pub mod fake_telegram;

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use super::messages::{edit_message_text, edit_reply_markup, send_message};
-use super::state::State;
+use super::state::{Draft, State};
 use super::updates::bot_me;
 
 /// Telegram's `ok: false` answer.
@@ -54,6 +54,7 @@ pub fn answer(state: &mut State, method: &str, params: &Map<String, Value>) -> R
             Ok(json!(true))
         }
         "sendChatAction" => send_chat_action(params),
+        "sendMessageDraft" => send_message_draft(state, params),
         "answerCallbackQuery" => {
             let id = params.get("callback_query_id").and_then(Value::as_str);
             match id.and_then(|id| state.open_callbacks.take(id)) {
@@ -187,4 +188,30 @@ fn send_chat_action(params: &Map<String, Value>) -> Reply {
     } else {
         Err(ApiError::bad_request("wrong parameter action in request"))
     }
+}
+
+/// Drafts exist only in private chats (positive ids), need a non-zero `draft_id`, and hold at
+/// most 4096 characters, as for sendMessage.
+fn send_message_draft(state: &mut State, params: &Map<String, Value>) -> Reply {
+    let chat_id = params.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
+    let draft_id = params.get("draft_id").and_then(Value::as_i64).unwrap_or(0);
+    let text = params
+        .get("text")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if chat_id <= 0 {
+        return Err(ApiError::bad_request("TEXTDRAFT_PEER_INVALID"));
+    }
+    if draft_id == 0 {
+        return Err(ApiError::bad_request("draft_id must be non-zero"));
+    }
+    if text.chars().count() > 4096 {
+        return Err(ApiError::bad_request("message is too long"));
+    }
+    state.drafts.push(Draft {
+        chat_id,
+        draft_id,
+        text: text.to_owned(),
+    });
+    Ok(json!(true))
 }

@@ -130,6 +130,19 @@ pub struct State {
     pub files: HashMap<String, StoredFile>,
     /// `file_path` of every file download, in order.
     pub downloads: Vec<String>,
+    /// Every draft preview shown with sendMessageDraft, in order.
+    pub drafts: Vec<Draft>,
+}
+
+/// One accepted `sendMessageDraft` call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Draft {
+    /// The private chat it was shown in.
+    pub chat_id: i64,
+    /// The draft it updates (same id: animated as one message being written).
+    pub draft_id: i64,
+    /// The preview text.
+    pub text: String,
 }
 
 /// A file users "sent", served by getFile and the file URL.
