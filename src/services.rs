@@ -46,4 +46,6 @@ pub struct Services {
     pub health: Health,
     /// Voice messages to text (Telegram downloads are attached when the bot starts).
     pub voice: Voice,
+    /// Who the bot is on Telegram (from `getMe`), so group messages can address it.
+    pub bot_identity: crate::groups::BotIdentityCell,
 }

@@ -97,14 +97,15 @@ fn check(caller: &Caller<'_>, tool: &dyn Tool, args: &Value) -> Result<(), Strin
             tool.name()
         ));
     }
-    if !may_run(caller.user, effect) {
-        return Err(format!("/{} is only for the owner.", tool.command()));
-    }
+    // Where first: in a group, a personal or owner tool is refused the same way for everyone.
     if !tool.runs_in().allows(caller.chat) {
         return Err(format!(
-            "/{} works only in your private chat with me.",
+            "/{} is personal: use this in our private chat.",
             tool.command()
         ));
+    }
+    if !may_run(caller.user, effect) {
+        return Err(format!("/{} is only for the owner.", tool.command()));
     }
     Ok(())
 }

@@ -51,6 +51,7 @@ pub(super) struct Fallback<'a> {
     current: usize,
     failures: Vec<ProviderFailure>,
     user_id: i64,
+    speaker: Option<String>,
     tier: Tier,
     /// Where the next successful call is journaled, with its usage row.
     step: Option<StepKey>,
@@ -77,9 +78,16 @@ impl<'a> Fallback<'a> {
             current: 0,
             failures: Vec::new(),
             user_id,
+            speaker: None,
             tier,
             step: None,
         }
+    }
+
+    /// Names the group member the calls are made for (recorded with each usage row).
+    pub fn with_speaker(mut self, speaker: Option<String>) -> Self {
+        self.speaker = speaker;
+        self
     }
 
     /// Journals the next successful call as `step` (with its usage row, in one transaction).
@@ -193,6 +201,7 @@ impl<'a> Fallback<'a> {
             .provider_result(kind.as_str(), error.as_deref());
         let row = LlmUsageRow {
             user_id: self.user_id,
+            speaker: self.speaker.clone(),
             provider: kind.as_str().to_string(),
             model: model.to_string(),
             input_tokens: usage.input_tokens,

@@ -4,6 +4,8 @@
 pub mod convert;
 pub mod files;
 pub mod format;
+pub mod group_events;
+mod group_message;
 pub mod handle_update;
 pub mod intake;
 pub mod menu;
