@@ -10,10 +10,15 @@ use super::free_text::{Place, answer_in};
 use super::{Dispatcher, parse_command, parse_press};
 use crate::groups::gate::addressed;
 use crate::groups::{GroupState, GroupsMode};
+use crate::llm::OVER_BUDGET_REPLY;
 use crate::message::{Content, GroupMessage, Incoming, Reply};
 use crate::store::StoreError;
 use crate::tools::ChatKind;
 use crate::users::RateDecision;
+
+/// What a group hears once its daily allowance is spent (the private wording says "you").
+pub const GROUP_OVER_BUDGET_REPLY: &str = "This group has used today's AI allowance; it resets \
+     at midnight. /commands that need no AI still work, and everyone's private chat is unaffected.";
 
 /// Handles a message said in a group; see the module docs.
 pub(super) async fn route(
@@ -62,6 +67,9 @@ pub(super) async fn route(
     for reply in replies.iter_mut().filter(|r| r.chat_id == incoming.chat_id) {
         reply.reply_to_message_id = Some(group.message_id);
         reply.message_thread_id = group.thread_id;
+        if reply.text == OVER_BUDGET_REPLY {
+            reply.text = GROUP_OVER_BUDGET_REPLY.into();
+        }
     }
     Ok(replies)
 }

@@ -130,6 +130,8 @@ pub struct State {
     pub files: HashMap<String, StoredFile>,
     /// `file_path` of every file download, in order.
     pub downloads: Vec<String>,
+    /// Members per group chat for getChatMemberCount (3 when not set).
+    pub member_counts: HashMap<i64, i64>,
 }
 
 /// A file users "sent", served by getFile and the file URL.
