@@ -9,6 +9,7 @@
 use super::free_text::{Place, answer_in};
 use super::{Dispatcher, parse_command, parse_press};
 use crate::groups::gate::addressed;
+use crate::groups::membership::{Rules, on_unknown_group};
 use crate::groups::{GroupState, GroupsMode};
 use crate::llm::OVER_BUDGET_REPLY;
 use crate::message::{Content, GroupMessage, Incoming, Reply};
@@ -40,11 +41,19 @@ pub(super) async fn route(
         .await?
         .map(|(g, account)| (g.state, account))
     else {
-        tracing::debug!(
+        tracing::info!(
             chat_id = incoming.chat_id,
-            "a group the bot has no record of"
+            "a group the bot has no record of; asking the owner"
         );
-        return Ok(Vec::new());
+        let config = &services.config;
+        let timezone = config.timezone.to_string();
+        let rules = Rules {
+            owner_chat_id: config.owner_chat_id,
+            mode: config.groups,
+            timezone: &timezone,
+            me: Some(me),
+        };
+        return on_unknown_group(store, rules, incoming.chat_id, &group.title).await;
     };
     if state != GroupState::Active {
         return Ok(Vec::new());

@@ -9,7 +9,8 @@
 //!   when it writes after untrusted content (a web page, an email) entered the turn, or when,
 //!   after such content, it would send to a third party (a URL to fetch) something that neither
 //!   the user nor that content said word for word: a page cannot make the model smuggle the
-//!   user's notes out in a URL.
+//!   user's notes out in a URL. In a group no such button is shown (any member could press
+//!   it): the call is refused.
 //!
 //! LLM budgets are checked by the router before every model call, so a tool that asks a model
 //! (the email summary) is covered whoever called it.
@@ -77,6 +78,13 @@ pub async fn invoke(
         return Outcome::NotRun(refusal);
     }
     if needs_confirm(caller, tool, &args) {
+        if caller.chat == ChatKind::Group {
+            // A button in a group could be pressed by any member, not only the one who asked.
+            return Outcome::NotRun(format!(
+                "{} needs a Confirm button, which I show only in private chats; it was not run.",
+                tool.command()
+            ));
+        }
         return ask_to_confirm(services, caller, tool, &args).await;
     }
     match run_and_log(services, caller, tool, args).await {

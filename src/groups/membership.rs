@@ -74,16 +74,56 @@ pub async fn on_membership(
     }
     Ok(match group.state {
         GroupState::Active => vec![Reply::plain(group.chat_id, greeting(rules.me))],
-        GroupState::Pending => {
-            let hour_ago = crate::store::now_unix() - 3600;
-            if store.groups_pending_since(hour_ago).await? <= OWNER_GROUP_NOTICES_PER_HOUR {
-                vec![ask_owner(rules.owner_chat_id, event)]
-            } else {
-                Vec::new()
-            }
-        }
+        GroupState::Pending => ask_owner_bounded(store, rules, event).await?,
         GroupState::Disabled | GroupState::Left => Vec::new(),
     })
+}
+
+/// A group the bot has no record of addressed it (it was added before groups were kept apart
+/// from users, or its join was never delivered): the group is recorded as pending and the
+/// owner asked, as if someone unknown had just added the bot.
+pub async fn on_unknown_group(
+    store: &Store,
+    rules: Rules<'_>,
+    chat_id: i64,
+    title: &str,
+) -> Result<Vec<Reply>, StoreError> {
+    store
+        .group_joined(chat_id, title, None, rules.timezone)
+        .await?;
+    if rules.mode == GroupsMode::Off {
+        store
+            .set_group_state(chat_id, GroupState::Disabled, None)
+            .await?;
+        return Ok(Vec::new());
+    }
+    let event = MembershipEvent {
+        chat_id,
+        title: title.to_string(),
+        by_id: 0,
+        by_name: "Someone (I did not see who)".into(),
+        by_username: None,
+        joined: true,
+        member_count: None,
+    };
+    ask_owner_bounded(store, rules, &event).await
+}
+
+/// The owner's request, unless strangers already caused [`OWNER_GROUP_NOTICES_PER_HOUR`] this
+/// hour (the group then waits in `/groups`).
+async fn ask_owner_bounded(
+    store: &Store,
+    rules: Rules<'_>,
+    event: &MembershipEvent,
+) -> Result<Vec<Reply>, StoreError> {
+    let hour_ago = crate::store::now_unix() - 3600;
+    Ok(
+        if store.groups_pending_since(hour_ago).await? <= OWNER_GROUP_NOTICES_PER_HOUR {
+            vec![ask_owner(rules.owner_chat_id, event)]
+        } else {
+            Vec::new()
+        },
+    )
 }
 
 /// What the bot says in a group once it may talk there.

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{ChatKind, Effect, Tool, may_run};
+use super::{ChatKind, Effect, Tool, Where, may_run};
 use crate::llm::ToolSpec;
 use crate::users::User;
 
@@ -30,6 +30,8 @@ pub struct ToolInfo {
     pub description: &'static str,
     /// Its strongest effect.
     pub effect: Effect,
+    /// Where it may run.
+    pub runs_in: Where,
 }
 
 /// Names, usage and effects of every tool, in list order.
@@ -79,6 +81,7 @@ impl ToolRegistry {
                     usage: t.usage(),
                     description: t.description(),
                     effect: t.effect(),
+                    runs_in: t.runs_in(),
                 })
                 .collect(),
         };

@@ -5,9 +5,13 @@
 
 use std::time::Duration;
 
+use minicrew::app::App;
+use minicrew::config::{Config, Purpose};
+use minicrew::dispatch::{Caller, Outcome, invoke};
+use minicrew::tools::{CallSource, ChatKind};
 use serde_json::{Value, json};
 
-use crate::support::app::{OWNER, STRANGER, TestApp, WAIT};
+use crate::support::app::{OWNER, STRANGER, TestApp, WAIT, test_env};
 use crate::support::fake_llm::{FakeLlm, Reply, Wire};
 use crate::support::fake_telegram::{BOT_ID, BOT_USERNAME, FakeTelegram, group_text_message};
 
@@ -308,6 +312,11 @@ async fn a_command_for_another_bot_is_ignored_and_one_for_this_bot_is_run() {
     );
     assert_eq!(sent[1]["reply_parameters"]["message_id"], json!(ours));
     assert_eq!(sent[2]["reply_parameters"]["message_id"], json!(bare));
+    let help = sent[1]["text"].as_str().unwrap_or_default();
+    assert!(
+        help.contains("/new") && !help.contains("/email"),
+        "only what works here: {help}"
+    );
     assert_eq!(s.llm.requests().len(), 0);
     s.app.fake.assert_no_violations();
     s.app.stop().await;
@@ -551,6 +560,86 @@ async fn the_owner_lists_groups_with_state_and_usage() {
     );
     assert!(text.contains(&format!("{FORUM}: pending")), "{text}");
     assert!(text.contains("today 0 tokens"), "{text}");
+    let users = s.app.fake.push_text(OWNER, "/users");
+    handled(&s.app, users).await;
+    let text = s
+        .app
+        .fake
+        .sent_to(OWNER)
+        .last()
+        .unwrap()
+        .visible_text
+        .clone();
+    assert!(
+        !text.contains("Group"),
+        "a group is not listed as a user: {text}"
+    );
     s.app.fake.assert_no_violations();
     s.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_group_the_bot_has_no_record_of_is_not_answered_but_put_to_the_owner() {
+    let s = start(&[]).await;
+    let asked = s
+        .app
+        .fake
+        .push_group_text(GROUP, MEMBER, &mention("hello?"));
+    handled(&s.app, asked).await;
+    assert_eq!(group_state(&s.app, GROUP).await, ("pending".into(), 1));
+    assert!(s.app.fake.sent_to(GROUP).is_empty());
+    let ask = s.app.fake.sent_to(OWNER);
+    assert_eq!(ask.len(), 1, "{}", s.app.fake.summary());
+    assert!(ask[0].visible_text.contains(&format!("Group{GROUP}")));
+    let chatter = s.app.fake.push_group_text(-4_999, MEMBER, "just talking");
+    handled(&s.app, chatter).await;
+    assert_eq!(
+        count(&s.app, "SELECT COUNT(*) FROM groups").await,
+        1,
+        "chatter records nothing"
+    );
+    assert_eq!(s.llm.requests().len(), 0);
+    s.app.fake.assert_no_violations();
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_confirm_button_is_never_shown_in_a_group_where_any_member_could_press_it() {
+    let (fake, dir) = (FakeTelegram::start().await, tempfile::tempdir().unwrap());
+    let config = Config::from_reader(&test_env(&fake, &dir, &[]), Purpose::Daemon).unwrap();
+    let app = App::build(config).await.unwrap();
+    let services = app.services();
+    let owner = app.owner().clone();
+    // After a page entered the turn, fetching an address nobody said needs a Confirm button.
+    let fetch = |chat| {
+        let caller = Caller {
+            user: &owner,
+            chat,
+            source: CallSource::Llm,
+            untrusted_turn: true,
+            seen_text: "a page",
+            once: None,
+        };
+        let tool = services.tools.get("web_fetch").unwrap();
+        let args = json!({"url": "https://example.org/?q=secret"});
+        async move { invoke(services, &caller, tool, args).await }
+    };
+    assert!(matches!(
+        fetch(ChatKind::Private).await,
+        Outcome::NeedsConfirm { .. }
+    ));
+    match fetch(ChatKind::Group).await {
+        Outcome::NotRun(text) => assert!(text.contains("only in private chats"), "{text}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let pending = services
+        .store
+        .call(|c| {
+            c.query_row("SELECT COUNT(*) FROM pending_actions", [], |r| {
+                r.get::<_, i64>(0)
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(pending, 1, "only the private chat's button exists");
 }
