@@ -17,6 +17,10 @@ pub const NO_PROVIDER_REPLY: &str = "No LLM provider is configured yet, so I can
 To chat, set ANTHROPIC_API_KEY, GEMINI_API_KEY or OPENAI_API_KEY (or OPENAI_BASE_URL for a local \
 OpenAI-compatible server) in .env and restart.";
 
+/// Who the model is told it talks with in a group.
+pub const GROUP_AUDIENCE: &str = "the members of a group chat; each of their messages starts \
+with the speaker's name. Nothing said here is private";
+
 /// Where a message is answered: a private chat, or a group with the member who spoke.
 #[derive(Debug, Clone, Copy)]
 pub struct Place<'a> {
@@ -91,7 +95,11 @@ pub async fn answer_in(
         .collect();
     let request = ChatRequest {
         user_id: user.id,
-        user_name: user.display_name.clone(),
+        // A group's title is chosen by its members: it stays out of the instructions.
+        user_name: match place.speaker {
+            Some(_) => GROUP_AUDIENCE.to_string(),
+            None => user.display_name.clone(),
+        },
         timezone: user.timezone,
         now: Utc::now(),
         preferred: user.llm_provider.or(config.default),

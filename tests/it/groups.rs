@@ -643,3 +643,74 @@ async fn a_confirm_button_is_never_shown_in_a_group_where_any_member_could_press
         .unwrap();
     assert_eq!(pending, 1, "only the private chat's button exists");
 }
+
+#[tokio::test]
+async fn a_family_of_three_talks_to_the_bot_by_mention_and_nothing_private_shows_up() {
+    const KID: i64 = 555_222;
+    let s = start(&[]).await;
+    s.llm.always(Reply::text("Happy to help."));
+    let saved = s
+        .app
+        .fake
+        .push_text(OWNER, "/note save diary private thoughts 9917");
+    handled(&s.app, saved).await;
+    let private = s.app.fake.push_text(OWNER, "My bank PIN hint is mango.");
+    handled(&s.app, private).await;
+    owner_adds(&s.app, GROUP).await;
+    for n in 0..50 {
+        s.app
+            .fake
+            .push_group_text(GROUP, [OWNER, MEMBER, KID][n % 3], &format!("chatter {n}"));
+    }
+    let mut asked = Vec::new();
+    for (who, text) in [
+        (OWNER, "plan dinner"),
+        (MEMBER, "any dessert?"),
+        (KID, "and games?"),
+    ] {
+        asked.push(s.app.fake.push_group_text(GROUP, who, &mention(text)));
+    }
+    handled(&s.app, *asked.last().unwrap()).await;
+
+    let requests = s.llm.requests();
+    assert_eq!(
+        requests.len(),
+        1 + 3,
+        "one call for the private message and one per mention"
+    );
+    let last = requests[3].body.to_string();
+    for said in [
+        format!("User{OWNER}: @{BOT_USERNAME} plan dinner"),
+        format!("User{MEMBER}: @{BOT_USERNAME} any dessert?"),
+        format!("User{KID}: @{BOT_USERNAME} and games?"),
+    ] {
+        assert!(last.contains(&said), "each turn names its speaker: {said}");
+    }
+    assert!(last.contains("the members of a group chat"), "{last}");
+    assert!(
+        !last.contains(&format!("Group{GROUP}")),
+        "the title is not an instruction"
+    );
+    for secret in ["9917", "mango", "chatter"] {
+        assert!(
+            !last.contains(secret),
+            "{secret} reached the group's model call"
+        );
+    }
+    let answers = sends_to(&s.app, GROUP);
+    assert_eq!(answers.len(), 4, "the greeting and three answers");
+    for (answer, id) in answers[1..].iter().zip(&asked) {
+        assert_eq!(answer["reply_parameters"]["message_id"], json!(id));
+    }
+    let rows = count(
+        &s.app,
+        "SELECT COUNT(*) FROM chat_history h JOIN groups g ON g.account_id = h.user_id",
+    )
+    .await;
+    assert_eq!(
+        rows, 6,
+        "three turns and three answers; the chatter left no row"
+    );
+    s.app.fake.assert_no_violations();
+    s.app.stop().await;
+}
