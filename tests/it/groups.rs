@@ -714,3 +714,45 @@ async fn a_family_of_three_talks_to_the_bot_by_mention_and_nothing_private_shows
     s.app.fake.assert_no_violations();
     s.app.stop().await;
 }
+
+#[tokio::test]
+async fn the_group_rate_limit_slows_the_group_not_its_members_in_private() {
+    let s = start(&[("USER_RATE_LIMIT_PER_MIN", "2")]).await;
+    s.llm.always(Reply::text("Sure."));
+    let start = s.app.fake.push_text(MEMBER, "/start");
+    handled(&s.app, start).await;
+    let approve = s.app.fake.push_text(OWNER, &format!("/approve {MEMBER}"));
+    handled(&s.app, approve).await;
+    owner_adds(&s.app, GROUP).await;
+    let mut last = 0;
+    for n in 0..4 {
+        last = s
+            .app
+            .fake
+            .push_group_text(GROUP, MEMBER, &mention(&format!("question {n}")));
+    }
+    handled(&s.app, last).await;
+    let texts: Vec<String> = s
+        .app
+        .fake
+        .sent_to(GROUP)
+        .into_iter()
+        .map(|m| m.visible_text)
+        .collect();
+    assert_eq!(
+        texts.len(),
+        1 + 2 + 1,
+        "greeting, two answers, one warning: {texts:?}"
+    );
+    assert!(texts[3].contains("faster than I may answer"), "{texts:?}");
+    assert_eq!(s.llm.requests().len(), 2);
+    let private = s.app.fake.push_text(MEMBER, "still there?");
+    handled(&s.app, private).await;
+    assert_eq!(
+        s.llm.requests().len(),
+        3,
+        "the member's own rate is untouched"
+    );
+    s.app.fake.assert_no_violations();
+    s.app.stop().await;
+}
