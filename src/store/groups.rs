@@ -121,7 +121,10 @@ fn group_from_row(row: &Row<'_>) -> rusqlite::Result<Group> {
     })
 }
 
-fn group_by_chat(c: &rusqlite::Connection, chat_id: i64) -> rusqlite::Result<Option<Group>> {
+pub(super) fn group_by_chat(
+    c: &rusqlite::Connection,
+    chat_id: i64,
+) -> rusqlite::Result<Option<Group>> {
     c.query_row(
         &format!("SELECT {COLUMNS} FROM groups WHERE chat_id = ?1"),
         [chat_id],
@@ -308,43 +311,6 @@ impl Store {
         })
         .await
     }
-
-    /// A group became a supergroup with a new chat id: its row, its account and what still
-    /// waits to be sent or confirmed there move to the new id in one transaction (history and
-    /// usage are keyed by the account, so they follow). A row the new chat got meanwhile (the
-    /// bot saw the supergroup first) gives way. `false` when the old chat is not a known group.
-    pub async fn migrate_group(&self, old_chat: i64, new_chat: i64) -> Result<bool, StoreError> {
-        self.call(move |c| {
-            let tx = c.transaction()?;
-            let Some(group) = group_by_chat(&tx, old_chat)? else {
-                return Ok(false);
-            };
-            if let Some(newer) = group_by_chat(&tx, new_chat)? {
-                tx.execute("DELETE FROM groups WHERE id = ?1", [newer.id])?;
-                tx.execute("DELETE FROM users WHERE id = ?1", [newer.account_id])?;
-            }
-            let now = now_unix();
-            tx.execute(
-                "UPDATE groups SET chat_id = ?2, updated_at = ?3 WHERE id = ?1",
-                params![group.id, new_chat, now],
-            )?;
-            tx.execute(
-                "UPDATE users SET chat_id = ?2, updated_at = ?3 WHERE id = ?1",
-                params![group.account_id, new_chat, now],
-            )?;
-            tx.execute(
-                "UPDATE outbox SET chat_id = ?2 WHERE chat_id = ?1 AND status = 'pending'",
-                params![old_chat, new_chat],
-            )?;
-            tx.execute(
-                "UPDATE pending_actions SET chat_id = ?2 WHERE chat_id = ?1",
-                params![old_chat, new_chat],
-            )?;
-            tx.commit()?;
-            Ok(true)
-        })
-        .await
-    }
 }
 
 #[cfg(test)]
@@ -410,24 +376,5 @@ mod tests {
                 .iter()
                 .all(|u| u.chat_id != -1)
         );
-    }
-
-    #[tokio::test]
-    async fn migration_moves_the_group_and_its_account_to_the_new_id() {
-        let store = Store::open_in_memory().unwrap();
-        let g = store
-            .group_joined(-5, "Club", owner(), "UTC")
-            .await
-            .unwrap();
-        store
-            .group_joined(-1005, "Club", stranger(), "UTC")
-            .await
-            .unwrap();
-        assert!(store.migrate_group(-5, -1005).await.unwrap());
-        let moved = store.group_by_chat(-1005).await.unwrap().unwrap();
-        assert_eq!((moved.id, moved.state), (g.id, GroupState::Active));
-        assert_eq!(store.group_by_chat(-5).await.unwrap(), None);
-        let account = store.user_by_id(g.account_id).await.unwrap().unwrap();
-        assert_eq!(account.chat_id, -1005);
     }
 }

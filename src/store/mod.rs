@@ -8,6 +8,7 @@ mod cleanup;
 mod documents;
 mod file_mode;
 pub mod gmail;
+mod group_migration;
 mod groups;
 mod history;
 mod inbox;
