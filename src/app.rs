@@ -103,7 +103,7 @@ impl App {
             .as_ref()
             .context("TELEGRAM_BOT_TOKEN: is required")?;
         let bot = build_bot(token, &config.telegram.api_url)?;
-        check_token(&bot).await?;
+        check_token(&bot, &self.services.bot_identity).await?;
         self.services
             .voice
             .attach_telegram(TelegramFiles::new(bot.clone()));
@@ -347,14 +347,17 @@ fn build_services(
         schedule_changed,
         health,
         voice,
+        bot_identity: crate::groups::BotIdentityCell::default(),
     })
 }
 
 /// Fails fast on a token Telegram rejects; a network problem only warns (polling retries).
-async fn check_token(bot: &Bot) -> anyhow::Result<()> {
+/// Remembers who the bot is, so group messages can address it.
+async fn check_token(bot: &Bot, identity: &crate::groups::BotIdentityCell) -> anyhow::Result<()> {
     match bot.get_me().await {
         Ok(me) => {
             tracing::info!(bot = %me.username(), "connected to Telegram");
+            crate::telegram::group_events::remember_identity(identity, &me);
             Ok(())
         }
         Err(RequestError::Api(ApiError::InvalidToken)) => {

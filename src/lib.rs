@@ -7,6 +7,7 @@
 //! - [`doctor`]: `minicrew doctor`, one line per health check of the setup.
 //! - [`health`]: shared runtime health (last update, poll state, provider errors) for `/health`.
 //! - [`http`]: the HTTP server: webhook route, `/health`, `/metrics`.
+//! - [`groups`]: group chats: approval, mention gating, one conversation and budget per group.
 //! - [`gmail`]: Gmail OAuth (loopback + PKCE, chat consent links), encrypted tokens, REST client.
 //! - [`llm`]: LLM providers, registry and router.
 //! - [`logging`]: tracing setup (pretty, json, logfmt).
@@ -28,6 +29,7 @@ pub mod config;
 pub mod dispatch;
 pub mod doctor;
 pub mod gmail;
+pub mod groups;
 pub mod health;
 pub mod http;
 pub mod llm;

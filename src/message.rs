@@ -16,6 +16,28 @@ pub struct Incoming {
     pub username: Option<String>,
     /// What was sent.
     pub content: Content,
+    /// Where in a group it was said and whom it addresses; `None` in a private chat.
+    pub group: Option<GroupMessage>,
+}
+
+/// What the group path needs of a message said in a group or supergroup: enough to tell
+/// whether it addresses the bot, and where to answer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GroupMessage {
+    /// The group's title.
+    pub title: String,
+    /// The message to answer (for a button press: the bot's message that carries the button).
+    pub message_id: i64,
+    /// The forum topic it was said in, if any.
+    pub thread_id: Option<i32>,
+    /// Telegram user id of the speaker.
+    pub sender_id: Option<i64>,
+    /// `@username`s mentioned by `mention` entities, lowercase and without the `@`.
+    pub mentions: Vec<String>,
+    /// User ids named by `text_mention` entities.
+    pub text_mentions: Vec<i64>,
+    /// Telegram user id of the author of the message this one replies to.
+    pub reply_to_user: Option<i64>,
 }
 
 /// The part of an [`Incoming`] the dispatcher routes on.
@@ -57,6 +79,7 @@ impl Incoming {
             from_name: from_name.to_string(),
             username: None,
             content: Content::Text(text.to_string()),
+            group: None,
         }
     }
 
@@ -103,6 +126,12 @@ pub struct Reply {
     /// The text holds a one-time secret (a consent link): once Telegram has it, the stored
     /// copy is replaced.
     pub forget_after_send: bool,
+    /// The message this answers (in groups, replies quote the message they answer).
+    #[serde(default)]
+    pub reply_to_message_id: Option<i64>,
+    /// The forum topic it goes to.
+    #[serde(default)]
+    pub message_thread_id: Option<i32>,
 }
 
 impl Reply {
@@ -114,6 +143,8 @@ impl Reply {
             format: TextFormat::Plain,
             buttons: Vec::new(),
             forget_after_send: false,
+            reply_to_message_id: None,
+            message_thread_id: None,
         }
     }
 

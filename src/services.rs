@@ -49,4 +49,6 @@ pub struct Services {
     pub voice: Voice,
     /// Live previews of replies being written (the draft client is attached when the bot starts).
     pub previews: Previews,
+    /// Who the bot is on Telegram (from `getMe`), so group messages can address it.
+    pub bot_identity: crate::groups::BotIdentityCell,
 }

@@ -119,6 +119,8 @@ pub struct Config {
     pub web_fetch_allow_private: bool,
     /// Where web searches go (`SEARXNG_URL`, `BRAVE_SEARCH_*`).
     pub web_search: SearchConfig,
+    /// Whether the bot answers in groups the owner approved, or leaves every group (`GROUPS`).
+    pub groups: GroupsMode,
     /// Folder of `minicrew.db` (`DATA_DIR`).
     pub data_dir: PathBuf,
     /// Log output format.
@@ -175,6 +177,7 @@ impl Config {
             transcribe: TranscribeConfig::from_reader(env)?,
             web_fetch_allow_private: env.bool_or("WEB_FETCH_ALLOW_PRIVATE", false)?,
             web_search: SearchConfig::from_reader(env)?,
+            groups: parse_groups_mode(env)?,
             data_dir: PathBuf::from(env.string_or("DATA_DIR", "data")),
             log_format: parse_log_format(env)?,
         })
@@ -183,6 +186,30 @@ impl Config {
     /// The per-request LLM timeout.
     pub fn llm_timeout(&self) -> Duration {
         self.llm.timeout
+    }
+}
+
+/// `GROUPS`: what the bot does in group chats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupsMode {
+    /// It answers in groups the owner approved (adding it yourself approves).
+    Approved,
+    /// It leaves every group it is added to.
+    Off,
+}
+
+fn parse_groups_mode(env: &EnvReader) -> Result<GroupsMode, ConfigError> {
+    match env
+        .string_or("GROUPS", "approved")
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "approved" => Ok(GroupsMode::Approved),
+        "off" => Ok(GroupsMode::Off),
+        other => Err(ConfigError::new(
+            "GROUPS",
+            format!("expected approved or off, got '{other}'"),
+        )),
     }
 }
 

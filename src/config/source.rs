@@ -59,6 +59,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "SEARXNG_URL",
     "BRAVE_SEARCH_API_KEY",
     "BRAVE_SEARCH_URL",
+    "GROUPS",
     "DATA_DIR",
     "LOG_FORMAT",
     "SCHEDULE_GRACE_MINUTES",

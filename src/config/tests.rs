@@ -227,3 +227,17 @@ fn env_example_loads_once_the_two_required_keys_are_filled() {
     let daemon = Config::from_reader(&EnvReader::new(values), Purpose::Daemon).unwrap();
     assert_eq!(daemon.telegram.mode, BotMode::Polling);
 }
+
+#[test]
+fn groups_defaults_to_approved_accepts_off_and_names_the_key_otherwise() {
+    let load = |value: Option<&str>| {
+        let mut pairs = MINIMAL.to_vec();
+        pairs.extend(value.map(|v| ("GROUPS", v)));
+        Config::from_reader(&env(&pairs), Purpose::Daemon)
+    };
+    assert_eq!(load(None).unwrap().groups, super::GroupsMode::Approved);
+    assert_eq!(load(Some("OFF")).unwrap().groups, super::GroupsMode::Off);
+    let err = load(Some("sometimes")).unwrap_err();
+    assert_eq!(err.key, "GROUPS");
+    assert!(err.to_string().contains("approved or off"), "{err}");
+}

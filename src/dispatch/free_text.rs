@@ -18,16 +18,50 @@ pub const NO_PROVIDER_REPLY: &str = "No LLM provider is configured yet, so I can
 To chat, set ANTHROPIC_API_KEY, GEMINI_API_KEY or OPENAI_API_KEY (or OPENAI_BASE_URL for a local \
 OpenAI-compatible server) in .env and restart.";
 
-/// Saves the message and answers it. With the `update_id` it answers, every completed step is
-/// journaled (the user's turn, each model round, each tool call, the answer's turn), so a replay
-/// after a crash resumes instead of storing, asking or running anything twice.
+/// Who the model is told it talks with in a group.
+pub const GROUP_AUDIENCE: &str = "the members of a group chat; each of their messages starts \
+with the speaker's name. Nothing said here is private";
+
+/// Where a message is answered: a private chat, or a group with the member who spoke.
+#[derive(Debug, Clone, Copy)]
+pub struct Place<'a> {
+    /// Private chat or group.
+    pub chat: ChatKind,
+    /// In a group, the speaker's display name: their turn is stored and sent prefixed with it.
+    pub speaker: Option<&'a str>,
+}
+
+/// Saves the message and answers it in the user's private chat. See [`answer_in`].
 pub async fn answer(
     services: &Services,
     user: &User,
     update_id: Option<i64>,
     text: &str,
 ) -> Result<Vec<Reply>, StoreError> {
+    let place = Place {
+        chat: ChatKind::Private,
+        speaker: None,
+    };
+    answer_in(services, user, update_id, text, place).await
+}
+
+/// Saves the message and answers it. With the `update_id` it answers, every completed step is
+/// journaled (the user's turn, each model round, each tool call, the answer's turn), so a replay
+/// after a crash resumes instead of storing, asking or running anything twice. In a group,
+/// `user` is the group's account and only tools that may run anywhere are offered.
+pub async fn answer_in(
+    services: &Services,
+    user: &User,
+    update_id: Option<i64>,
+    text: &str,
+    place: Place<'_>,
+) -> Result<Vec<Reply>, StoreError> {
     let store = &services.store;
+    let said = match place.speaker {
+        Some(name) => format!("{name}: {text}"),
+        None => text.to_string(),
+    };
+    let text = said.as_str();
     let turn = NewTurn {
         content: text.to_string(),
         ..NewTurn::default()
@@ -62,21 +96,26 @@ pub async fn answer(
         .collect();
     let request = ChatRequest {
         user_id: user.id,
-        user_name: user.display_name.clone(),
+        // A group's title is chosen by its members: it stays out of the instructions.
+        user_name: match place.speaker {
+            Some(_) => GROUP_AUDIENCE.to_string(),
+            None => user.display_name.clone(),
+        },
         timezone: user.timezone,
         now: Utc::now(),
         preferred: user.llm_provider.or(config.default),
         history,
         message: text.to_string(),
-        tools: services.tools.llm_specs(user),
+        tools: services.tools.llm_specs_in(user, place.chat),
         tier: Tier::Cheap,
         allow_tools: true,
         budget: user.llm_budget(services.config.user_daily_token_limit),
         journal: update_id,
+        speaker: place.speaker.map(str::to_string),
     };
     let running = services.cancellations.start(user.chat_id);
     let turn_input = TurnInput {
-        chat: ChatKind::Private,
+        chat: place.chat,
         message: text,
         untrusted: false,
         journal: update_id,

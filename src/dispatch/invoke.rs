@@ -9,7 +9,8 @@
 //!   when it writes after untrusted content (a web page, an email) entered the turn, or when,
 //!   after such content, it would send to a third party (a URL to fetch) something that neither
 //!   the user nor that content said word for word: a page cannot make the model smuggle the
-//!   user's notes out in a URL.
+//!   user's notes out in a URL. In a group no such button is shown (any member could press
+//!   it): the call is refused.
 //!
 //! LLM budgets are checked by the router before every model call, so a tool that asks a model
 //! (the email summary) is covered whoever called it.
@@ -77,6 +78,13 @@ pub async fn invoke(
         return Outcome::NotRun(refusal);
     }
     if needs_confirm(caller, tool, &args) {
+        if caller.chat == ChatKind::Group {
+            // A button in a group could be pressed by any member, not only the one who asked.
+            return Outcome::NotRun(format!(
+                "{} needs a Confirm button, which I show only in private chats; it was not run.",
+                tool.command()
+            ));
+        }
         return ask_to_confirm(services, caller, tool, &args).await;
     }
     match run_and_log(services, caller, tool, args).await {
@@ -97,14 +105,15 @@ fn check(caller: &Caller<'_>, tool: &dyn Tool, args: &Value) -> Result<(), Strin
             tool.name()
         ));
     }
-    if !may_run(caller.user, effect) {
-        return Err(format!("/{} is only for the owner.", tool.command()));
-    }
+    // Where first: in a group, a personal or owner tool is refused the same way for everyone.
     if !tool.runs_in().allows(caller.chat) {
         return Err(format!(
-            "/{} works only in your private chat with me.",
+            "/{} is personal: use this in our private chat.",
             tool.command()
         ));
+    }
+    if !may_run(caller.user, effect) {
+        return Err(format!("/{} is only for the owner.", tool.command()));
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ mod command;
 mod confirm;
 mod free_text;
 mod gmail_paste;
+mod group;
 mod invoke;
 mod llm_tools;
 mod once;
@@ -64,6 +65,9 @@ impl Dispatcher {
     }
 
     async fn route(&self, incoming: &Incoming) -> Result<Vec<Reply>, StoreError> {
+        if let Some(group) = &incoming.group {
+            return group::route(self, incoming, group).await;
+        }
         let store = &self.services.store;
         let command = parse_command(incoming.command_text());
         if command.as_ref().is_some_and(|c| c.name == "start") {
@@ -117,7 +121,7 @@ impl Dispatcher {
         }
         if let Some(command) = command
             && let Some(replies) = self
-                .run_command(&user, incoming.update_id, &command)
+                .run_command(&user, incoming.update_id, &command, ChatKind::Private)
                 .await?
         {
             return Ok(replies);
@@ -140,6 +144,7 @@ impl Dispatcher {
         user: &User,
         update_id: Option<i64>,
         command: &CommandLine<'_>,
+        chat: ChatKind,
     ) -> Result<Option<Vec<Reply>>, StoreError> {
         let Some(tool) = self.services.tools.by_command(&command.name) else {
             return Ok(None);
@@ -169,7 +174,7 @@ impl Dispatcher {
         let once = update_id.map(|id| format!("{id}:command"));
         let caller = Caller {
             user,
-            chat: ChatKind::Private,
+            chat,
             source: CallSource::Command,
             untrusted_turn: false,
             seen_text: "",

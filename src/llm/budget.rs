@@ -127,6 +127,7 @@ mod tests {
         let owner = store.ensure_owner(1, "Olga", "UTC").await.unwrap();
         let row = LlmUsageRow {
             user_id: owner.id,
+            speaker: None,
             provider: "claude".into(),
             model: "claude-haiku-4-5".into(),
             input_tokens: 60,

@@ -52,6 +52,7 @@ pub(super) struct Fallback<'a> {
     current: usize,
     failures: Vec<ProviderFailure>,
     user_id: i64,
+    speaker: Option<String>,
     tier: Tier,
     /// Where the next successful call is journaled, with its usage row.
     step: Option<StepKey>,
@@ -80,6 +81,7 @@ impl<'a> Fallback<'a> {
             current: 0,
             failures: Vec::new(),
             user_id,
+            speaker: None,
             tier,
             step: None,
             observer: None,
@@ -94,6 +96,12 @@ impl<'a> Fallback<'a> {
     /// Where answers are streamed, if they are.
     pub fn observer(&self) -> Option<&'a dyn StreamObserver> {
         self.observer
+    }
+
+    /// Names the group member the calls are made for (recorded with each usage row).
+    pub fn with_speaker(mut self, speaker: Option<String>) -> Self {
+        self.speaker = speaker;
+        self
     }
 
     /// Journals the next successful call as `step` (with its usage row, in one transaction).
@@ -216,6 +224,7 @@ impl<'a> Fallback<'a> {
             .provider_result(kind.as_str(), error.as_deref());
         let row = LlmUsageRow {
             user_id: self.user_id,
+            speaker: self.speaker.clone(),
             provider: kind.as_str().to_string(),
             model: model.to_string(),
             input_tokens: usage.input_tokens,

@@ -62,6 +62,8 @@ pub struct ChatRequest {
     /// The update this answers: its completed rounds are journaled and, on a replay after a
     /// crash, read back instead of asking the model again. `None`: nothing is journaled.
     pub journal: Option<i64>,
+    /// Who spoke, when `user_id` is a group's account (recorded in `llm_usage`).
+    pub speaker: Option<String>,
 }
 
 /// A produced reply.
@@ -172,7 +174,8 @@ impl LlmRouter {
         if order.is_empty() {
             return Err(RouterError::NoProviders);
         }
-        let mut fallback = Fallback::new(&inner.settings, order, req.user_id, req.tier);
+        let mut fallback = Fallback::new(&inner.settings, order, req.user_id, req.tier)
+            .with_speaker(req.speaker.clone());
         if let Some(observer) = observer {
             fallback.stream_to(observer);
         }

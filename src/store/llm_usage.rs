@@ -8,8 +8,10 @@ use super::{Store, StoreError};
 /// One LLM call attempt to record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LlmUsageRow {
-    /// The user the call was made for.
+    /// The user the call was made for (a group's account for a group's calls).
     pub user_id: i64,
+    /// In a group, the member whose message it answered.
+    pub speaker: Option<String>,
     /// Provider name (`claude`, `gemini`, `openai`).
     pub provider: String,
     /// Model id asked for.
@@ -133,8 +135,8 @@ fn to_u64(n: i64) -> u64 {
 fn insert_usage(c: &rusqlite::Connection, row: &LlmUsageRow) -> rusqlite::Result<()> {
     c.execute(
         "INSERT INTO llm_usage (user_id, provider, model, input_tokens, output_tokens,
-             cost_usd, latency_ms, status, error, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             cost_usd, latency_ms, status, error, created_at, speaker)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             row.user_id,
             row.provider,
@@ -146,6 +148,7 @@ fn insert_usage(c: &rusqlite::Connection, row: &LlmUsageRow) -> rusqlite::Result
             if row.error.is_none() { "ok" } else { "error" },
             row.error,
             row.created_at,
+            row.speaker,
         ],
     )
     .map(drop)
@@ -173,6 +176,7 @@ mod tests {
     fn row(user_id: i64, tokens: u64, error: Option<&str>, at: i64) -> LlmUsageRow {
         LlmUsageRow {
             user_id,
+            speaker: None,
             provider: "claude".into(),
             model: "claude-haiku-4-5".into(),
             input_tokens: tokens,

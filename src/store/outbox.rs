@@ -21,6 +21,10 @@ pub struct NewChunk {
     pub buttons: Vec<Vec<Button>>,
     /// Replace the stored text once Telegram accepted it (it holds a one-time secret).
     pub forget_text: bool,
+    /// The message it answers (a reply in a group).
+    pub reply_to_message_id: Option<i64>,
+    /// The forum topic it goes to.
+    pub message_thread_id: Option<i32>,
 }
 
 /// A stored outgoing message.
@@ -44,12 +48,17 @@ pub struct OutboxRow {
     pub message_id: Option<i64>,
     /// `pending`, `sent` or `failed`.
     pub status: String,
+    /// The message it answers (a reply in a group).
+    pub reply_to_message_id: Option<i64>,
+    /// The forum topic it goes to.
+    pub message_thread_id: Option<i32>,
 }
 
 /// What a sent chunk that held a one-time secret keeps instead of its text.
 pub const FORGOTTEN_TEXT: &str = "(sent; removed because it held a one-time link)";
 
-const COLUMNS: &str = "id, update_id, chat_id, seq, text, format, buttons, message_id, status";
+const COLUMNS: &str = "id, update_id, chat_id, seq, text, format, buttons, message_id, status, \
+                       reply_to_message_id, message_thread_id";
 
 fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
     let format: String = r.get(5)?;
@@ -66,6 +75,8 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
             .unwrap_or_default(),
         message_id: r.get(7)?,
         status: r.get(8)?,
+        reply_to_message_id: r.get(9)?,
+        message_thread_id: r.get(10)?,
     })
 }
 
@@ -84,9 +95,11 @@ impl Store {
                 let buttons = (!chunk.buttons.is_empty())
                     .then(|| serde_json::to_string(&chunk.buttons).unwrap_or_default());
                 tx.execute(
-                    "INSERT INTO outbox (update_id, chat_id, seq, text, format, buttons, created_at, forget_text)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![update_id, chunk.chat_id, seq as i64, chunk.text, chunk.format.as_str(), buttons, now, chunk.forget_text],
+                    "INSERT INTO outbox (update_id, chat_id, seq, text, format, buttons, created_at, forget_text,
+                         reply_to_message_id, message_thread_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    params![update_id, chunk.chat_id, seq as i64, chunk.text, chunk.format.as_str(), buttons, now, chunk.forget_text,
+                        chunk.reply_to_message_id, chunk.message_thread_id],
                 )?;
                 ids.push(tx.last_insert_rowid());
             }

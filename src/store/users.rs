@@ -171,11 +171,12 @@ impl Store {
         .await
     }
 
-    /// Every user, owner first, then by when they arrived.
+    /// Every user, owner first, then by when they arrived (a group's account is no user).
     pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         self.call(|c| {
             let mut stmt = c.prepare(&format!(
-                "SELECT {COLUMNS} FROM users ORDER BY status = 'owner' DESC, created_at, id"
+                "SELECT {COLUMNS} FROM users WHERE id NOT IN (SELECT account_id FROM groups)
+                 ORDER BY status = 'owner' DESC, created_at, id"
             ))?;
             let rows = stmt.query_map([], user_from_row)?;
             rows.collect()

@@ -3,12 +3,13 @@
 
 use teloxide::types::{Update, UpdateKind, User as TgUser};
 
-use crate::message::{Content, Incoming, VoiceClip};
+use crate::message::{Content, GroupMessage, Incoming, VoiceClip};
 
 /// The update types the bot asks Telegram for (`allowed_updates`).
-pub const ALLOWED_UPDATES: [teloxide::types::AllowedUpdate; 2] = [
+pub const ALLOWED_UPDATES: [teloxide::types::AllowedUpdate; 3] = [
     teloxide::types::AllowedUpdate::Message,
     teloxide::types::AllowedUpdate::CallbackQuery,
+    teloxide::types::AllowedUpdate::MyChatMember,
 ];
 
 /// Update kinds by their JSON field, for metric labels (anything else is `other`).
@@ -91,6 +92,7 @@ pub fn to_incoming(update: &Update) -> Option<Incoming> {
                     .unwrap_or_else(|| "there".to_string()),
                 username: from.and_then(|u| u.username.clone()),
                 content,
+                group: super::group_message::of_message(msg),
             })
         }
         UpdateKind::CallbackQuery(q) => {
@@ -100,6 +102,9 @@ pub fn to_incoming(update: &Update) -> Option<Incoming> {
                 .as_ref()
                 .map(|m| m.chat().id.0)
                 .or_else(|| user_chat(q.from.id))?;
+            let group: Option<GroupMessage> = q
+                .regular_message()
+                .and_then(|m| super::group_message::of_button(m, q.from.id));
             Some(Incoming {
                 update_id,
                 chat_id,
@@ -109,6 +114,7 @@ pub fn to_incoming(update: &Update) -> Option<Incoming> {
                     id: q.id.0.clone(),
                     data,
                 },
+                group,
             })
         }
         _ => None,
@@ -148,7 +154,8 @@ fn unsupported_kind(msg: &teloxide::types::Message) -> &'static str {
     }
 }
 
-fn display_name(user: &TgUser) -> String {
+/// A user's first and last name.
+pub(super) fn display_name(user: &TgUser) -> String {
     match &user.last_name {
         Some(last) => format!("{} {last}", user.first_name),
         None => user.first_name.clone(),

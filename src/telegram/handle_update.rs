@@ -121,6 +121,10 @@ impl UpdateHandler {
                 return Ok(InboxOutcome::Skipped);
             }
         };
+        let services = self.dispatcher.services();
+        if let Some(replies) = super::group_events::handle(&self.bot, services, &update).await? {
+            return self.send_replies(pending.update_id, replies).await;
+        }
         let Some(incoming) = to_incoming(&update) else {
             tracing::debug!("update type not handled; skipped");
             return Ok(InboxOutcome::Skipped);
@@ -133,17 +137,30 @@ impl UpdateHandler {
                 tracing::debug!(error = %describe_error(&e), "could not answer the button press");
             }
         }
+        if incoming.group.is_some() {
+            super::group_events::ensure_identity(&self.bot, &services.bot_identity).await;
+        }
         let replies = self
             .with_typing(incoming.chat_id, self.dispatcher.handle(&incoming))
             .await;
-        if replies.is_empty() {
-            return Ok(InboxOutcome::Done);
+        self.send_replies(pending.update_id, replies).await
+    }
+
+    /// Stores an update's replies in the outbox and delivers them; then leaves any group the
+    /// owner has just disabled.
+    async fn send_replies(
+        &self,
+        update_id: i64,
+        replies: Vec<Reply>,
+    ) -> Result<InboxOutcome, HandleError> {
+        if !replies.is_empty() {
+            let rows = self.sender.queue(Some(update_id), replies).await?;
+            self.sender
+                .deliver(&rows)
+                .await
+                .map_err(HandleError::from_send)?;
         }
-        let rows = self.sender.queue(Some(pending.update_id), replies).await?;
-        self.sender
-            .deliver(&rows)
-            .await
-            .map_err(HandleError::from_send)?;
+        super::group_events::leave_disabled(&self.bot, &self.dispatcher.services().store).await;
         Ok(InboxOutcome::Done)
     }
 

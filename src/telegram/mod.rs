@@ -5,6 +5,8 @@ pub mod convert;
 pub mod draft;
 pub mod files;
 pub mod format;
+pub mod group_events;
+mod group_message;
 pub mod handle_update;
 pub mod intake;
 pub mod menu;

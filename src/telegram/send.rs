@@ -12,7 +12,10 @@
 use std::time::Duration;
 
 use teloxide::prelude::*;
-use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, ParseMode};
+use teloxide::types::{
+    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode, ReplyParameters,
+    ThreadId,
+};
 use teloxide::{ApiError, RequestError};
 
 use super::format::{TextFormat, html_to_plain};
@@ -135,7 +138,7 @@ impl TelegramSender {
         loop {
             self.limiter.acquire(row.chat_id).await;
             match self
-                .send_chunk(row.chat_id, &text, format, &row.buttons)
+                .send_chunk(row, &text, format)
                 .await
                 .inspect_err(|e| crate::metrics::telegram_error("sendMessage", error_code(e)))
             {
@@ -190,17 +193,28 @@ impl TelegramSender {
 
     async fn send_chunk(
         &self,
-        chat_id: i64,
+        row: &OutboxRow,
         text: &str,
         format: TextFormat,
-        buttons: &[Vec<Button>],
     ) -> Result<i64, RequestError> {
-        let mut request = self.bot.send_message(ChatId(chat_id), text);
+        let mut request = self.bot.send_message(ChatId(row.chat_id), text);
         if format == TextFormat::Html {
             request = request.parse_mode(ParseMode::Html);
         }
-        if !buttons.is_empty() {
-            request = request.reply_markup(keyboard(buttons));
+        if !row.buttons.is_empty() {
+            request = request.reply_markup(keyboard(&row.buttons));
+        }
+        if let Some(thread) = row.message_thread_id {
+            request = request.message_thread_id(ThreadId(MessageId(thread)));
+        }
+        if let Some(id) = row
+            .reply_to_message_id
+            .and_then(|id| i32::try_from(id).ok())
+        {
+            // A message deleted meanwhile must not cost the answer.
+            request = request.reply_parameters(
+                ReplyParameters::new(MessageId(id)).allow_sending_without_reply(),
+            );
         }
         Ok(i64::from(request.await?.id.0))
     }
@@ -224,6 +238,9 @@ pub fn to_chunks(replies: Vec<Reply>) -> Vec<NewChunk> {
                 format: reply.format,
                 buttons,
                 forget_text: reply.forget_after_send,
+                // Only the first chunk quotes the message it answers; all stay in its topic.
+                reply_to_message_id: reply.reply_to_message_id.filter(|_| i == 0),
+                message_thread_id: reply.message_thread_id,
             });
         }
     }

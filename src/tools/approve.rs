@@ -1,4 +1,5 @@
-//! `/approve <chat id>` (owner): lets a pending (or disabled) user in and tells them.
+//! `/approve <chat id>` (owner): lets a pending (or disabled) user in and tells them; with a
+//! group's (negative) id, approves the group.
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
@@ -29,7 +30,7 @@ impl Tool for Approve {
     }
 
     fn description(&self) -> &'static str {
-        "Approve a user's request (owner)"
+        "Approve a user's or a group's request (owner)"
     }
 
     fn usage(&self) -> &'static str {
@@ -48,7 +49,17 @@ impl Tool for Approve {
         Ok(json!({"chat_id": args.trim()}))
     }
 
-    async fn call(&self, _ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
+    async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
+        // A negative id names a group: approving it makes none of its members a user.
+        let chat_id = super::int_arg(&args, "chat_id", USAGE)?;
+        if chat_id < 0 {
+            let (text, notice) =
+                crate::groups::membership::approve(&self.store, chat_id, ctx.user.chat_id)
+                    .await?
+                    .map_err(ToolError::Failed)?;
+            let out = ToolOutput::plain(text);
+            return Ok(notice.into_iter().fold(out, ToolOutput::with_notice));
+        }
         let before = user_by_chat_arg(&self.store, &args, USAGE).await?;
         let (store, chat_id) = (&self.store, before.chat_id);
         match before.status {

@@ -1,4 +1,5 @@
-//! `/disable <chat id>` (owner): denies a pending request or switches a user off.
+//! `/disable <chat id>` (owner): denies a pending request or switches a user off; with a
+//! group's (negative) id, disables the group and leaves it.
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
@@ -28,7 +29,7 @@ impl Tool for Disable {
     }
 
     fn description(&self) -> &'static str {
-        "Deny a request or switch a user off (owner)"
+        "Deny a request, switch a user or a group off (owner)"
     }
 
     fn usage(&self) -> &'static str {
@@ -48,6 +49,14 @@ impl Tool for Disable {
     }
 
     async fn call(&self, _ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
+        // A negative id names a group: it is disabled and the bot leaves it.
+        let chat_id = super::int_arg(&args, "chat_id", USAGE)?;
+        if chat_id < 0 {
+            let text = crate::groups::membership::disable(&self.store, chat_id)
+                .await?
+                .map_err(ToolError::Failed)?;
+            return Ok(ToolOutput::plain(text));
+        }
         let u = user_by_chat_arg(&self.store, &args, USAGE).await?;
         match u.status {
             UserStatus::Owner => Err(ToolError::Failed("The owner cannot be disabled.".into())),

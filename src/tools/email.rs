@@ -107,6 +107,7 @@ impl Tool for EmailSummary {
             allow_tools: false,
             budget: user.llm_budget(self.daily_token_limit),
             journal: None, // the tool call as a whole is journaled by its caller
+            speaker: None,
         };
         let never = tokio_util::sync::CancellationToken::new();
         let reply = self

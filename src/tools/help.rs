@@ -1,9 +1,9 @@
-//! `/help`: the commands this user may run, generated from the tool registry.
+//! `/help`: the commands this user may run here, generated from the tool registry.
 
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, Where};
+use super::{ChatKind, Effect, Tool, ToolContext, ToolError, ToolOutput, Where};
 use crate::telegram::format::escape_html;
 
 /// Lists the commands the user may run.
@@ -37,14 +37,26 @@ impl Tool for Help {
 
     async fn call(&self, ctx: &ToolContext<'_>, _args: Value) -> Result<ToolOutput, ToolError> {
         let mut text = String::from("<b>Commands</b>\n");
-        for tool in ctx.catalogue.visible_to(ctx.user) {
+        // In a group, only what works there: personal commands belong to private chats.
+        let here = ctx
+            .catalogue
+            .visible_to(ctx.user)
+            .filter(|t| t.runs_in.allows(ctx.chat));
+        for tool in here {
             text.push_str(&format!(
                 "{} — {}\n",
                 escape_html(tool.usage),
                 escape_html(tool.description)
             ));
         }
-        text.push_str("\nAnything else you write goes to the assistant.");
+        if ctx.chat == ChatKind::Group {
+            text.push_str(
+                "\nMention me or reply to my messages to talk to me here; personal commands \
+                 (email, notes, reminders) work in our private chat.",
+            );
+        } else {
+            text.push_str("\nAnything else you write goes to the assistant.");
+        }
         Ok(ToolOutput::html(text))
     }
 }

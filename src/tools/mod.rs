@@ -8,6 +8,7 @@ mod disable;
 pub mod effect;
 mod email;
 mod gmail_connect;
+mod groups_list;
 mod help;
 mod model;
 mod new_chat;
@@ -77,6 +78,7 @@ pub fn all_tools(h: &ToolHandles) -> Vec<Box<dyn Tool>> {
         Box::new(users_list::UsersList::new(h.store.clone())),
         Box::new(approve::Approve::new(h.store.clone())),
         Box::new(disable::Disable::new(h.store.clone())),
+        Box::new(groups_list::GroupsList::new(h.store.clone())),
     ]
 }
 
@@ -167,6 +169,8 @@ impl ToolOutput {
                 format: self.format,
                 buttons: self.buttons,
                 forget_after_send: self.forget_after_send,
+                reply_to_message_id: None,
+                message_thread_id: None,
             });
         }
         replies.extend(self.notices);

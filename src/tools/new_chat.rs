@@ -1,9 +1,10 @@
 //! `/new`: starts a fresh conversation; earlier turns stay stored but leave the LLM's context.
+//! In a group it is the group's conversation.
 
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::{Effect, Tool, ToolContext, ToolError, ToolOutput};
+use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, Where};
 use crate::store::Store;
 
 /// Clears the conversation context.
@@ -34,6 +35,11 @@ impl Tool for NewChat {
 
     fn effect(&self) -> Effect {
         Effect::Write
+    }
+
+    /// In a group it resets the group's conversation (any member may).
+    fn runs_in(&self) -> Where {
+        Where::Any
     }
 
     fn llm_callable(&self) -> bool {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Effect, Tool, may_run};
+use super::{ChatKind, Effect, Tool, Where, may_run};
 use crate::llm::ToolSpec;
 use crate::users::User;
 
@@ -30,6 +30,8 @@ pub struct ToolInfo {
     pub description: &'static str,
     /// Its strongest effect.
     pub effect: Effect,
+    /// Where it may run.
+    pub runs_in: Where,
 }
 
 /// Names, usage and effects of every tool, in list order.
@@ -79,6 +81,7 @@ impl ToolRegistry {
                     usage: t.usage(),
                     description: t.description(),
                     effect: t.effect(),
+                    runs_in: t.runs_in(),
                 })
                 .collect(),
         };
@@ -121,6 +124,21 @@ impl ToolRegistry {
 
     /// Specs of the tools the model may be offered for `user`: never an admin tool, whoever the
     /// user is; write and outside tools are offered but may end in a confirm button.
+    /// The tool specs offered to the model for `user` in a `chat` of this kind: in a group only
+    /// the tools that may run anywhere (nothing personal is even offered).
+    pub fn llm_specs_in(&self, user: &User, chat: ChatKind) -> Vec<ToolSpec> {
+        let allowed: Vec<&str> = self
+            .tools
+            .iter()
+            .filter(|t| t.runs_in().allows(chat))
+            .map(|t| t.name())
+            .collect();
+        self.llm_specs(user)
+            .into_iter()
+            .filter(|spec| allowed.contains(&spec.name.as_str()))
+            .collect()
+    }
+
     pub fn llm_specs(&self, user: &User) -> Vec<ToolSpec> {
         self.tools
             .iter()

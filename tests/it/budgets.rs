@@ -28,6 +28,7 @@ const LIMIT: &str = "100";
 async fn spend(store: &Store, chat_id: i64, tokens: u64) -> i64 {
     let user = store.user_by_chat(chat_id).await.unwrap().unwrap();
     let row = LlmUsageRow {
+        speaker: None,
         user_id: user.id,
         provider: "claude".into(),
         model: "claude-haiku-4-5".into(),

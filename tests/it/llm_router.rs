@@ -107,6 +107,7 @@ fn chat(message: &str) -> ChatRequest {
                 "properties": {"city": {"type": "string"}}, "required": ["city"]}),
         }],
         tier: Tier::Cheap,
+        speaker: None,
         allow_tools: true,
         journal: None,
         budget: minicrew::llm::Budget::unlimited(),

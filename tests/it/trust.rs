@@ -432,7 +432,7 @@ async fn the_model_of_a_user_gets_no_owner_powers_and_private_tools_stay_out_of_
         )
         .await,
     );
-    assert_eq!(text, "/note works only in your private chat with me.");
+    assert_eq!(text, "/note is personal: use this in our private chat.");
     assert!(matches!(
         run(
             friend.clone(),

@@ -72,7 +72,7 @@ async fn start_registers_the_webhook_with_url_secret_and_allowed_updates() {
     assert_eq!(hook["secret_token"], SECRET);
     assert_eq!(
         hook["allowed_updates"],
-        json!(["message", "callback_query"])
+        json!(["message", "callback_query", "my_chat_member"])
     );
     assert_eq!(hook["drop_pending_updates"], json!(false));
     assert!(

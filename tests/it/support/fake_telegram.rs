@@ -33,7 +33,8 @@ use state::{Shared, StoredFile};
 // Builders for tests that assemble their own updates.
 #[allow(unused_imports)]
 pub use updates::{
-    BOT_ID, BOT_TOKEN, BOT_USERNAME, callback_update, text_message, text_update, voice_update,
+    BOT_ID, BOT_TOKEN, BOT_USERNAME, callback_update, group_text_message, my_chat_member_update,
+    text_message, text_update, voice_update,
 };
 
 /// First message id the fake hands out (above the small ids tests give incoming messages).
@@ -112,6 +113,29 @@ impl FakeTelegram {
         let id = self.next_update_id();
         self.push_update(callback_update(id, chat_id, data, message_id));
         id
+    }
+
+    /// Pushes a text message from user `from` in group `chat_id` (message_id = update id), with
+    /// the `bot_command` and `mention` entities Telegram adds; returns the update id.
+    pub fn push_group_text(&self, chat_id: i64, from: i64, text: &str) -> i64 {
+        let id = self.next_update_id();
+        let message = group_text_message(id, chat_id, from, text);
+        self.push_update(serde_json::json!({"update_id": id, "message": message}));
+        id
+    }
+
+    /// Pushes a `my_chat_member` update: user `by` added the bot to group `chat_id` (`joined`)
+    /// or removed it; returns the update id.
+    pub fn push_my_chat_member(&self, chat_id: i64, by: i64, joined: bool) -> i64 {
+        let id = self.next_update_id();
+        self.push_update(my_chat_member_update(id, chat_id, by, joined));
+        id
+    }
+
+    /// Sets what getChatMemberCount answers for `chat_id`.
+    pub fn set_member_count(&self, chat_id: i64, count: i64) {
+        self.shared
+            .update(|state| state.member_counts.insert(chat_id, count));
     }
 
     /// Makes `bytes` downloadable as `file_id` (getFile answers with `file_path`).

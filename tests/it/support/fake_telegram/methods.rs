@@ -55,6 +55,17 @@ pub fn answer(state: &mut State, method: &str, params: &Map<String, Value>) -> R
         }
         "sendChatAction" => send_chat_action(params),
         "sendMessageDraft" => send_message_draft(state, params),
+        "getChatMemberCount" => {
+            let chat = params.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
+            if chat >= 0 {
+                return Err(ApiError::bad_request("chat not found"));
+            }
+            Ok(json!(state.member_counts.get(&chat).copied().unwrap_or(3)))
+        }
+        "leaveChat" => match params.get("chat_id").and_then(Value::as_i64) {
+            Some(chat) if chat < 0 => Ok(json!(true)),
+            _ => Err(ApiError::bad_request("chat not found")),
+        },
         "answerCallbackQuery" => {
             let id = params.get("callback_query_id").and_then(Value::as_str);
             match id.and_then(|id| state.open_callbacks.take(id)) {

@@ -132,6 +132,8 @@ pub struct State {
     pub downloads: Vec<String>,
     /// Every draft preview shown with sendMessageDraft, in order.
     pub drafts: Vec<Draft>,
+    /// Members per group chat for getChatMemberCount (3 when not set).
+    pub member_counts: HashMap<i64, i64>,
 }
 
 /// One accepted `sendMessageDraft` call.

@@ -131,6 +131,66 @@ pub fn callback_update(update_id: i64, chat_id: i64, data: &str, message_id: i64
     })
 }
 
+/// A group chat: a basic `group` for ids above -10^12, else a `supergroup` (as Telegram
+/// numbers them).
+pub fn group_chat(chat_id: i64) -> Value {
+    let kind = if chat_id > -1_000_000_000_000 {
+        "group"
+    } else {
+        "supergroup"
+    };
+    json!({"id": chat_id, "type": kind, "title": format!("Group{chat_id}")})
+}
+
+/// A text message from user `from` in group `chat_id`, with the entities Telegram adds: a
+/// `bot_command` for a leading `/word`, a `mention` for every `@username` (UTF-16 offsets).
+pub fn group_text_message(message_id: i64, chat_id: i64, from: i64, text: &str) -> Value {
+    let mut entities = Vec::new();
+    if text.starts_with('/') {
+        let command = text.split_whitespace().next().unwrap_or(text);
+        entities.push(json!({"type": "bot_command", "offset": 0,
+            "length": command.encode_utf16().count()}));
+    }
+    let mut offset = 0;
+    for word in text.split_inclusive(char::is_whitespace) {
+        let trimmed = word.trim_end();
+        let name = trimmed.trim_end_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
+        if name.starts_with('@') && name.len() > 1 {
+            entities.push(json!({"type": "mention", "offset": offset,
+                "length": name.encode_utf16().count()}));
+        }
+        offset += word.encode_utf16().count();
+    }
+    let mut message = json!({
+        "message_id": message_id,
+        "from": human_user(from),
+        "chat": group_chat(chat_id),
+        "date": unix_now(),
+        "text": text,
+    });
+    if !entities.is_empty() {
+        message["entities"] = Value::Array(entities);
+    }
+    message
+}
+
+/// A `my_chat_member` update: user `by` added the bot to group `chat_id` (`joined`: the bot
+/// goes from `left` to `member`) or removed it (from `member` to `left`).
+pub fn my_chat_member_update(update_id: i64, chat_id: i64, by: i64, joined: bool) -> Value {
+    let (old, new) = if joined {
+        ("left", "member")
+    } else {
+        ("member", "left")
+    };
+    json!({"update_id": update_id, "my_chat_member": {
+        "chat": group_chat(chat_id),
+        "from": human_user(by),
+        "date": unix_now(),
+        "old_chat_member": {"user": bot_user(), "status": old},
+        "new_chat_member": {"user": bot_user(), "status": new},
+    }})
+}
+
 /// The kind of an update (`message`, `callback_query`, ...): its key other than `update_id`.
 pub fn update_kind(update: &Value) -> Option<&str> {
     update
