@@ -16,7 +16,7 @@ use chrono_tz::Tz;
 use secrecy::SecretString;
 use url::Url;
 
-pub use reader::{ConfigError, EnvReader};
+pub use reader::{ConfigError, EnvReader, near_miss};
 pub use sections::{GmailConfig, LlmConfig, ProviderConfig, TranscribeConfig};
 pub use source::{KNOWN_KEYS, read_sources};
 
@@ -115,6 +115,8 @@ pub struct Config {
     pub transcribe: TranscribeConfig,
     /// Let the web fetch tool reach private and loopback addresses.
     pub web_fetch_allow_private: bool,
+    /// MCP servers (`MCP_CONFIG`, or `mcp.json` when present).
+    pub mcp: crate::mcp::McpConfig,
     /// Folder of `minicrew.db` (`DATA_DIR`).
     pub data_dir: PathBuf,
     /// Log output format.
@@ -170,6 +172,7 @@ impl Config {
             stream_replies: env.bool_or("STREAM_REPLIES", true)?,
             transcribe: TranscribeConfig::from_reader(env)?,
             web_fetch_allow_private: env.bool_or("WEB_FETCH_ALLOW_PRIVATE", false)?,
+            mcp: crate::mcp::config::load(env.get(crate::mcp::config::KEY))?,
             data_dir: PathBuf::from(env.string_or("DATA_DIR", "data")),
             log_format: parse_log_format(env)?,
         })

@@ -56,6 +56,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "TRANSCRIBE_API_KEY",
     "TRANSCRIBE_MODEL",
     "WEB_FETCH_ALLOW_PRIVATE",
+    "MCP_CONFIG",
     "DATA_DIR",
     "LOG_FORMAT",
     "SCHEDULE_GRACE_MINUTES",

@@ -97,6 +97,12 @@ fn check(caller: &Caller<'_>, tool: &dyn Tool, args: &Value) -> Result<(), Strin
             tool.name()
         ));
     }
+    if !tool.offered_to(caller.user) {
+        return Err(format!(
+            "there is no tool called {} available to this user",
+            tool.name()
+        ));
+    }
     if !may_run(caller.user, effect) {
         return Err(format!("/{} is only for the owner.", tool.command()));
     }
