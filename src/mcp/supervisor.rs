@@ -28,6 +28,8 @@ const BACKOFF_MAX: Duration = Duration::from_secs(60);
 const MAX_DESCRIPTION_CHARS: usize = 1_000;
 /// Largest input schema kept (serialized); a tool with a larger one is left out.
 const MAX_SCHEMA_BYTES: usize = 32 * 1024;
+/// How long a closed connection waits to learn whether the process exited.
+const EXIT_WAIT: Duration = Duration::from_secs(1);
 /// How long a killed child may take to exit.
 const KILL_WAIT: Duration = Duration::from_secs(5);
 
@@ -170,7 +172,14 @@ async fn serve(
     let ended = loop {
         tokio::select! {
             () = stop.cancelled() => break Ended::Stopped,
-            _ = &mut quit => break Ended::Failed("the connection closed".into()),
+            _ = &mut quit => {
+                // A dead process closes the pipe first; say so when that is what happened.
+                let exited = tokio::time::timeout(EXIT_WAIT, wait(&mut child)).await;
+                break Ended::Failed(match exited {
+                    Ok(status) => with_stderr(format!("the process exited ({status})"), &server.last_stderr),
+                    Err(_) => "the connection closed".into(),
+                });
+            }
             status = wait(&mut child) => break Ended::Failed(with_stderr(
                 format!("the process exited ({status})"),
                 &server.last_stderr,
