@@ -82,7 +82,7 @@ async fn read_bounded(response: reqwest::Response, max: usize) -> Result<Vec<u8>
     let mut body = Vec::new();
     let mut stream = response.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(StreamableHttpError::Client)?;
+        let chunk = chunk.map_err(|e| StreamableHttpError::Client(e.without_url()))?;
         if body.len() + chunk.len() > max {
             return Err(StreamableHttpError::ResponseBodyTooLarge { max_size: max });
         }
@@ -201,7 +201,7 @@ impl StreamableHttpClient for McpHttpClient {
             .json(&message)
             .send()
             .await
-            .map_err(StreamableHttpError::Client)?;
+            .map_err(|e| StreamableHttpError::Client(e.without_url()))?;
         let status = response.status();
         if matches!(
             status,
@@ -270,14 +270,14 @@ impl StreamableHttpClient for McpHttpClient {
         let response = Self::with_headers(request, auth_header, custom_headers)
             .send()
             .await
-            .map_err(StreamableHttpError::Client)?;
+            .map_err(|e| StreamableHttpError::Client(e.without_url()))?;
         if response.status() == reqwest::StatusCode::METHOD_NOT_ALLOWED {
             return Ok(());
         }
         response
             .error_for_status()
             .map(|_| ())
-            .map_err(StreamableHttpError::Client)
+            .map_err(|e| StreamableHttpError::Client(e.without_url()))
     }
 
     async fn get_stream(
@@ -324,7 +324,7 @@ impl StreamableHttpClient for McpHttpClient {
         let response = Self::with_headers(request, auth_header, custom_headers)
             .send()
             .await
-            .map_err(StreamableHttpError::Client)?;
+            .map_err(|e| StreamableHttpError::Client(e.without_url()))?;
         if response.status() == reqwest::StatusCode::METHOD_NOT_ALLOWED {
             return Err(StreamableHttpError::ServerDoesNotSupportSse);
         }

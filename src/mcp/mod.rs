@@ -2,12 +2,13 @@
 //! (the official `rmcp` SDK) of every server in `MCP_CONFIG`; each server's tools join the tool
 //! list as `<server>__<tool>` while it is up.
 //!
-//! Map: [`config`] reads the servers file; [`stdio`] starts a command with a clean environment;
+//! Map: [`check`] is `doctor`'s check; [`config`] reads the servers file; [`stdio`] starts a command with a clean environment;
 //! [`http`] is the streamable-HTTP transport over our reqwest client; [`connect`] opens a
 //! session; [`supervisor`] keeps each server connected (restarts with backoff); [`tool`] turns a
 //! server tool into a [`crate::tools::Tool`]; [`names`] makes tool names; [`status`] is what
 //! `/mcp`, `/health` and `doctor` show; [`McpTools`] is the live catalogue the registry consults.
 
+pub mod check;
 pub mod config;
 pub mod connect;
 pub mod http;

@@ -229,3 +229,41 @@ fn part(block: &ContentBlock) -> String {
         _ => "[a part of a kind not shown here]".to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(value: serde_json::Value) -> CallToolResult {
+        serde_json::from_value(value).expect("a CallToolResult")
+    }
+
+    #[test]
+    fn text_parts_are_kept_and_images_become_a_placeholder() {
+        let r = result(serde_json::json!({"content": [
+            {"type": "text", "text": "first"},
+            {"type": "image", "data": "aGVsbG8h", "mimeType": "image/png"},
+            {"type": "text", "text": "second"}
+        ]}));
+        assert_eq!(
+            render(&r, 1000),
+            "first\n[an image (image/png, about 6 bytes) that cannot be shown here]\nsecond"
+        );
+    }
+
+    #[test]
+    fn a_huge_result_is_cut_at_the_cap_and_says_so() {
+        let r =
+            result(serde_json::json!({"content": [{"type": "text", "text": "é".repeat(50_000)}]}));
+        let text = render(&r, 100);
+        assert!(text.starts_with(&"é".repeat(100)));
+        assert!(text.ends_with("[… the result was cut to 100 characters]"));
+        assert!(text.chars().count() < 150);
+    }
+
+    #[test]
+    fn structured_content_is_used_when_there_is_no_content() {
+        let r = result(serde_json::json!({"content": [], "structuredContent": {"sum": 42}}));
+        assert_eq!(render(&r, 100), r#"{"sum":42}"#);
+    }
+}

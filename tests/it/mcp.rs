@@ -14,25 +14,28 @@ use crate::support::app::{OWNER, TestApp, WAIT};
 use crate::support::fake_llm::{FakeLlm, Reply, Wire};
 use crate::support::fake_telegram::{FakeTelegram, SentMessage};
 use crate::support::mcp_servers::{
-    Everything, READY_WAIT, http_server, time_server, wait_for_server, wait_ready, write_config,
+    Everything, READY_WAIT, grow_server, http_server, time_server, wait_for_server, wait_ready,
+    write_config,
 };
 
 /// The app with Claude (a fake) and the MCP servers of `servers`.
 async fn app_with_mcp(servers: Value) -> (TestApp, FakeLlm) {
+    app_with_mcp_env(servers, &[]).await
+}
+
+/// Like [`app_with_mcp`] with extra env keys.
+async fn app_with_mcp_env(servers: Value, extra: &[(&str, &str)]) -> (TestApp, FakeLlm) {
     let claude = FakeLlm::start(Wire::Claude).await;
     let url = claude.base_url().to_string();
     let (fake, dir) = (FakeTelegram::start().await, tempfile::tempdir().unwrap());
     let config = write_config(dir.path(), servers).display().to_string();
-    let app = TestApp::start_with(
-        fake,
-        dir,
-        &[
-            ("ANTHROPIC_API_KEY", "sk-ant-test-key"),
-            ("ANTHROPIC_BASE_URL", url.as_str()),
-            ("MCP_CONFIG", config.as_str()),
-        ],
-    )
-    .await;
+    let mut env = vec![
+        ("ANTHROPIC_API_KEY", "sk-ant-test-key"),
+        ("ANTHROPIC_BASE_URL", url.as_str()),
+        ("MCP_CONFIG", config.as_str()),
+    ];
+    env.extend_from_slice(extra);
+    let app = TestApp::start_with(fake, dir, &env).await;
     (app, claude)
 }
 
@@ -50,7 +53,12 @@ fn tool_results(claude: &FakeLlm, n: usize) -> Vec<String> {
 
 /// Names of the tools offered in the first request.
 fn offered(claude: &FakeLlm) -> Vec<String> {
-    claude.requests()[0].body["tools"]
+    offered_in(claude, 0)
+}
+
+/// Names of the tools offered in the `n`th request.
+fn offered_in(claude: &FakeLlm, n: usize) -> Vec<String> {
+    claude.requests()[n].body["tools"]
         .as_array()
         .unwrap()
         .iter()
@@ -427,4 +435,185 @@ async fn a_stdio_server_gets_none_of_our_secrets_and_dies_with_the_bot() {
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+}
+
+#[tokio::test]
+async fn a_slow_mcp_call_times_out_with_a_clear_result() {
+    let everything = Everything::start().await;
+    let (app, claude) = app_with_mcp(json!({
+        "everything": http_server(&everything.url(), json!({"effect": "read", "timeout_secs": 1}))
+    }))
+    .await;
+    wait_ready(&app.health, "everything").await;
+    claude.script([
+        Reply::tool(
+            "everything__trigger-long-running-operation",
+            json!({"duration": 5, "steps": 5}),
+        ),
+        Reply::text("It took too long."),
+    ]);
+    let started = std::time::Instant::now();
+    ask(&app, "Run the long operation", 1).await;
+    let result = tool_results(&claude, 1).pop().unwrap();
+    assert!(
+        result.contains("The MCP server 'everything' did not answer within 1 s."),
+        "{result}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the call was cut at its timeout"
+    );
+    app.stop().await;
+    everything.kill().await;
+}
+
+#[tokio::test]
+async fn an_owner_only_server_is_offered_to_the_owner_and_not_to_other_users() {
+    use minicrew::users::UserStatus;
+    const FRIEND: i64 = 888_000;
+    let (app, claude) = app_with_mcp(json!({
+        "mine": time_server(json!({"effect": "read"})),
+        "shared": time_server(json!({"effect": "read", "users": "all"}))
+    }))
+    .await;
+    wait_ready(&app.health, "mine").await;
+    wait_ready(&app.health, "shared").await;
+    app.store
+        .insert_pending_user(FRIEND, "Fred", None)
+        .await
+        .unwrap();
+    app.store
+        .set_user_status(FRIEND, UserStatus::Active)
+        .await
+        .unwrap();
+    claude.always(Reply::text("ok"));
+    ask(&app, "hello", 1).await;
+    app.fake.push_text(FRIEND, "hello");
+    app.fake.wait_for_sent(2, WAIT).await;
+    let names = |n: usize| -> Vec<String> {
+        claude.requests()[n].body["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_string())
+            .filter(|name| name.contains("__"))
+            .collect()
+    };
+    let owner = names(0);
+    assert!(
+        owner.contains(&"mine__get_current_time".to_string()),
+        "{owner:?}"
+    );
+    assert!(
+        owner.contains(&"shared__get_current_time".to_string()),
+        "{owner:?}"
+    );
+    let friend = names(1);
+    assert!(
+        friend.iter().all(|n| n.starts_with("shared__")) && !friend.is_empty(),
+        "{friend:?}"
+    );
+    claude.script([
+        Reply::tool("mine__get_current_time", json!({"timezone": "UTC"})),
+        Reply::text("I can't."),
+    ]);
+    app.fake.push_text(FRIEND, "what time is it?");
+    app.fake.wait_for_sent(3, WAIT).await;
+    let refused = tool_results(&claude, 3).pop().unwrap();
+    assert!(
+        refused.contains("there is no tool called mine__get_current_time"),
+        "a guessed owner-only tool is refused: {refused}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn health_json_and_doctor_report_each_server() {
+    let (app, _claude) = app_with_mcp_env(
+        json!({
+            "time": time_server(json!({})),
+            "broken": {"command": "/nonexistent/mcp-server"}
+        }),
+        &[("HTTP_LISTEN", "127.0.0.1:0")],
+    )
+    .await;
+    wait_ready(&app.health, "time").await;
+    wait_for_server(&app.health, "broken", "failed", |s| s.last_error.is_some()).await;
+    let addr = app
+        .health
+        .status_addr(WAIT)
+        .await
+        .expect("HTTP_LISTEN bound");
+    let body: Value = reqwest::get(format!("http://{addr}/health"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["status"], "ok",
+        "a failed MCP server does not degrade the bot: {body}"
+    );
+    assert_eq!(body["mcp"]["time"]["state"], "ready", "{body}");
+    assert_eq!(body["mcp"]["time"]["tools"], 2, "{body}");
+    assert!(
+        body["mcp"]["broken"]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("cannot start")),
+        "{body}"
+    );
+    let mcp_json = app.dir.path().join("mcp.json");
+    let fake = FakeTelegram::start().await;
+    let doctor_dir = tempfile::tempdir().unwrap();
+    std::fs::copy(&mcp_json, doctor_dir.path().join("mcp.json")).unwrap();
+    let env = format!(
+        "TELEGRAM_BOT_TOKEN={}\nTELEGRAM_API_URL={}\nOWNER_TELEGRAM_CHAT_ID={OWNER}\n",
+        fake.token(),
+        fake.url()
+    );
+    std::fs::write(doctor_dir.path().join("test.env"), env).unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_minicrew"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(doctor_dir.path())
+        .args(["--env-file", "test.env", "doctor"])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("ok   mcp time: 2 tools (stdio): get_current_time, convert_time"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("FAIL mcp broken: cannot start '/nonexistent/mcp-server'"),
+        "{stdout}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_tool_added_by_the_server_is_offered_after_its_list_changed_notification() {
+    let (app, claude) = app_with_mcp(json!({"grow": grow_server(json!({"effect": "read"}))})).await;
+    let status = wait_ready(&app.health, "grow").await;
+    assert_eq!(status.tool_names, ["grow__grow"]);
+    claude.script([Reply::tool("grow__grow", json!({})), Reply::text("Grown.")]);
+    ask(&app, "grow", 1).await;
+    assert!(tool_results(&claude, 1)[0].contains("grown"));
+    let grown = wait_for_server(&app.health, "grow", "relisted", |s| s.tools == 2).await;
+    assert_eq!(grown.tool_names, ["grow__grow", "grow__extra"]);
+    claude.script([
+        Reply::tool("grow__extra", json!({})),
+        Reply::text("Extra done."),
+    ]);
+    ask(&app, "now the extra one", 2).await;
+    assert!(offered_in(&claude, 2).contains(&"grow__extra".to_string()));
+    assert!(
+        tool_results(&claude, 3)
+            .pop()
+            .unwrap()
+            .contains("extra ran")
+    );
+    app.stop().await;
 }

@@ -28,6 +28,18 @@ pub fn time_server(extra: Value) -> Value {
     entry
 }
 
+/// The `mcp.json` entry for `tests/servers/scripts/mcp_grow.py`, a stdio server whose `grow`
+/// tool adds a tool `extra` and sends `notifications/tools/list_changed`.
+pub fn grow_server(extra: Value) -> Value {
+    let script = super::servers::servers_dir().join("scripts/mcp_grow.py");
+    let mut entry = json!({
+        "command": python().display().to_string(),
+        "args": [script.display().to_string()],
+    });
+    merge(&mut entry, extra);
+    entry
+}
+
 /// The `mcp.json` entry for a streamable-HTTP server at `url`.
 pub fn http_server(url: &str, extra: Value) -> Value {
     let mut entry = json!({"url": url});
