@@ -24,8 +24,8 @@ async fn check(server: &McpServerConfig) -> Result<String, String> {
     )
     .await;
     if let Some(mut child) = connection.child {
-        let _ = child.start_kill();
-        let _ = child.wait().await;
+        super::stdio::kill_group(&mut child.0);
+        let _ = child.0.wait().await;
     }
     let _ = connection.service.cancel().await;
     let tools = listed

@@ -13,7 +13,6 @@ use rmcp::transport::async_rw::AsyncRwTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{ClientHandler, ServiceExt as _};
 use secrecy::ExposeSecret as _;
-use tokio::process::Child;
 use tokio::sync::Notify;
 
 use super::config::{McpServerConfig, McpTransport};
@@ -52,8 +51,8 @@ impl ClientHandler for Handler {
 pub struct Connection {
     /// The rmcp service (dropping it closes the session).
     pub service: RunningService<RoleClient, Handler>,
-    /// The process of a stdio server (killed on drop).
-    pub child: Option<Child>,
+    /// The process of a stdio server (its process group is killed on drop).
+    pub child: Option<stdio::OwnedChild>,
     /// Woken by `notifications/tools/list_changed`.
     pub tools_changed: Arc<Notify>,
 }
@@ -79,8 +78,8 @@ pub async fn connect(
                 match handler.serve(transport).await {
                     Ok(service) => Ok((service, Some(child))),
                     Err(e) => {
-                        let _ = child.start_kill();
-                        let _ = child.wait().await;
+                        stdio::kill_group(&mut child.0);
+                        let _ = child.0.wait().await;
                         Err(with_stderr(
                             format!("the handshake failed: {e}"),
                             &last_stderr,

@@ -1,7 +1,8 @@
 //! Starting a stdio MCP server: the configured command with a cleared environment (only `PATH`,
 //! `HOME`, `LANG` and the configured `env`, so none of our secrets such as `TELEGRAM_BOT_TOKEN`
 //! or API keys reach it), stdin/stdout piped for MCP, and stderr read into our logs at debug
-//! level, line by line with a bound on the line length. The child is killed when dropped.
+//! level, line by line with a bound on the line length. The child leads its own process group, so
+//! [`kill_group`] also stops what it started (`npx` starts `node`); it is killed when dropped.
 
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -19,10 +20,20 @@ const MAX_STDERR_LINE: usize = 1024;
 /// Characters of the last stderr line kept for `/mcp` and errors.
 const LAST_LINE_CHARS: usize = 300;
 
+/// A started server's process; dropping it kills its whole process group, so a start that is
+/// abandoned half-way (shutdown during the handshake) leaves nothing behind either.
+pub struct OwnedChild(pub Child);
+
+impl Drop for OwnedChild {
+    fn drop(&mut self) {
+        kill_group(&mut self.0);
+    }
+}
+
 /// A started server: its pipes and the child (killed on drop).
 pub struct Spawned {
     /// The process.
-    pub child: Child,
+    pub child: OwnedChild,
     /// What it writes (MCP messages).
     pub stdout: ChildStdout,
     /// What we write to it.
@@ -45,6 +56,7 @@ pub fn spawn(
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .process_group(0)
         .kill_on_drop(true);
     for key in INHERITED_ENV {
         if let Some(value) = std::env::var_os(key) {
@@ -54,6 +66,7 @@ pub fn spawn(
     for (key, value) in env {
         cmd.env(key, value.expose_secret());
     }
+    *last_stderr.lock().unwrap_or_else(|p| p.into_inner()) = None;
     let mut child = cmd.spawn()?;
     let (Some(stdout), Some(stdin), Some(stderr)) =
         (child.stdout.take(), child.stdin.take(), child.stderr.take())
@@ -62,10 +75,24 @@ pub fn spawn(
     };
     tokio::spawn(log_stderr(server.to_string(), stderr, last_stderr));
     Ok(Spawned {
-        child,
+        child: OwnedChild(child),
         stdout,
         stdin,
     })
+}
+
+/// Kills the child's whole process group (the child and anything it started), then the child.
+pub fn kill_group(child: &mut Child) {
+    // `id()` is `None` once the child was reaped: then there is nothing left to kill.
+    if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
+        // SAFETY: kill(2) takes plain integers and touches no memory of ours; `-pid` names the
+        // group the child leads (it was spawned with `process_group(0)`), and the child has
+        // not been reaped yet (`id()` is `Some`), so the group id cannot have been reused.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+    let _ = child.start_kill();
 }
 
 /// Logs each stderr line at debug until the pipe closes (the child exited). Reads on whatever

@@ -7,9 +7,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::stdio::{OwnedChild, kill_group};
 use rmcp::service::{Peer, RoleClient};
 use serde_json::Value;
-use tokio::process::Child;
 use tokio_util::sync::CancellationToken;
 
 use super::config::McpTransport;
@@ -156,7 +156,7 @@ async fn serve(
         return Ended::Failed(reason);
     }
     server.link.set_peer(Some(peer.clone()));
-    let pid = child.as_ref().and_then(Child::id);
+    let pid = child.as_ref().and_then(|c| c.0.id());
     *backoff = BACKOFF_START;
     server.update(health, |s| {
         s.state = ServerState::Ready;
@@ -197,9 +197,9 @@ async fn serve(
 }
 
 /// Waits for the child to exit (forever when there is none).
-async fn wait(child: &mut Option<Child>) -> String {
+async fn wait(child: &mut Option<OwnedChild>) -> String {
     match child {
-        Some(child) => match child.wait().await {
+        Some(child) => match child.0.wait().await {
             Ok(status) => status.to_string(),
             Err(e) => e.to_string(),
         },
@@ -208,10 +208,10 @@ async fn wait(child: &mut Option<Child>) -> String {
 }
 
 /// Kills the child, if any, and waits a moment for it to exit.
-async fn kill(child: &mut Option<Child>) {
+async fn kill(child: &mut Option<OwnedChild>) {
     if let Some(child) = child {
-        let _ = child.start_kill();
-        let _ = tokio::time::timeout(KILL_WAIT, child.wait()).await;
+        kill_group(&mut child.0);
+        let _ = tokio::time::timeout(KILL_WAIT, child.0.wait()).await;
     }
 }
 

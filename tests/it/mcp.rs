@@ -66,6 +66,12 @@ fn offered_in(claude: &FakeLlm, n: usize) -> Vec<String> {
         .collect()
 }
 
+/// A loopback port nothing listens on.
+fn unused_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
 /// The callback data of the buttons under a message.
 fn buttons(message: &SentMessage) -> Vec<String> {
     message.reply_markup.as_ref().expect("buttons")["inline_keyboard"]
@@ -209,7 +215,8 @@ async fn the_everything_server_echoes_and_adds_over_streamable_http() {
 async fn mcp_shows_each_server_and_a_missing_command_never_stops_the_bot() {
     let (app, _claude) = app_with_mcp(json!({
         "time": time_server(json!({})),
-        "broken": {"command": "/nonexistent/mcp-server", "args": ["--serve"]}
+        "broken": {"command": "/nonexistent/mcp-server", "args": ["--serve"]},
+        "nowhere": http_server(&format!("http://127.0.0.1:{}/mcp", unused_port()), json!({}))
     }))
     .await;
     wait_ready(&app.health, "time").await;
@@ -232,6 +239,15 @@ async fn mcp_shows_each_server_and_a_missing_command_never_stops_the_bot() {
         "{reply}"
     );
     assert!(reply.contains("• broken (stdio): "), "{reply}");
+    let nowhere =
+        wait_for_server(&app.health, "nowhere", "failed", |s| s.last_error.is_some()).await;
+    assert!(
+        nowhere
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("handshake with http://127.0.0.1")),
+        "{nowhere:?}"
+    );
     assert!(
         reply.contains("last error: cannot start '/nonexistent/mcp-server'"),
         "{reply}"
@@ -348,48 +364,106 @@ fn a_malformed_mcp_config_exits_2_naming_the_server_and_the_field() {
     );
 }
 
+/// The real binary as a daemon with one stdio server `srv` run by `sh -c` (which first starts a
+/// `sleep` of its own and writes its pid, the sleep's pid and its environment into files), then
+/// `exec`s `then`. The bot's own environment holds a Telegram token and an API key.
+struct Daemon {
+    fake: FakeTelegram,
+    dir: tempfile::TempDir,
+    child: tokio::process::Child,
+}
+
+impl Daemon {
+    async fn start(then: &str) -> Self {
+        let fake = FakeTelegram::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str| dir.path().join(name).display().to_string();
+        let (pid, grandchild, env) = (
+            file("server-pid"),
+            file("grandchild-pid"),
+            file("server-env"),
+        );
+        let script = format!(
+            "sleep 300 & echo $! > '{grandchild}'; echo $$ > '{pid}'; \
+             env > '{env}.tmp'; mv '{env}.tmp' '{env}'; exec {then}"
+        );
+        write_config(
+            dir.path(),
+            json!({"srv": {"command": "sh", "args": ["-c", script], "env": {"GIVEN": "yes"}}}),
+        );
+        std::fs::write(dir.path().join("test.env"), "").unwrap();
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_minicrew"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", dir.path())
+            .env("TELEGRAM_BOT_TOKEN", fake.token())
+            .env("TELEGRAM_API_URL", fake.url().as_str())
+            .env("OWNER_TELEGRAM_CHAT_ID", OWNER.to_string())
+            .env("ANTHROPIC_API_KEY", "sk-ant-must-not-leak")
+            .env("DATA_DIR", "data")
+            .current_dir(dir.path())
+            .args(["--env-file", "test.env"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let daemon = Self { fake, dir, child };
+        let deadline = tokio::time::Instant::now() + READY_WAIT;
+        while !daemon.dir.path().join("server-env").exists() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the server never started"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        daemon
+    }
+
+    fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(name)).unwrap()
+    }
+
+    /// SIGTERM; waits for exit 0, then for the server and its `sleep` to be gone.
+    async fn stop_and_check_nothing_is_left(mut self) {
+        let (server, grandchild) = (self.read("server-pid"), self.read("grandchild-pid"));
+        let bot = self.child.id().unwrap().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &bot])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .expect("the bot exits on SIGTERM")
+            .unwrap();
+        assert_eq!(status.code(), Some(0));
+        // Gone, or a zombie waiting for a reaper: either way no longer running.
+        let running = |pid: &str| {
+            std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).is_ok_and(|s| {
+                s.rsplit(") ")
+                    .next()
+                    .is_some_and(|rest| !rest.starts_with('Z'))
+            })
+        };
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while running(&server) || running(&grandchild) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the MCP server (or what it started) outlived the bot"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_stdio_server_gets_none_of_our_secrets_and_dies_with_the_bot() {
-    let fake = FakeTelegram::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let env_dump = dir.path().join("server-env");
-    let pid_file = dir.path().join("server-pid");
     let python = crate::support::servers::python().display().to_string();
-    let (pid_path, env_path) = (pid_file.display(), env_dump.display());
-    let script = format!(
-        "echo $$ > '{pid_path}'; env > '{env_path}.tmp'; mv '{env_path}.tmp' '{env_path}'; \
-         exec '{python}' -m mcp_server_time"
-    );
-    write_config(
-        dir.path(),
-        json!({"time": {"command": "sh", "args": ["-c", script], "env": {"GIVEN": "yes"}}}),
-    );
-    std::fs::write(dir.path().join("test.env"), "").unwrap();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_minicrew"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", dir.path())
-        .env("TELEGRAM_BOT_TOKEN", fake.token())
-        .env("TELEGRAM_API_URL", fake.url().as_str())
-        .env("OWNER_TELEGRAM_CHAT_ID", OWNER.to_string())
-        .env("ANTHROPIC_API_KEY", "sk-ant-must-not-leak")
-        .env("DATA_DIR", "data")
-        .current_dir(dir.path())
-        .args(["--env-file", "test.env"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let deadline = tokio::time::Instant::now() + READY_WAIT;
-    while !env_dump.exists() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the server never started"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let env = std::fs::read_to_string(&env_dump).unwrap();
+    let daemon = Daemon::start(&format!("'{python}' -m mcp_server_time")).await;
+    let env = daemon.read("server-env");
     assert!(env.lines().any(|l| l.starts_with("PATH=")), "{env}");
     assert!(env.lines().any(|l| l == "GIVEN=yes"), "{env}");
     for secret in [
@@ -400,41 +474,30 @@ async fn a_stdio_server_gets_none_of_our_secrets_and_dies_with_the_bot() {
         assert!(!env.contains(secret), "{secret} reached the server: {env}");
     }
     assert!(!env.contains("sk-ant-must-not-leak"), "{env}");
-
-    let server_pid = std::fs::read_to_string(&pid_file)
-        .unwrap()
-        .trim()
-        .to_string();
-    let bot_pid = child.id().unwrap().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &bot_pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
-        .await
-        .expect("the bot exits on SIGTERM")
-        .unwrap();
-    assert_eq!(status.code(), Some(0));
-    // Gone, or a zombie waiting for a reaper: either way no longer running.
-    let stat = format!("/proc/{server_pid}/stat");
-    let running = || {
-        std::fs::read_to_string(&stat).is_ok_and(|s| {
-            s.rsplit(") ")
-                .next()
-                .is_some_and(|rest| !rest.starts_with('Z'))
-        })
-    };
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while running() {
+    // Ready first, so the stop takes the running server's path.
+    let deadline = tokio::time::Instant::now() + READY_WAIT;
+    let mut n = 0;
+    loop {
+        n += 1;
+        daemon.fake.push_text(OWNER, "/mcp");
+        let reply = daemon.fake.wait_for_sent(n, WAIT).await[n - 1].text.clone();
+        if reply.contains("srv (stdio): ready, 2 tools") {
+            break;
+        }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "the MCP server outlived the bot"
+            "never ready: {reply}"
         );
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    daemon.stop_and_check_nothing_is_left().await;
+}
+
+#[tokio::test]
+async fn a_server_still_starting_at_shutdown_is_killed_with_what_it_started() {
+    // It never answers the handshake: the bot stops while it is still starting.
+    let daemon = Daemon::start("sleep 300").await;
+    daemon.stop_and_check_nothing_is_left().await;
 }
 
 #[tokio::test]
