@@ -1,6 +1,7 @@
 //! One task per server keeps it connected: connect, list the tools, offer them, list them again
 //! on `notifications/tools/list_changed`, and when the process dies or the connection closes,
-//! withdraw the tools and start again after a backoff (1 s doubling to 60 s; reset once it is
+//! (or it stops answering the ping sent every 30 s, and at once after a call failed), withdraw
+//! the tools and start again after a backoff (1 s doubling to 60 s; reset once it is
 //! ready). A server that cannot start is retried the same way; nothing here can stop the bot.
 //! On shutdown the child is killed and waited for.
 
@@ -8,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::stdio::{OwnedChild, kill_group};
+use rmcp::model::{ClientRequest, PingRequest};
 use rmcp::service::{Peer, RoleClient};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -28,6 +30,10 @@ const BACKOFF_MAX: Duration = Duration::from_secs(60);
 const MAX_DESCRIPTION_CHARS: usize = 1_000;
 /// Largest input schema kept (serialized); a tool with a larger one is left out.
 const MAX_SCHEMA_BYTES: usize = 32 * 1024;
+/// How often a connected server is pinged (a dead HTTP server is noticed no later than this).
+const PING_EVERY: Duration = Duration::from_secs(30);
+/// How long a ping may take.
+const PING_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a closed connection waits to learn whether the process exited.
 const EXIT_WAIT: Duration = Duration::from_secs(1);
 /// How long a killed child may take to exit.
@@ -169,9 +175,12 @@ async fn serve(
     );
     let quit = service.waiting();
     tokio::pin!(quit);
+    let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     let ended = loop {
-        tokio::select! {
+        let ping_now = tokio::select! {
             () = stop.cancelled() => break Ended::Stopped,
+            _ = pings.tick() => true,
+            () = server.link.suspect.notified() => true,
             _ = &mut quit => {
                 // A dead process closes the pipe first; say so when that is what happened.
                 let exited = tokio::time::timeout(EXIT_WAIT, wait(&mut child)).await;
@@ -188,12 +197,32 @@ async fn serve(
                 if let Err(reason) = relist(server, shared, &peer).await {
                     tracing::warn!(server = server.name(), error = %reason, "MCP server's new tool list could not be read");
                 }
+                false
             }
+        };
+        if ping_now && let Err(reason) = ping(&peer).await {
+            break Ended::Failed(reason);
         }
     };
     server.link.set_peer(None);
     kill(&mut child).await;
     ended
+}
+
+/// Whether the server still answers.
+async fn ping(peer: &Peer<RoleClient>) -> Result<(), String> {
+    let request = ClientRequest::PingRequest(PingRequest::default());
+    match tokio::time::timeout(PING_TIMEOUT, peer.send_request(request)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(format!(
+            "it stopped answering ({})",
+            shorten(&e.to_string(), 200)
+        )),
+        Err(_) => Err(format!(
+            "it did not answer a ping within {} s",
+            PING_TIMEOUT.as_secs()
+        )),
+    }
 }
 
 /// Waits for the child to exit (forever when there is none).

@@ -24,6 +24,9 @@ pub struct Link {
     /// The server's configuration.
     pub config: McpServerConfig,
     peer: Mutex<Option<Peer<RoleClient>>>,
+    /// Woken when a call failed in a way that suggests the server is gone: the supervisor pings
+    /// it at once instead of waiting for its next periodic ping.
+    pub suspect: tokio::sync::Notify,
 }
 
 impl Link {
@@ -32,6 +35,7 @@ impl Link {
         Self {
             config,
             peer: Mutex::new(None),
+            suspect: tokio::sync::Notify::new(),
         }
     }
 
@@ -84,12 +88,16 @@ impl McpTool {
         let request = CallToolRequestParams::new(self.remote.clone()).with_arguments(arguments);
         let timeout = self.link.config.call_timeout;
         match tokio::time::timeout(timeout, peer.call_tool(request)).await {
-            Err(_) => Err(ToolError::Failed(format!(
-                "The MCP server '{server}' did not answer within {} s.",
-                timeout.as_secs()
-            ))),
+            Err(_) => {
+                self.link.suspect.notify_one();
+                Err(ToolError::Failed(format!(
+                    "The MCP server '{server}' did not answer within {} s.",
+                    timeout.as_secs()
+                )))
+            }
             Ok(Err(e)) => {
                 tracing::info!(server, tool = %self.remote, error = %e, "MCP tool call failed");
+                self.link.suspect.notify_one();
                 Err(ToolError::Failed(format!(
                     "The MCP server '{server}' could not run {}: {}",
                     self.remote,

@@ -680,3 +680,38 @@ async fn a_tool_added_by_the_server_is_offered_after_its_list_changed_notificati
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_http_server_that_goes_away_is_reported_and_used_again_when_it_is_back() {
+    let everything = Everything::start().await;
+    let port = everything.port;
+    let (app, claude) = app_with_mcp(json!({
+        "everything": http_server(&everything.url(), json!({"effect": "read"}))
+    }))
+    .await;
+    wait_ready(&app.health, "everything").await;
+    everything.kill().await;
+    claude.script([
+        Reply::tool("everything__echo", json!({"message": "anyone there"})),
+        Reply::text("It is down."),
+    ]);
+    ask(&app, "echo anyone there", 1).await;
+    let failed = tool_results(&claude, 1).pop().unwrap();
+    assert!(
+        failed.contains("The MCP server 'everything' could not run echo"),
+        "{failed}"
+    );
+    let down = wait_for_server(&app.health, "everything", "down", |s| {
+        s.state != ServerState::Ready
+    })
+    .await;
+    assert!(down.last_error.is_some(), "{down:?}");
+    let back = Everything::start_on(port).await;
+    let again = wait_for_server(&app.health, "everything", "ready again", |s| {
+        s.state == ServerState::Ready && s.restarts > 0
+    })
+    .await;
+    assert!(again.tools > 0);
+    app.stop().await;
+    back.kill().await;
+}

@@ -71,8 +71,12 @@ pub struct Everything {
 impl Everything {
     /// Starts it on a free port and waits until it accepts connections.
     pub async fn start() -> Self {
+        Self::start_on(free_port()).await
+    }
+
+    /// Starts it on `port` and waits until it accepts connections.
+    pub async fn start_on(port: u16) -> Self {
         let script = node_package_file("@modelcontextprotocol/server-everything/dist/index.js");
-        let port = free_port();
         let child = Command::new("node")
             .arg(&script)
             .arg("streamableHttp")
