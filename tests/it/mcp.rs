@@ -715,3 +715,64 @@ async fn an_http_server_that_goes_away_is_reported_and_used_again_when_it_is_bac
     app.stop().await;
     back.kill().await;
 }
+
+#[tokio::test]
+async fn a_bearer_token_for_an_http_server_never_reaches_the_logs_even_at_trace_level() {
+    let everything = Everything::start().await;
+    let fake = FakeTelegram::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = "Bearer mcp-token-SECRET-31337";
+    write_config(
+        dir.path(),
+        json!({"everything": http_server(&everything.url(), json!({"headers": {"Authorization": token}}))}),
+    );
+    let env = format!(
+        "TELEGRAM_BOT_TOKEN={}\nTELEGRAM_API_URL={}\nOWNER_TELEGRAM_CHAT_ID={OWNER}\nDATA_DIR=data\n",
+        fake.token(),
+        fake.url()
+    );
+    std::fs::write(dir.path().join("test.env"), env).unwrap();
+    let log = dir.path().join("stderr.log");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_minicrew"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "trace")
+        .current_dir(dir.path())
+        .args(["--env-file", "test.env"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + READY_WAIT;
+    let mut n = 0;
+    loop {
+        n += 1;
+        fake.push_text(OWNER, "/mcp");
+        let reply = fake.wait_for_sent(n, WAIT).await[n - 1].text.clone();
+        if reply.contains("everything (http): ready") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never ready: {reply}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let bot = child.id().unwrap().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &bot])
+            .status()
+            .unwrap()
+            .success()
+    );
+    tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("the bot exits on SIGTERM")
+        .unwrap();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("MCP server ready"), "the log was captured");
+    assert!(!logged.contains("SECRET-31337"), "the token was logged");
+    everything.kill().await;
+}
