@@ -75,13 +75,7 @@ impl McpTools {
         let tasks = servers
             .iter()
             .map(|server| {
-                health.set_mcp_server(
-                    server
-                        .status
-                        .lock()
-                        .map(|s| s.clone())
-                        .unwrap_or_else(|p| p.into_inner().clone()),
-                );
+                health.set_mcp_server(server.status());
                 tokio::spawn(supervisor::supervise(
                     Arc::clone(server),
                     Arc::clone(&shared),
@@ -106,11 +100,7 @@ impl McpTools {
 
     /// Every server's status, in config order.
     pub fn statuses(&self) -> Vec<McpServerStatus> {
-        self.inner
-            .servers
-            .iter()
-            .map(|s| s.status.lock().unwrap_or_else(|p| p.into_inner()).clone())
-            .collect()
+        self.inner.servers.iter().map(|s| s.status()).collect()
     }
 
     /// Every tool offered now, server by server.

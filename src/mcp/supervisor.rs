@@ -1,7 +1,7 @@
 //! One task per server keeps it connected: connect, list the tools, offer them, list them again
-//! on `notifications/tools/list_changed`, and when the process dies or the connection closes,
-//! (or it stops answering the ping sent every 30 s, and at once after a call failed), withdraw
-//! the tools and start again after a backoff (1 s doubling to 60 s; reset once it is
+//! on `notifications/tools/list_changed`. When the process dies, the connection closes or the
+//! server stops answering pings (every 30 s, and at once after a call failed), its tools are
+//! withdrawn and it is started again after a backoff (1 s doubling to 60 s; reset once it is
 //! ready). A server that cannot start is retried the same way; nothing here can stop the bot.
 //! On shutdown the child is killed and waited for.
 
@@ -69,6 +69,14 @@ impl Server {
 
     fn name(&self) -> &str {
         &self.link.config.name
+    }
+
+    /// A copy of its status now.
+    pub fn status(&self) -> McpServerStatus {
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Changes the status and reports it to `/health`.
