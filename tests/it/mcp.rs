@@ -361,3 +361,63 @@ async fn a_tool_added_by_the_server_is_offered_after_its_list_changed_notificati
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn gemini_gets_the_reference_servers_tools_in_its_schema_subset_and_calls_one() {
+    let everything = Everything::start().await;
+    let gemini = FakeLlm::start(Wire::Gemini).await;
+    let url = gemini.base_url().to_string();
+    let (fake, dir) = (FakeTelegram::start().await, tempfile::tempdir().unwrap());
+    let servers = json!({
+        "time": time_server(json!({"effect": "read"})),
+        "everything": http_server(&everything.url(), json!({"effect": "read"}))
+    });
+    let config = write_config(dir.path(), servers).display().to_string();
+    let env = [
+        ("GEMINI_API_KEY", "gemini-test-key"),
+        ("GEMINI_BASE_URL", url.as_str()),
+        ("MCP_CONFIG", config.as_str()),
+    ];
+    let app = TestApp::start_with(fake, dir, &env).await;
+    wait_ready(&app.health, "time").await;
+    wait_ready(&app.health, "everything").await;
+    gemini.script([
+        Reply::tool("everything__get-sum", json!({"a": 20, "b": 22})),
+        Reply::text("42."),
+    ]);
+    assert_eq!(ask(&app, "add 20 and 22", 1).await.text, "42.");
+    let request = &gemini.requests()[0].body;
+    let declarations: Vec<Value> = request["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| {
+            t["functionDeclarations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect();
+    let mcp: Vec<&Value> = declarations
+        .iter()
+        .filter(|d| d["name"].as_str().is_some_and(|n| n.contains("__")))
+        .collect();
+    assert!(mcp.len() >= 10, "{mcp:?}");
+    let text = serde_json::to_string(&mcp).unwrap();
+    for refused in [
+        "$schema",
+        "\"title\"",
+        "\"default\"",
+        "additionalProperties",
+        "\"uri\"",
+    ] {
+        assert!(!text.contains(refused), "{refused} sent to Gemini: {text}");
+    }
+    let answer = gemini.requests()[1].body.to_string();
+    assert!(
+        answer.contains("42") && answer.contains("MCP server everything"),
+        "{answer}"
+    );
+    app.stop().await;
+    everything.kill().await;
+}
