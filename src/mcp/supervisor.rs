@@ -1,8 +1,8 @@
 //! One task per server keeps it connected: connect, list the tools, offer them, list them again
 //! on `notifications/tools/list_changed`. When the process dies, the connection closes or the
 //! server stops answering pings (every 30 s, and at once after a call failed), its tools are
-//! withdrawn and it is started again after a backoff (1 s doubling to 60 s; reset once it is
-//! ready). A server that cannot start is retried the same way; nothing here can stop the bot.
+//! withdrawn and it is started again after a backoff (1 s doubling to 60 s; reset once it
+//! stayed up for a minute). A server that cannot start is retried the same way; nothing here can stop the bot.
 //! On shutdown the child is killed and waited for.
 
 use std::sync::{Arc, Mutex};
@@ -26,6 +26,9 @@ use crate::tools::shorten;
 const BACKOFF_START: Duration = Duration::from_secs(1);
 /// Longest wait between attempts.
 const BACKOFF_MAX: Duration = Duration::from_secs(60);
+/// A server that stayed up this long starts again from the shortest backoff when it fails; one
+/// that crashes soon after every start keeps backing off.
+const STABLE_AFTER: Duration = Duration::from_secs(60);
 /// Longest tool description kept.
 const MAX_DESCRIPTION_CHARS: usize = 1_000;
 /// Largest input schema kept (serialized); a tool with a larger one is left out.
@@ -171,7 +174,7 @@ async fn serve(
     }
     server.link.set_peer(Some(peer.clone()));
     let pid = child.as_ref().and_then(|c| c.0.id());
-    *backoff = BACKOFF_START;
+    let ready_at = tokio::time::Instant::now();
     server.update(health, |s| {
         s.state = ServerState::Ready;
         s.pid = pid;
@@ -212,6 +215,9 @@ async fn serve(
             break Ended::Failed(reason);
         }
     };
+    if ready_at.elapsed() >= STABLE_AFTER {
+        *backoff = BACKOFF_START;
+    }
     server.link.set_peer(None);
     kill(&mut child).await;
     ended
