@@ -2,8 +2,8 @@
 //! on `notifications/tools/list_changed`. When the process dies, the connection closes or the
 //! server stops answering pings (every 30 s, and at once after a call failed), its tools are
 //! withdrawn and it is started again after a backoff (1 s doubling to 60 s; reset once it
-//! stayed up for a minute). A server that cannot start is retried the same way; nothing here can stop the bot.
-//! On shutdown the child is killed and waited for.
+//! stayed up for a minute). A server that cannot start is retried the same way; nothing here
+//! can stop the bot. On shutdown the child is killed and waited for.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
