@@ -18,6 +18,7 @@ use crate::gmail::{GmailClient, GmailConnect, SecretKey, TokenStore};
 use crate::health::Health;
 use crate::http::{self, GmailCallbackState, HttpServer, StatusState, WebhookState};
 use crate::llm::{self, LlmRouter};
+use crate::mcp::McpTools;
 use crate::queue::ChatQueues;
 use crate::scheduler;
 use crate::services::{GmailServices, Services};
@@ -169,6 +170,7 @@ impl App {
                 "some messages were still in progress; they will resume at the next start"
             );
         }
+        self.services.tools.mcp().shutdown().await;
         tracing::info!("stopped");
         Ok(())
     }
@@ -318,6 +320,8 @@ fn build_services(
     let client = GmailClient::new(config.gmail.clone(), tokens, store.clone())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let voice = Voice::new(&config.transcribe, config.llm.timeout)?;
+    // A server that fails to start is retried in the background; it never stops the bot.
+    let mcp = McpTools::start(&config.mcp, health.clone());
     let handles = ToolHandles {
         config: Arc::new(config),
         store,
@@ -325,8 +329,9 @@ fn build_services(
         gmail: GmailServices { connect, client },
         cancellations: Cancellations::default(),
         schedule_changed: Arc::new(tokio::sync::Notify::new()),
+        mcp,
     };
-    let tools = ToolRegistry::new(tools(&handles));
+    let tools = ToolRegistry::new(tools(&handles)).with_mcp(handles.mcp.clone());
     let ToolHandles {
         config,
         store,
@@ -334,6 +339,7 @@ fn build_services(
         gmail,
         cancellations,
         schedule_changed,
+        mcp: _,
     } = handles;
     Ok(Services {
         user_rate_limit: UserRateLimit::new(config.user_rate_limit_per_min),

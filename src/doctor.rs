@@ -1,6 +1,7 @@
 //! `minicrew doctor`: checks the configuration, the database, Telegram, each LLM provider, the
-//! web search backend and the Gmail tokens, one line per check, so a new user sees at once what
-//! is wrong. Exit 1 on any failure. Provider checks send one tiny request each (a few tokens).
+//! web search backend, the Gmail tokens and each MCP server, one line per check, so a new user
+//! sees at once what is wrong. Exit 1 on any failure. Provider checks send one tiny request each
+//! (a few tokens).
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -44,6 +45,9 @@ pub async fn run(config: &Config) -> (String, bool) {
     });
     if let Ok(store) = &store {
         checks.push(gmail(config, store).await);
+    }
+    for (name, result) in crate::mcp::check::check_all(&config.mcp).await {
+        checks.push(Check { name, result });
     }
     let mut report = String::new();
     let mut ok = true;

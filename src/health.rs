@@ -40,6 +40,7 @@ struct State {
     /// `Some(false)` while webhook mode waits for `setWebhook` to succeed.
     webhook_registered: Option<bool>,
     providers: BTreeMap<String, ProviderHealth>,
+    mcp_servers: BTreeMap<String, crate::mcp::McpServerStatus>,
 }
 
 /// The last outcome of one LLM provider, as `/health` shows it.
@@ -137,6 +138,17 @@ impl Health {
     /// Each provider that was called, with its last outcome.
     pub fn providers(&self) -> BTreeMap<String, ProviderHealth> {
         self.state().providers.clone()
+    }
+
+    /// Records an MCP server's current status (its supervisor calls this on every change).
+    pub fn set_mcp_server(&self, status: crate::mcp::McpServerStatus) {
+        self.state().mcp_servers.insert(status.name.clone(), status);
+    }
+
+    /// Each configured MCP server's last known status. A failed server does not make the bot
+    /// unhealthy (it runs on without its tools), so it is reported, not counted as a problem.
+    pub fn mcp_servers(&self) -> BTreeMap<String, crate::mcp::McpServerStatus> {
+        self.state().mcp_servers.clone()
     }
 
     /// What is wrong with receiving updates at `now`, one sentence each; empty when all is well.

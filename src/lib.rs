@@ -10,6 +10,7 @@
 //! - [`groups`]: group chats: approval, mention gating, one conversation and budget per group.
 //! - [`gmail`]: Gmail OAuth (loopback + PKCE, chat consent links), encrypted tokens, REST client.
 //! - [`llm`]: LLM providers, registry and router.
+//! - [`mcp`]: MCP servers (stdio and streamable HTTP) whose tools join the tool list.
 //! - [`logging`]: tracing setup (pretty, json, logfmt).
 //! - [`metrics`]: Prometheus metric names and one-line recording functions.
 //! - [`message`]: channel-neutral [`message::Incoming`] and [`message::Reply`].
@@ -34,6 +35,7 @@ pub mod health;
 pub mod http;
 pub mod llm;
 pub mod logging;
+pub mod mcp;
 pub mod message;
 pub mod metrics;
 pub mod queue;

@@ -37,7 +37,7 @@ enum Command {
         #[arg(long, value_name = "CHAT_ID")]
         user: Option<i64>,
     },
-    /// Check the config, database, Telegram, each LLM provider and Gmail tokens; exit 1 on failure.
+    /// Check the config, database, Telegram, each LLM provider, Gmail tokens and MCP servers; exit 1 on failure.
     Doctor,
 }
 

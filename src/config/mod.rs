@@ -17,7 +17,7 @@ use chrono_tz::Tz;
 use secrecy::SecretString;
 use url::Url;
 
-pub use reader::{ConfigError, EnvReader};
+pub use reader::{ConfigError, EnvReader, near_miss};
 pub use search::{BRAVE_DEFAULT_URL, SearchConfig};
 pub use sections::{GmailConfig, LlmConfig, ProviderConfig, TranscribeConfig};
 pub use source::{KNOWN_KEYS, read_sources};
@@ -121,6 +121,8 @@ pub struct Config {
     pub web_search: SearchConfig,
     /// Whether the bot answers in groups the owner approved, or leaves every group (`GROUPS`).
     pub groups: GroupsMode,
+    /// MCP servers (`MCP_CONFIG`, or `mcp.json` when present).
+    pub mcp: crate::mcp::McpConfig,
     /// Folder of `minicrew.db` (`DATA_DIR`).
     pub data_dir: PathBuf,
     /// Log output format.
@@ -178,6 +180,7 @@ impl Config {
             web_fetch_allow_private: env.bool_or("WEB_FETCH_ALLOW_PRIVATE", false)?,
             web_search: SearchConfig::from_reader(env)?,
             groups: parse_groups_mode(env)?,
+            mcp: crate::mcp::config::load(env.get(crate::mcp::config::KEY))?,
             data_dir: PathBuf::from(env.string_or("DATA_DIR", "data")),
             log_format: parse_log_format(env)?,
         })

@@ -60,6 +60,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "BRAVE_SEARCH_API_KEY",
     "BRAVE_SEARCH_URL",
     "GROUPS",
+    "MCP_CONFIG",
     "DATA_DIR",
     "LOG_FORMAT",
     "SCHEDULE_GRACE_MINUTES",

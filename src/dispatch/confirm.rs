@@ -119,7 +119,7 @@ async fn run_confirmed(
         seen_text: "",
         once: Some(&format!("confirm:{action_id}")),
     };
-    match invoke(services, &caller, tool, args).await {
+    match invoke(services, &caller, &*tool, args).await {
         Outcome::Ran(out) => {
             let summary = summary_of(&out);
             (out.into_replies(user.chat_id), summary)

@@ -105,6 +105,12 @@ fn check(caller: &Caller<'_>, tool: &dyn Tool, args: &Value) -> Result<(), Strin
             tool.name()
         ));
     }
+    if !tool.offered_to(caller.user) {
+        return Err(format!(
+            "there is no tool called {} available to this user",
+            tool.name()
+        ));
+    }
     // Where first: in a group, a personal or owner tool is refused the same way for everyone.
     if !tool.runs_in().allows(caller.chat) {
         return Err(format!(

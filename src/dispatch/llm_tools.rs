@@ -137,7 +137,7 @@ impl RegistryRunner<'_> {
             seen_text: &seen,
             once,
         };
-        match invoke(self.services, &caller, tool, arguments).await {
+        match invoke(self.services, &caller, &*tool, arguments).await {
             Outcome::Ran(out) => CallRecord {
                 result: Ok(match out.format {
                     TextFormat::Html => html_to_plain(&out.text),

@@ -38,6 +38,8 @@ pub struct HealthReport {
     pub last_update_at: Option<DateTime<Utc>>,
     /// Each LLM provider called since start, with its last error if any.
     pub providers: BTreeMap<String, ProviderHealth>,
+    /// Each configured MCP server: state, tool count, last error.
+    pub mcp: BTreeMap<String, crate::mcp::McpServerStatus>,
 }
 
 /// The `/health` route.
@@ -97,5 +99,6 @@ pub async fn report(state: &StatusState) -> HealthReport {
         inbox_backlog: backlog,
         last_update_at: health.last_update_handled(),
         providers: health.providers(),
+        mcp: health.mcp_servers(),
     }
 }

@@ -118,7 +118,7 @@ pub fn encode(req: &LlmRequest) -> Value {
             .iter()
             .map(|t| {
                 json!({"name": t.name, "description": t.description,
-                            "input_schema": t.parameters})
+                            "input_schema": super::schema::for_json_schema(&t.parameters)})
             })
             .collect();
         body["tools"] = Value::Array(tools);

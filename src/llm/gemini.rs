@@ -161,8 +161,7 @@ fn push_merged(contents: &mut Vec<Value>, role: &str, parts: Vec<Value>) {
 /// object without properties, so those are dropped.
 fn declaration(tool: &super::types::ToolSpec) -> Value {
     let mut decl = json!({"name": tool.name, "description": tool.description});
-    let mut params = tool.parameters.clone();
-    strip_unsupported(&mut params);
+    let params = super::schema::for_gemini(&tool.parameters);
     let has_properties = params["properties"]
         .as_object()
         .is_some_and(|p| !p.is_empty());
@@ -170,19 +169,6 @@ fn declaration(tool: &super::types::ToolSpec) -> Value {
         decl["parameters"] = params;
     }
     decl
-}
-
-fn strip_unsupported(schema: &mut Value) {
-    match schema {
-        Value::Object(map) => {
-            for key in ["$schema", "$id", "additionalProperties"] {
-                map.remove(key);
-            }
-            map.values_mut().for_each(strip_unsupported);
-        }
-        Value::Array(items) => items.iter_mut().for_each(strip_unsupported),
-        _ => {}
-    }
 }
 
 #[derive(Deserialize)]

@@ -19,7 +19,9 @@ pub mod provider_kind;
 pub mod registry;
 pub mod retry;
 pub mod router;
+
 mod router_error;
+pub mod schema;
 pub mod stream;
 pub mod types;
 

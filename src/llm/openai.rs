@@ -139,7 +139,8 @@ pub fn encode(req: &LlmRequest) -> Value {
             .iter()
             .map(|t| {
                 json!({"type": "function", "function": {"name": t.name,
-                "description": t.description, "parameters": t.parameters}})
+                "description": t.description,
+                "parameters": super::schema::for_json_schema(&t.parameters)}})
             })
             .collect();
         body["tools"] = Value::Array(tools);

@@ -124,7 +124,7 @@ async fn run_scheduled_tool(
         seen_text: "",
         once: None,
     };
-    match invoke(services, &caller, tool, parsed).await {
+    match invoke(services, &caller, &*tool, parsed).await {
         Outcome::Ran(out) => Ok(out.into_replies(user.chat_id)),
         Outcome::NotRun(text) => Err(text),
         Outcome::NeedsConfirm { preview, .. } => Err(format!("needs your confirmation: {preview}")),

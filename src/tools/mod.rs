@@ -10,6 +10,7 @@ mod email;
 mod gmail_connect;
 mod groups_list;
 mod help;
+mod mcp_status;
 mod model;
 mod new_chat;
 mod note;
@@ -31,6 +32,7 @@ use tokio::sync::Notify;
 use crate::config::Config;
 use crate::dispatch::Cancellations;
 use crate::llm::LlmRouter;
+use crate::mcp::McpTools;
 use crate::message::{Button, Reply};
 use crate::services::GmailServices;
 use crate::store::{Store, StoreError};
@@ -38,7 +40,7 @@ use crate::telegram::format::TextFormat;
 use crate::users::User;
 
 pub use effect::{ChatKind, Effect, Where, may_run};
-pub use registry::{Catalogue, CommandInfo, ToolInfo, ToolRegistry};
+pub use registry::{Catalogue, CommandInfo, ToolInfo, ToolRef, ToolRegistry};
 
 /// The handles tools are built from; each tool keeps only the ones it uses.
 #[derive(Clone)]
@@ -55,6 +57,8 @@ pub struct ToolHandles {
     pub cancellations: Cancellations,
     /// Wakes the scheduler loop after a schedule (or a user's timezone) changed.
     pub schedule_changed: Arc<Notify>,
+    /// The MCP servers and their live tools.
+    pub mcp: McpTools,
 }
 
 /// Every tool, in the order `/help` lists them. One line per tool.
@@ -79,6 +83,7 @@ pub fn all_tools(h: &ToolHandles) -> Vec<Box<dyn Tool>> {
         Box::new(approve::Approve::new(h.store.clone())),
         Box::new(disable::Disable::new(h.store.clone())),
         Box::new(groups_list::GroupsList::new(h.store.clone())),
+        Box::new(mcp_status::McpStatus::new(h.mcp.clone())),
     ]
 }
 
@@ -266,6 +271,17 @@ pub trait Tool: Send + Sync {
     /// Whether the LLM is offered this tool (meta commands like `/help` are not).
     fn llm_callable(&self) -> bool {
         true
+    }
+
+    /// Whether `user` may use it at all beyond its effect (an MCP server's tools are the owner's
+    /// unless its config says `"users": "all"`). Checked by the invocation path.
+    fn offered_to(&self, _user: &User) -> bool {
+        true
+    }
+
+    /// The description the model sees (an MCP tool's own, which is not `'static`).
+    fn spec_description(&self) -> String {
+        self.description().to_string()
     }
 
     /// Turns the text after `/name` into the arguments object (default: no arguments; any text

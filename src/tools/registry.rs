@@ -1,11 +1,18 @@
 //! The tool registry: looks tools up by name and derives `/help`, the Telegram command menu and
 //! the LLM tool specs from the one list, so there is no second list to forget. The
 //! [`Catalogue`] is the read-only view of that list that tools themselves may see.
+//!
+//! MCP servers' tools come and go while the bot runs, so they are not in that list: the registry
+//! also consults the live [`McpTools`] catalogue by name and for the model's tool list. They are
+//! called by the model only, so `/help` and the command menu show `/mcp` instead of each one.
 
 use std::collections::BTreeMap;
+use std::ops::Deref;
+use std::sync::Arc;
 
 use super::{ChatKind, Effect, Tool, Where, may_run};
 use crate::llm::ToolSpec;
+use crate::mcp::McpTools;
 use crate::users::User;
 
 /// A command as shown in menus.
@@ -53,12 +60,32 @@ impl Catalogue {
     }
 }
 
+/// A tool found by name: one of the built-in list, or a live MCP tool.
+pub enum ToolRef<'a> {
+    /// From the list the registry was built with.
+    Builtin(&'a (dyn Tool + 'static)),
+    /// An MCP server's tool (kept alive while the call runs, even if its server goes away).
+    Shared(Arc<dyn Tool>),
+}
+
+impl Deref for ToolRef<'_> {
+    type Target = dyn Tool;
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Self::Builtin(tool) => *tool,
+            Self::Shared(tool) => tool.as_ref(),
+        }
+    }
+}
+
 /// All tools, by name.
 pub struct ToolRegistry {
     tools: Vec<Box<dyn Tool>>,
     by_name: BTreeMap<&'static str, usize>,
     by_command: BTreeMap<&'static str, usize>,
     catalogue: Catalogue,
+    mcp: McpTools,
 }
 
 impl ToolRegistry {
@@ -90,12 +117,31 @@ impl ToolRegistry {
             by_name,
             by_command,
             catalogue,
+            mcp: McpTools::default(),
         }
     }
 
-    /// The tool whose function name is `name` (LLM calls, schedules, confirm buttons).
-    pub fn get(&self, name: &str) -> Option<&dyn Tool> {
-        self.by_name.get(name).map(|&i| self.tools[i].as_ref())
+    /// The registry that also offers the live tools of these MCP servers.
+    pub fn with_mcp(mut self, mcp: McpTools) -> Self {
+        self.mcp = mcp;
+        self
+    }
+
+    /// The MCP servers and their live tools.
+    pub fn mcp(&self) -> &McpTools {
+        &self.mcp
+    }
+
+    /// The tool whose function name is `name` (LLM calls, schedules, confirm buttons): a
+    /// built-in tool, else an MCP tool its server offers now.
+    pub fn get(&self, name: &str) -> Option<ToolRef<'_>> {
+        match self.by_name.get(name) {
+            Some(&i) => Some(ToolRef::Builtin(self.tools[i].as_ref())),
+            None => self
+                .mcp
+                .get(name)
+                .map(|t| ToolRef::Shared(t as Arc<dyn Tool>)),
+        }
     }
 
     /// The tool run by `/command`.
@@ -122,35 +168,35 @@ impl ToolRegistry {
             .collect()
     }
 
-    /// Specs of the tools the model may be offered for `user`: never an admin tool, whoever the
-    /// user is; write and outside tools are offered but may end in a confirm button.
-    /// The tool specs offered to the model for `user` in a `chat` of this kind: in a group only
-    /// the tools that may run anywhere (nothing personal is even offered).
+    /// The tool specs offered to the model for `user` in a `chat` of this kind: never an admin
+    /// tool, whoever the user is (write and outside tools are offered but may end in a confirm
+    /// button); MCP tools the user may use; in a group only the tools that may run anywhere
+    /// (nothing personal is even offered).
     pub fn llm_specs_in(&self, user: &User, chat: ChatKind) -> Vec<ToolSpec> {
-        let allowed: Vec<&str> = self
-            .tools
-            .iter()
-            .filter(|t| t.runs_in().allows(chat))
-            .map(|t| t.name())
-            .collect();
-        self.llm_specs(user)
-            .into_iter()
-            .filter(|spec| allowed.contains(&spec.name.as_str()))
-            .collect()
+        let offered = |t: &dyn Tool| {
+            t.llm_callable()
+                && t.effect() != Effect::Admin
+                && may_run(user, t.effect())
+                && t.offered_to(user)
+                && t.runs_in().allows(chat)
+        };
+        let spec = |t: &dyn Tool| ToolSpec {
+            name: t.name().to_string(),
+            description: t.spec_description(),
+            parameters: t.parameters(),
+        };
+        let builtin = self.tools.iter().map(AsRef::as_ref);
+        let mut specs: Vec<ToolSpec> = builtin.filter(|t| offered(*t)).map(spec).collect();
+        for tool in self.mcp.tools() {
+            if offered(tool.as_ref()) {
+                specs.push(spec(tool.as_ref()));
+            }
+        }
+        specs
     }
 
+    /// The tool specs offered to the model for `user` in their private chat.
     pub fn llm_specs(&self, user: &User) -> Vec<ToolSpec> {
-        self.tools
-            .iter()
-            .map(AsRef::as_ref)
-            .filter(|t| {
-                t.llm_callable() && t.effect() != Effect::Admin && may_run(user, t.effect())
-            })
-            .map(|t| ToolSpec {
-                name: t.name().to_string(),
-                description: t.description().to_string(),
-                parameters: t.parameters(),
-            })
-            .collect()
+        self.llm_specs_in(user, ChatKind::Private)
     }
 }

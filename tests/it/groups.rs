@@ -622,7 +622,7 @@ async fn a_confirm_button_is_never_shown_in_a_group_where_any_member_could_press
         };
         let tool = services.tools.get("web_fetch").unwrap();
         let args = json!({"url": "https://example.org/?q=secret"});
-        async move { invoke(services, &caller, tool, args).await }
+        async move { invoke(services, &caller, &*tool, args).await }
     };
     assert!(matches!(
         fetch(ChatKind::Private).await,

@@ -17,6 +17,8 @@ mod hostile_html;
 mod hostile_numbers;
 mod http_server;
 mod llm_router;
+mod mcp;
+mod mcp_ops;
 mod panics;
 mod polling;
 mod schedule_limits;

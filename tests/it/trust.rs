@@ -384,7 +384,7 @@ async fn the_model_of_a_user_gets_no_owner_powers_and_private_tools_stay_out_of_
                 once: None,
             };
             let tool = services.tools.get(name).unwrap();
-            invoke(&services, &caller, tool, args).await
+            invoke(&services, &caller, &*tool, args).await
         }
     };
     let not_run = |outcome: Outcome| match outcome {

@@ -13,4 +13,5 @@ pub mod fake_search;
 pub mod fake_stt;
 pub mod fake_telegram;
 pub mod logs;
+pub mod mcp_servers;
 pub mod servers;
