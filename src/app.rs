@@ -106,6 +106,9 @@ impl App {
         self.services
             .voice
             .attach_telegram(TelegramFiles::new(bot.clone()));
+        self.services
+            .media
+            .attach_telegram(TelegramFiles::new(bot.clone()));
         let store = self.services.store.clone();
         let sender = TelegramSender::new(
             bot.clone(),
@@ -314,6 +317,7 @@ fn build_services(
     let client = GmailClient::new(config.gmail.clone(), tokens, store.clone())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let voice = Voice::new(&config.transcribe, config.llm.timeout)?;
+    let media = crate::media::Media::new(config.media_max_bytes);
     let handles = ToolHandles {
         config: Arc::new(config),
         store,
@@ -342,6 +346,7 @@ fn build_services(
         schedule_changed,
         health,
         voice,
+        media,
     })
 }
 

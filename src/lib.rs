@@ -9,6 +9,7 @@
 //! - [`http`]: the HTTP server: webhook route, `/health`, `/metrics`.
 //! - [`gmail`]: Gmail OAuth (loopback + PKCE, chat consent links), encrypted tokens, REST client.
 //! - [`llm`]: LLM providers, registry and router.
+//! - [`media`]: photos, documents and forwarded messages: downloads, PDF and text extraction.
 //! - [`logging`]: tracing setup (pretty, json, logfmt).
 //! - [`metrics`]: Prometheus metric names and one-line recording functions.
 //! - [`message`]: channel-neutral [`message::Incoming`] and [`message::Reply`].
@@ -32,6 +33,7 @@ pub mod health;
 pub mod http;
 pub mod llm;
 pub mod logging;
+pub mod media;
 pub mod message;
 pub mod metrics;
 pub mod queue;

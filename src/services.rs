@@ -46,4 +46,6 @@ pub struct Services {
     pub health: Health,
     /// Voice messages to text (Telegram downloads are attached when the bot starts).
     pub voice: Voice,
+    /// Photo and document downloads (attached when the bot starts), capped at `MEDIA_MAX_MB`.
+    pub media: crate::media::Media,
 }

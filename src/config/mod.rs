@@ -115,6 +115,8 @@ pub struct Config {
     pub transcribe: TranscribeConfig,
     /// Let the web fetch tool reach private and loopback addresses.
     pub web_fetch_allow_private: bool,
+    /// Largest photo or document a user may send, in bytes (`MEDIA_MAX_MB`).
+    pub media_max_bytes: u64,
     /// Folder of `minicrew.db` (`DATA_DIR`).
     pub data_dir: PathBuf,
     /// Log output format.
@@ -170,6 +172,7 @@ impl Config {
             stream_replies: env.bool_or("STREAM_REPLIES", true)?,
             transcribe: TranscribeConfig::from_reader(env)?,
             web_fetch_allow_private: env.bool_or("WEB_FETCH_ALLOW_PRIVATE", false)?,
+            media_max_bytes: parse_media_max(env)?,
             data_dir: PathBuf::from(env.string_or("DATA_DIR", "data")),
             log_format: parse_log_format(env)?,
         })
@@ -339,6 +342,19 @@ fn parse_briefing_time(env: &EnvReader) -> Result<Option<NaiveTime>, ConfigError
     NaiveTime::parse_from_str(&raw, "%H:%M")
         .map(Some)
         .map_err(|_| ConfigError::new(KEY, format!("expected HH:MM like 07:00, got '{raw}'")))
+}
+
+/// `MEDIA_MAX_MB`: 1 to 20 (the public Bot API lets bots download at most 20 MB), in bytes.
+fn parse_media_max(env: &EnvReader) -> Result<u64, ConfigError> {
+    const KEY: &str = "MEDIA_MAX_MB";
+    let mb: u64 = env.parsed_or(KEY, 20, "a number of megabytes from 1 to 20")?;
+    if !(1..=20).contains(&mb) {
+        return Err(ConfigError::new(
+            KEY,
+            format!("must be from 1 to 20 (Telegram lets bots download at most 20 MB), got {mb}"),
+        ));
+    }
+    Ok(mb * 1024 * 1024)
 }
 
 fn parse_log_format(env: &EnvReader) -> Result<LogFormat, ConfigError> {

@@ -4,7 +4,7 @@
 use chrono::Utc;
 
 use super::llm_tools::{RegistryRunner, TurnInput};
-use crate::llm::{ChatRequest, Role, RouterError, Tier};
+use crate::llm::{ChatRequest, Image, Role, RouterError, Tier};
 use crate::message::Reply;
 use crate::services::Services;
 use crate::store::{NewTurn, Speaker, StepKey, StoreError};
@@ -17,6 +17,21 @@ pub const NO_PROVIDER_REPLY: &str = "No LLM provider is configured yet, so I can
 To chat, set ANTHROPIC_API_KEY, GEMINI_API_KEY or OPENAI_API_KEY (or OPENAI_BASE_URL for a local \
 OpenAI-compatible server) in .env and restart.";
 
+/// A user's message as the model sees it and as history keeps it (they differ for photos,
+/// documents and forwarded messages, whose content is not kept in history).
+#[derive(Debug, Clone, Default)]
+pub struct UserMessage {
+    /// What history stores (a photo becomes "[photo: caption]", never its bytes).
+    pub stored: String,
+    /// What the model is sent.
+    pub message: String,
+    /// Images sent with it.
+    pub images: Vec<Image>,
+    /// It carries outside content (a photo, a document, a forwarded message): the turn is
+    /// untrusted from the start.
+    pub untrusted: bool,
+}
+
 /// Saves the message and answers it. With the `update_id` it answers, every completed step is
 /// journaled (the user's turn, each model round, each tool call, the answer's turn), so a replay
 /// after a crash resumes instead of storing, asking or running anything twice.
@@ -26,9 +41,24 @@ pub async fn answer(
     update_id: Option<i64>,
     text: &str,
 ) -> Result<Vec<Reply>, StoreError> {
+    let input = UserMessage {
+        stored: text.to_string(),
+        message: text.to_string(),
+        ..UserMessage::default()
+    };
+    answer_with(services, user, update_id, input).await
+}
+
+/// [`answer`] for a message whose stored form, images or trust differ from typed text.
+pub async fn answer_with(
+    services: &Services,
+    user: &User,
+    update_id: Option<i64>,
+    input: UserMessage,
+) -> Result<Vec<Reply>, StoreError> {
     let store = &services.store;
     let turn = NewTurn {
-        content: text.to_string(),
+        content: input.stored.clone(),
         ..NewTurn::default()
     };
     let step = |name: &str| update_id.map(|id| StepKey::new(id, name));
@@ -66,7 +96,7 @@ pub async fn answer(
         now: Utc::now(),
         preferred: user.llm_provider.or(config.default),
         history,
-        message: text.to_string(),
+        message: input.message.clone(),
         tools: services.tools.llm_specs(user),
         tier: Tier::Cheap,
         allow_tools: true,
@@ -76,12 +106,15 @@ pub async fn answer(
     let running = services.cancellations.start(user.chat_id);
     let turn_input = TurnInput {
         chat: ChatKind::Private,
-        message: text,
-        untrusted: false,
+        message: &input.message,
+        untrusted: input.untrusted,
         journal: update_id,
     };
     let runner = RegistryRunner::new(services, user, turn_input);
-    let result = services.llm.reply(request, &runner, running.token()).await;
+    let result = services
+        .llm
+        .reply_with_images(request, input.images, &runner, running.token())
+        .await;
     drop(running);
     let mut replies = match result {
         Ok(reply) => {

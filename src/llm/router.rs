@@ -16,7 +16,7 @@ use super::fallback::{Answer, CallSettings, Fallback};
 use super::prompt::system_prompt;
 use super::registry::ProviderRegistry;
 use super::retry::RetryPolicy;
-use super::types::{LlmRequest, Role, Tier, ToolChoice, ToolResult, ToolSpec, Turn};
+use super::types::{Image, LlmRequest, Role, Tier, ToolChoice, ToolResult, ToolSpec, Turn};
 use super::{ProviderKind, ToolRunner};
 use crate::config::LlmConfig;
 use crate::health::Health;
@@ -144,20 +144,57 @@ impl LlmRouter {
         self.inner.registry.kinds()
     }
 
+    /// Whether some configured model can see images: `Err` says why not
+    /// ([`RouterError::NoProviders`] or [`RouterError::NoVision`]), so no photo is downloaded
+    /// for nothing.
+    pub fn vision_check(&self, tier: Tier) -> Result<(), RouterError> {
+        let providers = self.inner.registry.attempt_order(None, &[]);
+        if providers.is_empty() {
+            return Err(RouterError::NoProviders);
+        }
+        if providers.iter().any(|p| p.accepts_images(tier)) {
+            return Ok(());
+        }
+        Err(RouterError::NoVision(
+            providers.iter().map(|p| p.kind()).collect(),
+        ))
+    }
+
     /// Answers `req`, running the tools the model calls through `runner`.
-    #[tracing::instrument(skip_all, fields(user_id = req.user_id))]
     pub async fn reply(
         &self,
         req: ChatRequest,
         runner: &dyn ToolRunner,
         cancel: &CancellationToken,
     ) -> Result<RouterReply, RouterError> {
+        self.reply_with_images(req, Vec::new(), runner, cancel)
+            .await
+    }
+
+    /// Answers `req` with `images` sent along with its message. With images, only providers
+    /// whose model accepts them are tried; when none does, [`RouterError::NoVision`] names the
+    /// configured ones.
+    #[tracing::instrument(skip_all, fields(user_id = req.user_id, images = images.len()))]
+    pub async fn reply_with_images(
+        &self,
+        req: ChatRequest,
+        images: Vec<Image>,
+        runner: &dyn ToolRunner,
+        cancel: &CancellationToken,
+    ) -> Result<RouterReply, RouterError> {
         let inner = &self.inner;
-        let order = inner
+        let mut order = inner
             .registry
             .attempt_order(req.preferred, &inner.fallback_order);
         if order.is_empty() {
             return Err(RouterError::NoProviders);
+        }
+        if !images.is_empty() {
+            let kinds: Vec<ProviderKind> = order.iter().map(|p| p.kind()).collect();
+            order.retain(|p| p.accepts_images(req.tier));
+            if order.is_empty() {
+                return Err(RouterError::NoVision(kinds));
+            }
         }
         let mut fallback = Fallback::new(&inner.settings, order, req.user_id, req.tier);
         let spend = Spend {
@@ -173,7 +210,14 @@ impl LlmRouter {
             req.now,
         );
         let mut turns = context_turns(&req.history, inner.max_context_messages);
-        turns.push(Turn::User(req.message));
+        turns.push(if images.is_empty() {
+            Turn::User(req.message)
+        } else {
+            Turn::UserWithImages {
+                text: req.message,
+                images,
+            }
+        });
         let request = LlmRequest {
             system,
             turns,
