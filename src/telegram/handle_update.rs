@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use futures::FutureExt as _;
 use teloxide::prelude::*;
 
+use super::album;
 use super::convert::{decode_update, to_incoming};
 use super::describe_error;
 use super::send::TelegramSender;
@@ -121,10 +122,16 @@ impl UpdateHandler {
                 return Ok(InboxOutcome::Skipped);
             }
         };
-        let Some(incoming) = to_incoming(&update) else {
+        let Some(mut incoming) = to_incoming(&update) else {
             tracing::debug!("update type not handled; skipped");
             return Ok(InboxOutcome::Skipped);
         };
+        if album::gather(store, pending.update_id, &mut incoming).await?
+            == album::Gathered::AnsweredWithAnother
+        {
+            tracing::debug!("a photo answered with its album");
+            return Ok(InboxOutcome::Done);
+        }
         if let Content::Callback { id, .. } = &incoming.content {
             let answer = self
                 .bot

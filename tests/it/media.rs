@@ -1,7 +1,7 @@
 //! Photos, documents and forwarded messages through the front door: the real app downloads
 //! files from the fake Bot API (getFile, then the file URL) and the fake LLMs record what each
 //! provider was sent. A photo reaches each provider in its native image form with the exact
-//! bytes; providers that cannot see are skipped; a PDF's text reaches
+//! bytes; providers that cannot see are skipped; an album is answered once; a PDF's text reaches
 //! the model quoted and lands in `documents`; hostile or oversized files get a clear reply.
 
 use base64::Engine as _;
@@ -201,6 +201,53 @@ async fn with_no_provider_able_to_see_the_user_is_told_which_key_enables_it() {
         app.fake.downloads().is_empty(),
         "nothing downloaded for nothing"
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_album_is_answered_once_with_all_its_photos() {
+    let claude = FakeLlm::start(Wire::Claude).await;
+    claude.script([Reply::text("Three receipts, 61 euros in all.")]);
+    let app = start(&[(&claude, Wire::Claude)], &[]).await;
+    let photos: Vec<Vec<u8>> = (1..=3)
+        .map(|i| [JPEG, format!("#{i}").as_bytes()].concat())
+        .collect();
+    for (i, bytes) in photos.iter().enumerate() {
+        app.fake
+            .add_file(&format!("a{i}"), &format!("photos/album_{i}.jpg"), bytes);
+    }
+    let sizes: Vec<(String, u64)> = photos
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (format!("a{i}"), b.len() as u64))
+        .collect();
+    let sizes: Vec<(&str, u32, u64)> = sizes.iter().map(|(id, n)| (id.as_str(), 640, *n)).collect();
+
+    let ids = app.fake.push_album(OWNER, "album-1", &sizes, "total these");
+
+    assert_eq!(only_reply(&app).await, "Three receipts, 61 euros in all.");
+    for id in &ids {
+        let query = format!("SELECT status FROM inbox WHERE update_id = {id}");
+        let query: &'static str = Box::leak(query.into_boxed_str());
+        app.wait_for_db(query, "done").await;
+    }
+    app.fake
+        .assert_no_messages_to(OWNER, std::time::Duration::from_millis(1500))
+        .await;
+    let requests = claude.requests();
+    assert_eq!(requests.len(), 1, "one model call for the album");
+    let message = last_user_message(Wire::Claude, &requests[0].body);
+    let expected: Vec<Value> = photos
+        .iter()
+        .map(|b| native_image(Wire::Claude, b))
+        .collect();
+    assert_eq!(
+        image_parts(Wire::Claude, &message),
+        expected,
+        "all photos, in order"
+    );
+    assert!(message.to_string().contains("total these"));
+    assert_eq!(history(&app).await[0].1, "[3 photos: total these]");
     app.stop().await;
 }
 
