@@ -1,8 +1,8 @@
 //! Documents reach the model as text: a PDF's text layer or a text file (UTF-8 or Latin-1),
 //! quoted as untrusted content from the file, cut to [`MODEL_CHAR_BUDGET`] characters with the
 //! cut said to the model and to the user, and stored in `documents` (keyed by the update, so a
-//! replay stores it once) for `/recall`. Anything else, and anything over `MEDIA_MAX_MB`, is
-//! refused before it is downloaded.
+//! replay stores it once; at most `pdf::MAX_CHARS` characters) for `/recall`. Anything else,
+//! and anything over `MEDIA_MAX_MB`, is refused before it is downloaded.
 
 use super::free_text::{self, UserMessage};
 use crate::media::document::{DocumentKind, kind_of};
@@ -58,7 +58,12 @@ pub async fn answer(
             }
         },
         _ => match text_file::decode(&bytes) {
-            Ok(text) => (text, String::new()),
+            Ok(mut text) => {
+                if let Some((cut, _)) = text.char_indices().nth(pdf::MAX_CHARS) {
+                    text.truncate(cut);
+                }
+                (text, String::new())
+            }
             Err(_) => return say(cannot_read("binary files")),
         },
     };

@@ -1,4 +1,4 @@
-//! Albums are answered once, with all their photos. Telegram sends each photo of an album as
+//! Albums (forwarded ones too) are answered once, with all their photos. Telegram sends each photo of an album as
 //! its own update; they reach the chat's worker in order, so the first one handled leads: it
 //! waits until no new part has arrived for [`QUIET`] (at most [`MAX_WAIT`]), claims the parts
 //! already in the inbox (`Store::claim_album`: journaled under the leader and closed as done in
@@ -38,8 +38,13 @@ pub async fn gather(
     update_id: i64,
     incoming: &mut Incoming,
 ) -> Result<Gathered, StoreError> {
-    let Content::Photos(photos) = &mut incoming.content else {
-        return Ok(Gathered::Answer);
+    let photos = match &mut incoming.content {
+        Content::Photos(photos) => photos,
+        Content::Forwarded { inner, .. } => match inner.as_mut() {
+            Content::Photos(photos) => photos,
+            _ => return Ok(Gathered::Answer),
+        },
+        _ => return Ok(Gathered::Answer),
     };
     let Some(group) = photos.media_group.clone() else {
         return Ok(Gathered::Answer);
@@ -54,13 +59,18 @@ pub async fn gather(
     let parts = store.claim_album(update_id, chat_id, &group).await?;
     let mut captions: Vec<String> = photos.caption.take().into_iter().collect();
     for part in parts {
-        let Some(Content::Photos(more)) = decode_update(&part.payload)
+        let content = decode_update(&part.payload)
             .ok()
             .as_ref()
             .and_then(to_incoming)
-            .map(|i| i.content)
-        else {
-            continue;
+            .map(|i| i.content);
+        let more = match content {
+            Some(Content::Photos(more)) => more,
+            Some(Content::Forwarded { inner, .. }) => match *inner {
+                Content::Photos(more) => more,
+                _ => continue,
+            },
+            _ => continue,
         };
         photos.photos.extend(more.photos);
         captions.extend(more.caption);

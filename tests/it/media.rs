@@ -10,15 +10,16 @@ use serde_json::{Value, json};
 
 use crate::support::app::{OWNER, TestApp, WAIT};
 use crate::support::fake_llm::{FakeLlm, Reply, Wire};
-use crate::support::fake_telegram::FakeTelegram;
+use crate::support::fake_stt::{FakeStt, SttReply};
 use crate::support::fake_telegram::media::{document_update, forwarded_from_user};
+use crate::support::fake_telegram::{FakeTelegram, voice_update};
 
 /// JPEG magic followed by bytes that are not UTF-8, so any re-encoding would show.
 const JPEG: &[u8] = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\xff\xfe\x80receipt-pixels";
 const SENTENCE: &str = "The quarterly rent is due on the fifth of March";
 
-/// An app with the given fakes configured; `extra` adds or overrides keys.
-async fn start(fakes: &[(&FakeLlm, Wire)], extra: &[(&str, &str)]) -> TestApp {
+/// The env keys for the given fakes; `extra` adds or overrides keys.
+fn env_for(fakes: &[(&FakeLlm, Wire)], extra: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = Vec::new();
     let mut order = Vec::new();
     for (fake, wire) in fakes {
@@ -39,9 +40,24 @@ async fn start(fakes: &[(&FakeLlm, Wire)], extra: &[(&str, &str)]) -> TestApp {
     for (k, v) in extra {
         env.push((k.to_string(), v.to_string()));
     }
+    env
+}
+
+/// The app on `fake` and `dir` with `env`.
+async fn start_on(fake: FakeTelegram, dir: tempfile::TempDir, env: &[(String, String)]) -> TestApp {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let fake = FakeTelegram::start().await;
-    TestApp::start_with(fake, tempfile::tempdir().unwrap(), &env).await
+    TestApp::start_with(fake, dir, &env).await
+}
+
+/// An app with the given fakes configured; `extra` adds or overrides keys.
+async fn start(fakes: &[(&FakeLlm, Wire)], extra: &[(&str, &str)]) -> TestApp {
+    let env = env_for(fakes, extra);
+    start_on(
+        FakeTelegram::start().await,
+        tempfile::tempdir().unwrap(),
+        &env,
+    )
+    .await
 }
 
 /// The text of the one reply the owner got.
@@ -209,19 +225,8 @@ async fn an_album_is_answered_once_with_all_its_photos() {
     let claude = FakeLlm::start(Wire::Claude).await;
     claude.script([Reply::text("Three receipts, 61 euros in all.")]);
     let app = start(&[(&claude, Wire::Claude)], &[]).await;
-    let photos: Vec<Vec<u8>> = (1..=3)
-        .map(|i| [JPEG, format!("#{i}").as_bytes()].concat())
-        .collect();
-    for (i, bytes) in photos.iter().enumerate() {
-        app.fake
-            .add_file(&format!("a{i}"), &format!("photos/album_{i}.jpg"), bytes);
-    }
-    let sizes: Vec<(String, u64)> = photos
-        .iter()
-        .enumerate()
-        .map(|(i, b)| (format!("a{i}"), b.len() as u64))
-        .collect();
-    let sizes: Vec<(&str, u32, u64)> = sizes.iter().map(|(id, n)| (id.as_str(), 640, *n)).collect();
+    let photos = album_photos(&app.fake);
+    let sizes = album_sizes(&photos);
 
     let ids = app.fake.push_album(OWNER, "album-1", &sizes, "total these");
 
@@ -248,6 +253,74 @@ async fn an_album_is_answered_once_with_all_its_photos() {
     );
     assert!(message.to_string().contains("total these"));
     assert_eq!(history(&app).await[0].1, "[3 photos: total these]");
+    app.stop().await;
+}
+
+/// Three distinct JPEGs, registered with the fake as `a0`..`a2`.
+fn album_photos(fake: &FakeTelegram) -> Vec<Vec<u8>> {
+    let photos: Vec<Vec<u8>> = (1..=3)
+        .map(|i| [JPEG, format!("#{i}").as_bytes()].concat())
+        .collect();
+    for (i, bytes) in photos.iter().enumerate() {
+        fake.add_file(&format!("a{i}"), &format!("photos/album_{i}.jpg"), bytes);
+    }
+    photos
+}
+
+/// The album's sizes as the fake pushes them.
+fn album_sizes(photos: &[Vec<u8>]) -> Vec<(&'static str, u32, u64)> {
+    ["a0", "a1", "a2"]
+        .iter()
+        .zip(photos)
+        .map(|(id, b)| (*id, 640, b.len() as u64))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_album_cut_by_a_crash_is_answered_once_with_all_its_photos_after_the_restart() {
+    let claude = FakeLlm::start(Wire::Claude).await;
+    claude.script([Reply::delayed(
+        std::time::Duration::from_secs(60),
+        Reply::text("too late"),
+    )]);
+    let env = env_for(&[(&claude, Wire::Claude)], &[]);
+    let app = start_on(
+        FakeTelegram::start().await,
+        tempfile::tempdir().unwrap(),
+        &env,
+    )
+    .await;
+    let photos = album_photos(&app.fake);
+    app.fake.push_album(
+        OWNER,
+        "album-2",
+        &album_sizes(&photos),
+        "which is cheapest?",
+    );
+    claude.wait_for_requests(1).await;
+    let (fake, dir) = app.kill().await;
+
+    claude.script([Reply::text("The second one.")]);
+    let app = start_on(fake, dir, &env).await;
+
+    assert_eq!(only_reply(&app).await, "The second one.");
+    app.wait_for_db("SELECT COUNT(*) FROM inbox WHERE status = 'done'", "3")
+        .await;
+    app.fake
+        .assert_no_messages_to(OWNER, std::time::Duration::from_millis(1500))
+        .await;
+    let requests = claude.requests();
+    assert_eq!(requests.len(), 2);
+    let message = last_user_message(Wire::Claude, &requests[1].body);
+    let expected: Vec<Value> = photos
+        .iter()
+        .map(|b| native_image(Wire::Claude, b))
+        .collect();
+    assert_eq!(
+        image_parts(Wire::Claude, &message),
+        expected,
+        "all three, after the restart"
+    );
     app.stop().await;
 }
 
@@ -495,5 +568,45 @@ async fn a_forwarded_document_names_its_origin_in_the_quote() {
         "{text}"
     );
     assert!(text.contains("milk\neggs\ncafé"), "Latin-1 decoded: {text}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_forwarded_voice_message_is_transcribed_and_quoted_from_its_origin() {
+    let (claude, stt) = (FakeLlm::start(Wire::Claude).await, FakeStt::start().await);
+    stt.script([SttReply::Text("Call me back about the invoice.".into())]);
+    claude.script([Reply::text("Ann wants a call back about the invoice.")]);
+    let stt_url = stt.base_url().to_string();
+    let app = start(
+        &[(&claude, Wire::Claude)],
+        &[
+            ("TRANSCRIBE_BASE_URL", &stt_url),
+            ("TRANSCRIBE_API_KEY", "stt-key"),
+        ],
+    )
+    .await;
+    app.fake
+        .add_file("v1", "voice/file_1.oga", b"OggS\x00voice");
+    let id = app.fake.next_update_id();
+    let update = voice_update(id, OWNER, "v1", 10);
+    app.fake
+        .push_update(forwarded_from_user(update, "Ann", "ann"));
+
+    assert_eq!(
+        only_reply(&app).await,
+        "Ann wants a call back about the invoice."
+    );
+    assert_eq!(stt.requests().len(), 1);
+    let message = last_user_message(Wire::Claude, &claude.requests()[0].body);
+    let text = message["content"][0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("Quoted content of a voice message forwarded from Ann (@ann) (transcribed)"),
+        "{text}"
+    );
+    assert!(text.contains("Call me back about the invoice."));
+    assert_eq!(
+        history(&app).await[0].1,
+        "[a voice message forwarded from Ann (@ann)]"
+    );
     app.stop().await;
 }
