@@ -39,6 +39,9 @@ pub async fn photos(
     }
     let mut images = Vec::new();
     for photo in photos.photos.iter().take(MAX_PHOTOS) {
+        if photo.sizes.is_empty() {
+            return say("I couldn't read that photo; please send it again.".to_string());
+        }
         let Some(size) = photo.largest_within(services.media.max_bytes()) else {
             return say(crate::media::MediaError::TooBig {
                 limit_mb: services.media.max_bytes() / (1024 * 1024),
