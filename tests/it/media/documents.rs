@@ -185,3 +185,66 @@ async fn other_kinds_of_file_get_a_clear_reply_without_a_download() {
     assert!(app.fake.calls_of("getFile").is_empty());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_long_text_file_is_cut_to_the_budget_and_the_reply_says_so() {
+    let claude = FakeLlm::start(Wire::Claude).await;
+    claude.script([Reply::text("A long list of words.")]);
+    let app = start(&[(&claude, Wire::Claude)], &[]).await;
+    let text = format!("{}THE-END", "word ".repeat(10_000));
+    app.fake
+        .add_file("t1", "documents/long.md", text.as_bytes());
+
+    let file = ("long.md", "text/markdown", text.len() as u64);
+    app.fake.push_document(OWNER, "t1", file, None);
+
+    let reply = only_reply(&app).await;
+    assert_eq!(
+        reply,
+        "A long list of words.\n\n(I read only the first 40000 of its 50007 characters.)"
+    );
+    let message = last_user_message(Wire::Claude, &claude.requests()[0].body);
+    let sent = message["content"][0]["text"].as_str().unwrap();
+    assert!(!sent.contains("THE-END"), "the cut part is not sent");
+    assert!(
+        sent.contains("the file was cut. I read only the first 40000"),
+        "{sent}"
+    );
+    let docs = app.store.list_documents(1).await.unwrap();
+    assert!(
+        docs[0].text.ends_with("THE-END"),
+        "the whole text is kept for recall"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_document_replayed_after_a_crash_is_stored_once_and_answered_once() {
+    let claude = FakeLlm::start(Wire::Claude).await;
+    claude.script([Reply::delayed(
+        std::time::Duration::from_secs(60),
+        Reply::text("too late"),
+    )]);
+    let env = env_for(&[(&claude, Wire::Claude)], &[]);
+    let app = start_on(
+        FakeTelegram::start().await,
+        tempfile::tempdir().unwrap(),
+        &env,
+    )
+    .await;
+    let pdf = minimal_pdf(SENTENCE, false);
+    app.fake.add_file("d1", "documents/file_1.pdf", &pdf);
+    let file = ("lease.pdf", "application/pdf", pdf.len() as u64);
+    app.fake
+        .push_document(OWNER, "d1", file, Some("when is rent due?"));
+    claude.wait_for_requests(1).await;
+    let (fake, dir) = app.kill().await;
+
+    claude.script([Reply::text("On the fifth of March.")]);
+    let app = start_on(fake, dir, &env).await;
+
+    assert_eq!(only_reply(&app).await, "On the fifth of March.");
+    app.wait_for_db("SELECT status FROM inbox", "done").await;
+    assert_eq!(app.store.list_documents(1).await.unwrap().len(), 1);
+    app.stop().await;
+}
