@@ -72,7 +72,7 @@ fn user_chat(id: teloxide::types::UserId) -> Option<i64> {
     i64::try_from(id.0).ok()
 }
 
-/// Converts a message or button press; `None` for anything else (photos, edits, joins, ...).
+/// Converts a message or button press; `None` for anything else (edits, joins, ...).
 pub fn to_incoming(update: &Update) -> Option<Incoming> {
     let update_id = Some(i64::from(update.id.0));
     match &update.kind {
@@ -136,15 +136,13 @@ fn voice_clip(msg: &teloxide::types::Message) -> Option<VoiceClip> {
     })
 }
 
-/// What a non-text message is, for the "text only" reply. teloxide leaves media it cannot decode
+/// What a message the bot cannot read is, for the "can't read … yet" reply. teloxide leaves media it cannot decode
 /// fully as an empty message; that still deserves an answer, so the fallback is generic.
 fn unsupported_kind(msg: &teloxide::types::Message) -> &'static str {
-    if msg.photo().is_some() {
-        "photos"
-    } else if msg.sticker().is_some() {
+    if msg.sticker().is_some() {
         "stickers"
-    } else if msg.document().is_some() || msg.video().is_some() || msg.animation().is_some() {
-        "files and videos"
+    } else if msg.video().is_some() || msg.animation().is_some() {
+        "videos and animations"
     } else {
         "this kind of message"
     }
