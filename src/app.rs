@@ -108,6 +108,9 @@ impl App {
         self.services
             .voice
             .attach_telegram(TelegramFiles::new(bot.clone()));
+        self.services
+            .media
+            .attach_telegram(TelegramFiles::new(bot.clone()));
         let store = self.services.store.clone();
         let sender = TelegramSender::new(
             bot.clone(),
@@ -322,6 +325,7 @@ fn build_services(
     let voice = Voice::new(&config.transcribe, config.llm.timeout)?;
     // A server that fails to start is retried in the background; it never stops the bot.
     let mcp = McpTools::start(&config.mcp, health.clone());
+    let media = crate::media::Media::new(config.media_max_bytes);
     let handles = ToolHandles {
         config: Arc::new(config),
         store,
@@ -354,6 +358,7 @@ fn build_services(
         health,
         voice,
         bot_identity: crate::groups::BotIdentityCell::default(),
+        media,
     })
 }
 

@@ -11,6 +11,7 @@
 //! - [`gmail`]: Gmail OAuth (loopback + PKCE, chat consent links), encrypted tokens, REST client.
 //! - [`llm`]: LLM providers, registry and router.
 //! - [`mcp`]: MCP servers (stdio and streamable HTTP) whose tools join the tool list.
+//! - [`media`]: photos, documents and forwarded messages: downloads, PDF and text extraction.
 //! - [`logging`]: tracing setup (pretty, json, logfmt).
 //! - [`metrics`]: Prometheus metric names and one-line recording functions.
 //! - [`message`]: channel-neutral [`message::Incoming`] and [`message::Reply`].
@@ -36,6 +37,7 @@ pub mod http;
 pub mod llm;
 pub mod logging;
 pub mod mcp;
+pub mod media;
 pub mod message;
 pub mod metrics;
 pub mod queue;

@@ -55,8 +55,19 @@ pub enum Content {
     /// A voice message, audio file or video note: transcribed by the dispatcher, then answered
     /// like typed text.
     Voice(VoiceClip),
-    /// A message the bot cannot read yet (photo, sticker, ...), named for the reply.
+    /// A message the bot cannot read yet (sticker, video, ...), named for the reply.
     Unsupported(&'static str),
+    /// A photo (or, once an album is gathered, several), with its caption.
+    Photos(crate::media::Photos),
+    /// A file sent as a document.
+    Document(crate::media::DocumentFile),
+    /// A message forwarded from someone else: outside content, answered as a quote.
+    Forwarded {
+        /// Who it came from, in words ("Ada Lovelace", "the channel News").
+        origin: String,
+        /// What was forwarded (text, voice, photo or document).
+        inner: Box<Content>,
+    },
 }
 
 /// A recording to transcribe; only its id travels, the bytes are fetched by the chat's worker.
@@ -88,7 +99,11 @@ impl Incoming {
         match &self.content {
             Content::Text(t) => t,
             Content::Callback { data, .. } => data,
-            Content::Voice(_) | Content::Unsupported(_) => "",
+            Content::Voice(_)
+            | Content::Unsupported(_)
+            | Content::Photos(_)
+            | Content::Document(_)
+            | Content::Forwarded { .. } => "",
         }
     }
 }

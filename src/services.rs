@@ -51,4 +51,6 @@ pub struct Services {
     pub previews: Previews,
     /// Who the bot is on Telegram (from `getMe`), so group messages can address it.
     pub bot_identity: crate::groups::BotIdentityCell,
+    /// Photo and document downloads (attached when the bot starts), capped at `MEDIA_MAX_MB`.
+    pub media: crate::media::Media,
 }

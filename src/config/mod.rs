@@ -123,6 +123,8 @@ pub struct Config {
     pub groups: GroupsMode,
     /// MCP servers (`MCP_CONFIG`, or `mcp.json` when present).
     pub mcp: crate::mcp::McpConfig,
+    /// Largest photo or document a user may send, in bytes (`MEDIA_MAX_MB`).
+    pub media_max_bytes: u64,
     /// Folder of `minicrew.db` (`DATA_DIR`).
     pub data_dir: PathBuf,
     /// Log output format.
@@ -181,6 +183,7 @@ impl Config {
             web_search: SearchConfig::from_reader(env)?,
             groups: parse_groups_mode(env)?,
             mcp: crate::mcp::config::load(env.get(crate::mcp::config::KEY))?,
+            media_max_bytes: parse_media_max(env)?,
             data_dir: PathBuf::from(env.string_or("DATA_DIR", "data")),
             log_format: parse_log_format(env)?,
         })
@@ -374,6 +377,19 @@ fn parse_briefing_time(env: &EnvReader) -> Result<Option<NaiveTime>, ConfigError
     NaiveTime::parse_from_str(&raw, "%H:%M")
         .map(Some)
         .map_err(|_| ConfigError::new(KEY, format!("expected HH:MM like 07:00, got '{raw}'")))
+}
+
+/// `MEDIA_MAX_MB`: 1 to 20 (the public Bot API lets bots download at most 20 MB), in bytes.
+fn parse_media_max(env: &EnvReader) -> Result<u64, ConfigError> {
+    const KEY: &str = "MEDIA_MAX_MB";
+    let mb: u64 = env.parsed_or(KEY, 20, "a number of megabytes from 1 to 20")?;
+    if !(1..=20).contains(&mb) {
+        return Err(ConfigError::new(
+            KEY,
+            format!("must be from 1 to 20 (Telegram lets bots download at most 20 MB), got {mb}"),
+        ));
+    }
+    Ok(mb * 1024 * 1024)
 }
 
 fn parse_log_format(env: &EnvReader) -> Result<LogFormat, ConfigError> {

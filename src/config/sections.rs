@@ -31,6 +31,8 @@ pub struct ProviderConfig {
     pub model_cheap: String,
     /// The mid-tier model (summaries, harder questions).
     pub model_mid: String,
+    /// Whether its models see images (`CLAUDE_VISION`, ...); `None`: guessed by model family.
+    pub vision: Option<bool>,
 }
 
 /// LLM routing settings.
@@ -121,6 +123,12 @@ fn parse_order(env: &EnvReader) -> Result<Vec<ProviderKind>, ConfigError> {
 }
 
 fn provider(env: &EnvReader, kind: ProviderKind) -> Result<Option<ProviderConfig>, ConfigError> {
+    let vision_key = crate::llm::vision::setting_key(kind);
+    let vision = if env.is_set(vision_key) {
+        Some(env.bool_or(vision_key, false)?)
+    } else {
+        None
+    };
     let (key, url_key, default_url, cheap_key, mid_key, defaults) = match kind {
         ProviderKind::Claude => (
             "ANTHROPIC_API_KEY",
@@ -176,6 +184,7 @@ fn provider(env: &EnvReader, kind: ProviderKind) -> Result<Option<ProviderConfig
         base_url,
         model_cheap,
         model_mid,
+        vision,
     }))
 }
 

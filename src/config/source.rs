@@ -64,6 +64,10 @@ pub const KNOWN_KEYS: &[&str] = &[
     "DATA_DIR",
     "LOG_FORMAT",
     "SCHEDULE_GRACE_MINUTES",
+    "MEDIA_MAX_MB",
+    "CLAUDE_VISION",
+    "GEMINI_VISION",
+    "OPENAI_VISION",
     "RUST_LOG",
     "RUST_BACKTRACE",
 ];

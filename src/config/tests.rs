@@ -241,3 +241,27 @@ fn groups_defaults_to_approved_accepts_off_and_names_the_key_otherwise() {
     assert_eq!(err.key, "GROUPS");
     assert!(err.to_string().contains("approved or off"), "{err}");
 }
+
+#[test]
+fn media_and_vision_keys_are_validated_and_name_their_key() {
+    let c = Config::from_reader(&env(MINIMAL), Purpose::Daemon).unwrap();
+    assert_eq!(c.media_max_bytes, 20 * 1024 * 1024);
+    for bad in ["0", "21", "lots"] {
+        let mut pairs = MINIMAL.to_vec();
+        pairs.push(("MEDIA_MAX_MB", bad));
+        let err = Config::from_reader(&env(&pairs), Purpose::Daemon).unwrap_err();
+        assert_eq!(err.key, "MEDIA_MAX_MB", "{bad}");
+    }
+    let mut pairs = MINIMAL.to_vec();
+    pairs.extend([
+        ("OPENAI_BASE_URL", "http://127.0.0.1:1/v1"),
+        ("OPENAI_MODEL_CHEAP", "llava"),
+    ]);
+    pairs.push(("OPENAI_VISION", "maybe"));
+    let err = Config::from_reader(&env(&pairs), Purpose::Daemon).unwrap_err();
+    assert_eq!(err.key, "OPENAI_VISION");
+    pairs.pop();
+    pairs.push(("OPENAI_VISION", "true"));
+    let c = Config::from_reader(&env(&pairs), Purpose::Daemon).unwrap();
+    assert_eq!(c.llm.providers[0].vision, Some(true));
+}

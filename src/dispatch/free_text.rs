@@ -5,7 +5,7 @@ use chrono::Utc;
 
 use super::llm_tools::{RegistryRunner, TurnInput};
 use crate::llm::stream::StreamObserver;
-use crate::llm::{ChatRequest, Role, RouterError, Tier};
+use crate::llm::{ChatRequest, Image, Role, RouterError, Tier};
 use crate::message::Reply;
 use crate::services::Services;
 use crate::store::{NewTurn, Speaker, StepKey, StoreError};
@@ -31,24 +31,59 @@ pub struct Place<'a> {
     pub speaker: Option<&'a str>,
 }
 
-/// Saves the message and answers it in the user's private chat. See [`answer_in`].
+impl Place<'_> {
+    /// The user's private chat.
+    pub const PRIVATE: Place<'static> = Place {
+        chat: ChatKind::Private,
+        speaker: None,
+    };
+}
+
+/// A user's message as the model sees it and as history keeps it (they differ for photos,
+/// documents and forwarded messages, whose content is not kept in history).
+#[derive(Debug, Clone, Default)]
+pub struct UserMessage {
+    /// What history stores (a photo becomes "[photo: caption]", never its bytes).
+    pub stored: String,
+    /// What the model is sent.
+    pub message: String,
+    /// Images sent with it.
+    pub images: Vec<Image>,
+    /// It carries outside content (a photo, a document, a forwarded message): the turn is
+    /// untrusted from the start.
+    pub untrusted: bool,
+}
+
+impl UserMessage {
+    /// Typed text: stored and sent as it is.
+    pub fn text(text: &str) -> Self {
+        Self {
+            stored: text.to_string(),
+            message: text.to_string(),
+            ..Self::default()
+        }
+    }
+}
+
+/// Saves the message and answers it in the user's private chat. See [`answer_message`].
 pub async fn answer(
     services: &Services,
     user: &User,
     update_id: Option<i64>,
     text: &str,
 ) -> Result<Vec<Reply>, StoreError> {
-    let place = Place {
-        chat: ChatKind::Private,
-        speaker: None,
-    };
-    answer_in(services, user, update_id, text, place).await
+    answer_message(
+        services,
+        user,
+        update_id,
+        UserMessage::text(text),
+        Place::PRIVATE,
+    )
+    .await
 }
 
-/// Saves the message and answers it. With the `update_id` it answers, every completed step is
-/// journaled (the user's turn, each model round, each tool call, the answer's turn), so a replay
-/// after a crash resumes instead of storing, asking or running anything twice. In a group,
-/// `user` is the group's account and only tools that may run anywhere are offered.
+/// Saves typed text and answers it in `place`; in a group the turn is prefixed with the speaker's
+/// name. See [`answer_message`].
 pub async fn answer_in(
     services: &Services,
     user: &User,
@@ -56,14 +91,37 @@ pub async fn answer_in(
     text: &str,
     place: Place<'_>,
 ) -> Result<Vec<Reply>, StoreError> {
-    let store = &services.store;
     let said = match place.speaker {
         Some(name) => format!("{name}: {text}"),
         None => text.to_string(),
     };
-    let text = said.as_str();
+    answer_message(services, user, update_id, UserMessage::text(&said), place).await
+}
+
+/// [`answer`] for a message whose stored form, images or trust differ from typed text.
+pub async fn answer_with(
+    services: &Services,
+    user: &User,
+    update_id: Option<i64>,
+    input: UserMessage,
+) -> Result<Vec<Reply>, StoreError> {
+    answer_message(services, user, update_id, input, Place::PRIVATE).await
+}
+
+/// Saves the message and answers it. With the `update_id` it answers, every completed step is
+/// journaled (the user's turn, each model round, each tool call, the answer's turn), so a replay
+/// after a crash resumes instead of storing, asking or running anything twice. In a group,
+/// `user` is the group's account and only tools that may run anywhere are offered.
+pub async fn answer_message(
+    services: &Services,
+    user: &User,
+    update_id: Option<i64>,
+    input: UserMessage,
+    place: Place<'_>,
+) -> Result<Vec<Reply>, StoreError> {
+    let store = &services.store;
     let turn = NewTurn {
-        content: text.to_string(),
+        content: input.stored.clone(),
         ..NewTurn::default()
     };
     let step = |name: &str| update_id.map(|id| StepKey::new(id, name));
@@ -105,7 +163,7 @@ pub async fn answer_in(
         now: Utc::now(),
         preferred: user.llm_provider.or(config.default),
         history,
-        message: text.to_string(),
+        message: input.message.clone(),
         tools: services.tools.llm_specs_in(user, place.chat),
         tier: Tier::Cheap,
         allow_tools: true,
@@ -116,8 +174,8 @@ pub async fn answer_in(
     let running = services.cancellations.start(user.chat_id);
     let turn_input = TurnInput {
         chat: place.chat,
-        message: text,
-        untrusted: false,
+        message: &input.message,
+        untrusted: input.untrusted,
         journal: update_id,
     };
     let runner = RegistryRunner::new(services, user, turn_input);
@@ -125,7 +183,7 @@ pub async fn answer_in(
     let observer = preview.as_ref().map(|p| p as &dyn StreamObserver);
     let result = services
         .llm
-        .reply_streamed(request, &runner, running.token(), observer)
+        .reply_with(request, input.images, &runner, running.token(), observer)
         .await;
     drop((running, preview));
     let mut replies = match result {

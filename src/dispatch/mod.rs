@@ -5,11 +5,13 @@
 mod cancellations;
 mod command;
 mod confirm;
+mod document;
 mod free_text;
 mod gmail_paste;
 mod group;
 mod invoke;
 mod llm_tools;
+mod media;
 mod once;
 mod tool_error;
 mod voice;
@@ -107,6 +109,18 @@ impl Dispatcher {
             }
             Content::Voice(clip) => {
                 return voice::answer(&self.services, &user, incoming.update_id, clip).await;
+            }
+            Content::Photos(photos) => {
+                let update = incoming.update_id;
+                return media::photos(&self.services, &user, update, photos, None).await;
+            }
+            Content::Document(doc) => {
+                let update = incoming.update_id;
+                return document::answer(&self.services, &user, update, doc, None).await;
+            }
+            Content::Forwarded { origin, inner } => {
+                let update = incoming.update_id;
+                return media::forwarded(&self.services, &user, update, origin, inner).await;
             }
             Content::Text(_) | Content::Callback { .. } => {}
         }

@@ -20,25 +20,9 @@ pub async fn answer(
     update_id: Option<i64>,
     clip: &VoiceClip,
 ) -> Result<Vec<Reply>, StoreError> {
-    let key = update_id.map(|id| StepKey::new(id, "transcript"));
-    let journaled = match &key {
-        Some(key) => services.store.journal_get(key).await?,
-        None => None,
-    };
-    let transcript = match journaled {
-        Some(text) => text,
-        None => match services.voice.to_text(clip).await {
-            Ok(text) => {
-                if let Some(key) = &key {
-                    services.store.journal_put(key, text.clone()).await?;
-                }
-                text
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "voice message not transcribed");
-                return Ok(vec![Reply::plain(user.chat_id, e.user_message())]);
-            }
-        },
+    let transcript = match transcribe_once(services, update_id, clip).await? {
+        Ok(text) => text,
+        Err(reply) => return Ok(vec![Reply::plain(user.chat_id, reply)]),
     };
     let mut replies = free_text::answer(services, user, update_id, &transcript).await?;
     match replies.iter_mut().find(|r| r.chat_id == user.chat_id) {
@@ -46,6 +30,33 @@ pub async fn answer(
         None => replies.insert(0, Reply::plain(user.chat_id, echo(&transcript))),
     }
     Ok(replies)
+}
+
+/// The transcript of `clip`, journaled under `update_id` so a replay does not transcribe again;
+/// `Err` is the reply for the user when it could not be made.
+pub async fn transcribe_once(
+    services: &Services,
+    update_id: Option<i64>,
+    clip: &VoiceClip,
+) -> Result<Result<String, String>, StoreError> {
+    let key = update_id.map(|id| StepKey::new(id, "transcript"));
+    if let Some(key) = &key
+        && let Some(text) = services.store.journal_get(key).await?
+    {
+        return Ok(Ok(text));
+    }
+    match services.voice.to_text(clip).await {
+        Ok(text) => {
+            if let Some(key) = &key {
+                services.store.journal_put(key, text.clone()).await?;
+            }
+            Ok(Ok(text))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "voice message not transcribed");
+            Ok(Err(e.user_message()))
+        }
+    }
 }
 
 /// `🎤 “…”` with the transcript shortened to [`ECHO_CHARS`].

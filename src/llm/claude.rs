@@ -40,6 +40,10 @@ impl LlmProvider for Claude {
         configured_model(&self.cfg, tier)
     }
 
+    fn accepts_images(&self, tier: Tier) -> bool {
+        super::vision::sees_images(self.kind(), self.model(tier), self.cfg.vision)
+    }
+
     async fn complete(&self, req: &LlmRequest) -> Result<LlmResponse, LlmError> {
         let mut request = self
             .http
@@ -88,6 +92,17 @@ pub fn encode(req: &LlmRequest) -> Value {
     for turn in &req.turns {
         let (role, blocks) = match turn {
             Turn::User(text) => ("user", text_block(text)),
+            Turn::UserWithImages { text, images } => {
+                let mut blocks: Vec<Value> = images
+                    .iter()
+                    .map(|i| {
+                        json!({"type": "image", "source": {"type": "base64",
+                               "media_type": i.mime, "data": i.base64()}})
+                    })
+                    .collect();
+                blocks.extend(text_block(text));
+                ("user", blocks)
+            }
             Turn::Assistant { text, tool_calls } => {
                 let mut blocks = text_block(text);
                 blocks.extend(tool_calls.iter().map(|c| {

@@ -43,6 +43,10 @@ impl LlmProvider for Gemini {
         configured_model(&self.cfg, tier)
     }
 
+    fn accepts_images(&self, tier: Tier) -> bool {
+        super::vision::sees_images(self.kind(), self.model(tier), self.cfg.vision)
+    }
+
     async fn complete(&self, req: &LlmRequest) -> Result<LlmResponse, LlmError> {
         let path = format!("/v1beta/models/{}:generateContent", req.model);
         let mut request = self.http.post(endpoint(&self.cfg.base_url, &path));
@@ -85,6 +89,14 @@ pub fn encode(req: &LlmRequest) -> Value {
     for turn in &req.turns {
         let (role, parts) = match turn {
             Turn::User(text) => ("user", text_part(text)),
+            Turn::UserWithImages { text, images } => {
+                let mut parts: Vec<Value> = images
+                    .iter()
+                    .map(|i| json!({"inline_data": {"mime_type": i.mime, "data": i.base64()}}))
+                    .collect();
+                parts.extend(text_part(text));
+                ("user", parts)
+            }
             Turn::Assistant { text, tool_calls } => {
                 let mut parts = text_part(text);
                 let native = tool_calls.iter().any(|c| signature(c).is_some());

@@ -24,6 +24,7 @@ mod router_error;
 pub mod schema;
 pub mod stream;
 pub mod types;
+pub mod vision;
 
 use async_trait::async_trait;
 
@@ -36,7 +37,8 @@ pub use retry::RetryPolicy;
 pub use router::{ChatRequest, LlmRouter, ProviderFailure, RouterError, RouterReply};
 pub use router_error::OVER_BUDGET_REPLY;
 pub use types::{
-    LlmRequest, LlmResponse, Role, Tier, ToolCall, ToolChoice, ToolResult, ToolSpec, Turn, Usage,
+    Image, LlmRequest, LlmResponse, Role, Tier, ToolCall, ToolChoice, ToolResult, ToolSpec, Turn,
+    Usage,
 };
 
 /// One LLM API: converts the generic request to its wire format and back.
@@ -47,6 +49,12 @@ pub trait LlmProvider: Send + Sync {
 
     /// The configured model id for `tier`.
     fn model(&self, tier: Tier) -> &str;
+
+    /// Whether the model of `tier` accepts images; a provider that cannot see is skipped for
+    /// messages with photos.
+    fn accepts_images(&self, _tier: Tier) -> bool {
+        false
+    }
 
     /// Sends one request (no retries: the router owns retry and fallback).
     async fn complete(&self, req: &LlmRequest) -> Result<LlmResponse, LlmError>;

@@ -48,6 +48,10 @@ impl LlmProvider for OpenAi {
         configured_model(&self.cfg, tier)
     }
 
+    fn accepts_images(&self, tier: Tier) -> bool {
+        super::vision::sees_images(self.kind(), self.model(tier), self.cfg.vision)
+    }
+
     async fn complete(&self, req: &LlmRequest) -> Result<LlmResponse, LlmError> {
         let mut request = self
             .http
@@ -108,6 +112,14 @@ pub fn encode(req: &LlmRequest) -> Value {
     for turn in &req.turns {
         match turn {
             Turn::User(text) => messages.push(json!({"role": "user", "content": text})),
+            Turn::UserWithImages { text, images } => {
+                let mut parts = vec![json!({"type": "text", "text": text})];
+                parts.extend(images.iter().map(|i| {
+                    json!({"type": "image_url", "image_url":
+                           {"url": format!("data:{};base64,{}", i.mime, i.base64())}})
+                }));
+                messages.push(json!({"role": "user", "content": parts}));
+            }
             Turn::Assistant { text, tool_calls } => {
                 let mut msg = json!({"role": "assistant", "content": text});
                 if !tool_calls.is_empty() {

@@ -17,7 +17,7 @@ use super::prompt::system_prompt;
 use super::registry::ProviderRegistry;
 use super::retry::RetryPolicy;
 use super::stream::StreamObserver;
-use super::types::{LlmRequest, Role, Tier, ToolChoice, ToolResult, ToolSpec, Turn};
+use super::types::{Image, LlmRequest, Role, Tier, ToolChoice, ToolResult, ToolSpec, Turn};
 use super::{ProviderKind, ToolRunner};
 use crate::config::LlmConfig;
 use crate::health::Health;
@@ -147,6 +147,22 @@ impl LlmRouter {
         self.inner.registry.kinds()
     }
 
+    /// Whether some configured model can see images: `Err` says why not
+    /// ([`RouterError::NoProviders`] or [`RouterError::NoVision`]), so no photo is downloaded
+    /// for nothing.
+    pub fn vision_check(&self, tier: Tier) -> Result<(), RouterError> {
+        let providers = self.inner.registry.attempt_order(None, &[]);
+        if providers.is_empty() {
+            return Err(RouterError::NoProviders);
+        }
+        if providers.iter().any(|p| p.accepts_images(tier)) {
+            return Ok(());
+        }
+        Err(RouterError::NoVision(
+            providers.iter().map(|p| p.kind()).collect(),
+        ))
+    }
+
     /// Answers `req`, running the tools the model calls through `runner`.
     pub async fn reply(
         &self,
@@ -154,25 +170,36 @@ impl LlmRouter {
         runner: &dyn ToolRunner,
         cancel: &CancellationToken,
     ) -> Result<RouterReply, RouterError> {
-        self.reply_streamed(req, runner, cancel, None).await
+        self.reply_with(req, Vec::new(), runner, cancel, None).await
     }
 
-    /// Like [`LlmRouter::reply`]; with an `observer`, every model call streams and the observer
-    /// sees the text as it arrives, each new call, and each tool round.
-    #[tracing::instrument(skip_all, fields(user_id = req.user_id))]
-    pub async fn reply_streamed(
+    /// Answers `req` with `images` sent along with its message, running the tools the model
+    /// calls through `runner`. With images, only providers whose model accepts them are tried;
+    /// when none does, [`RouterError::NoVision`] names the configured ones. With an `observer`,
+    /// every model call streams and the observer sees the text as it arrives, each new call, and
+    /// each tool round.
+    #[tracing::instrument(skip_all, fields(user_id = req.user_id, images = images.len()))]
+    pub async fn reply_with(
         &self,
         req: ChatRequest,
+        images: Vec<Image>,
         runner: &dyn ToolRunner,
         cancel: &CancellationToken,
         observer: Option<&dyn StreamObserver>,
     ) -> Result<RouterReply, RouterError> {
         let inner = &self.inner;
-        let order = inner
+        let mut order = inner
             .registry
             .attempt_order(req.preferred, &inner.fallback_order);
         if order.is_empty() {
             return Err(RouterError::NoProviders);
+        }
+        if !images.is_empty() {
+            let kinds: Vec<ProviderKind> = order.iter().map(|p| p.kind()).collect();
+            order.retain(|p| p.accepts_images(req.tier));
+            if order.is_empty() {
+                return Err(RouterError::NoVision(kinds));
+            }
         }
         let mut fallback = Fallback::new(&inner.settings, order, req.user_id, req.tier)
             .with_speaker(req.speaker.clone());
@@ -192,7 +219,14 @@ impl LlmRouter {
             req.now,
         );
         let mut turns = context_turns(&req.history, inner.max_context_messages);
-        turns.push(Turn::User(req.message));
+        turns.push(if images.is_empty() {
+            Turn::User(req.message)
+        } else {
+            Turn::UserWithImages {
+                text: req.message,
+                images,
+            }
+        });
         let request = LlmRequest {
             system,
             turns,

@@ -36,6 +36,10 @@ pub enum RouterError {
     /// Today's usage could not be read, so no model was called (the cause is logged).
     #[error("today's token usage could not be read")]
     BudgetUnknown,
+    /// The message has images and no configured provider's model accepts them (the configured
+    /// providers, whose `*_VISION` setting would turn it on).
+    #[error("no configured model accepts images")]
+    NoVision(Vec<ProviderKind>),
 }
 
 /// What a user over their daily allowance is told, whichever command or message spent it.
@@ -68,8 +72,23 @@ impl RouterError {
             Self::BudgetUnknown => {
                 "I couldn't check today's AI allowance; please try again in a minute.".into()
             }
+            Self::NoVision(kinds) => no_vision_message(kinds),
         }
     }
+}
+
+fn no_vision_message(kinds: &[ProviderKind]) -> String {
+    let keys: Vec<String> = kinds
+        .iter()
+        .map(|k| format!("{}=true", super::vision::setting_key(*k)))
+        .collect();
+    format!(
+        "None of the configured AI models can see images, so I can't look at your photo. If \
+         your model can, the owner can turn it on with {} in .env (then restart); or add a \
+         provider whose model can, such as Claude (ANTHROPIC_API_KEY) or Gemini \
+         (GEMINI_API_KEY).",
+        keys.join(" or ")
+    )
 }
 
 fn all_failed_message(failures: &[ProviderFailure]) -> String {

@@ -60,11 +60,42 @@ pub struct ToolResult {
     pub is_error: bool,
 }
 
+/// An image sent to a model with a user message. Cloning shares the bytes; `Debug` shows only
+/// the type and length, so logs never carry image data.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Image {
+    /// `image/jpeg`, `image/png`, `image/gif` or `image/webp`.
+    pub mime: &'static str,
+    /// The encoded image.
+    pub bytes: std::sync::Arc<Vec<u8>>,
+}
+
+impl Image {
+    /// The bytes as standard base64 (what every provider's wire format wants).
+    pub fn base64(&self) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(self.bytes.as_slice())
+    }
+}
+
+impl std::fmt::Debug for Image {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Image({}, {} bytes)", self.mime, self.bytes.len())
+    }
+}
+
 /// One item of the generic conversation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Turn {
     /// A user message.
     User(String),
+    /// A user message with images (only ever the current message: history keeps placeholders).
+    UserWithImages {
+        /// The text (the caption, or what to do with the images).
+        text: String,
+        /// The images, in the order sent.
+        images: Vec<Image>,
+    },
     /// An assistant message, possibly with tool calls.
     Assistant {
         /// Text the model wrote (may be empty when it only called tools).

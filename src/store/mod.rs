@@ -3,6 +3,7 @@
 //!
 //! SQL lives only in this module: one file per table group adds typed methods to [`Store`].
 
+mod album;
 mod briefings;
 mod cleanup;
 mod documents;

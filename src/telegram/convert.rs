@@ -73,7 +73,7 @@ fn user_chat(id: teloxide::types::UserId) -> Option<i64> {
     i64::try_from(id.0).ok()
 }
 
-/// Converts a message or button press; `None` for anything else (photos, edits, joins, ...).
+/// Converts a message or button press; `None` for anything else (edits, joins, ...).
 pub fn to_incoming(update: &Update) -> Option<Incoming> {
     let update_id = Some(i64::from(update.id.0));
     match &update.kind {
@@ -81,8 +81,10 @@ pub fn to_incoming(update: &Update) -> Option<Incoming> {
             let content = match (msg.text(), voice_clip(msg)) {
                 (Some(text), _) => Content::Text(text.to_string()),
                 (None, Some(clip)) => Content::Voice(clip),
-                (None, None) => Content::Unsupported(unsupported_kind(msg)),
+                (None, None) => media::content(msg)
+                    .unwrap_or_else(|| Content::Unsupported(unsupported_kind(msg))),
             };
+            let content = media::forwarded(msg, content);
             let from = msg.from.as_ref();
             Some(Incoming {
                 update_id,
@@ -140,15 +142,13 @@ fn voice_clip(msg: &teloxide::types::Message) -> Option<VoiceClip> {
     })
 }
 
-/// What a non-text message is, for the "text only" reply. teloxide leaves media it cannot decode
+/// What a message the bot cannot read is, for the "can't read … yet" reply. teloxide leaves media it cannot decode
 /// fully as an empty message; that still deserves an answer, so the fallback is generic.
 fn unsupported_kind(msg: &teloxide::types::Message) -> &'static str {
-    if msg.photo().is_some() {
-        "photos"
-    } else if msg.sticker().is_some() {
+    if msg.sticker().is_some() {
         "stickers"
-    } else if msg.document().is_some() || msg.video().is_some() || msg.animation().is_some() {
-        "files and videos"
+    } else if msg.video().is_some() || msg.animation().is_some() {
+        "videos and animations"
     } else {
         "this kind of message"
     }
@@ -161,6 +161,8 @@ pub(super) fn display_name(user: &TgUser) -> String {
         None => user.first_name.clone(),
     }
 }
+
+mod media;
 
 #[cfg(test)]
 mod proptests;
@@ -233,11 +235,34 @@ mod tests {
     }
 
     #[test]
-    fn photo_is_unsupported_and_named() {
-        let photo = json!({"photo": [{"file_id": "p", "file_unique_id": "u", "width": 90, "height": 90, "file_size": 900}]});
+    fn photo_becomes_photos_with_every_size_caption_and_album() {
+        let photo = json!({"photo": [{"file_id": "p", "file_unique_id": "u", "width": 90, "height": 90, "file_size": 900}],
+            "caption": "what is this?", "media_group_id": "g1"});
 
         let incoming = to_incoming(&message_update(photo)).unwrap();
 
-        assert_eq!(incoming.content, Content::Unsupported("photos"));
+        let Content::Photos(photos) = incoming.content else {
+            panic!("not photos: {:?}", incoming.content);
+        };
+        assert_eq!(photos.photos[0].sizes[0].file_id, "p");
+        assert_eq!(photos.photos[0].sizes[0].size, Some(900));
+        assert_eq!(photos.caption.as_deref(), Some("what is this?"));
+        assert_eq!(photos.media_group.as_deref(), Some("g1"));
+    }
+
+    #[test]
+    fn a_forwarded_text_names_its_origin() {
+        let forward = json!({"text": "lunch at 1?", "forward_origin": {"type": "user", "date": 1_700_000_000,
+            "sender_user": {"id": 8, "is_bot": false, "first_name": "Bob", "username": "bobby"}}});
+
+        let incoming = to_incoming(&message_update(forward)).unwrap();
+
+        assert_eq!(
+            incoming.content,
+            Content::Forwarded {
+                origin: "Bob (@bobby)".into(),
+                inner: Box::new(Content::Text("lunch at 1?".into())),
+            }
+        );
     }
 }

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use futures::FutureExt as _;
 use teloxide::prelude::*;
 
+use super::album;
 use super::convert::{decode_update, to_incoming};
 use super::describe_error;
 use super::send::TelegramSender;
@@ -125,10 +126,16 @@ impl UpdateHandler {
         if let Some(replies) = super::group_events::handle(&self.bot, services, &update).await? {
             return self.send_replies(pending.update_id, replies).await;
         }
-        let Some(incoming) = to_incoming(&update) else {
+        let Some(mut incoming) = to_incoming(&update) else {
             tracing::debug!("update type not handled; skipped");
             return Ok(InboxOutcome::Skipped);
         };
+        if album::gather(store, pending.update_id, &mut incoming).await?
+            == album::Gathered::AnsweredWithAnother
+        {
+            tracing::debug!("a photo answered with its album");
+            return Ok(InboxOutcome::Done);
+        }
         if let Content::Callback { id, .. } = &incoming.content {
             let answer = self
                 .bot

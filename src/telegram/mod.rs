@@ -1,6 +1,7 @@
 //! Telegram: the only place teloxide types live. Polling, Update → [`crate::message::Incoming`],
 //! the outbox sender (split, format, rate limit, retries) and the command menu.
 
+pub mod album;
 pub mod convert;
 pub mod draft;
 pub mod files;

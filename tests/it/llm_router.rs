@@ -62,6 +62,7 @@ fn provider(fake: &FakeLlm, wire: Wire) -> ProviderConfig {
         base_url: fake.base_url(),
         model_cheap: cheap.into(),
         model_mid: mid.into(),
+        vision: None,
     }
 }
 

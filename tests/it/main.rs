@@ -19,6 +19,7 @@ mod http_server;
 mod llm_router;
 mod mcp;
 mod mcp_ops;
+mod media;
 mod panics;
 mod polling;
 mod schedule_limits;

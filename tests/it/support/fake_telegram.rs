@@ -12,6 +12,7 @@
 
 mod files;
 mod html;
+pub mod media;
 mod messages;
 mod methods;
 mod multipart;

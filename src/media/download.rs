@@ -1,0 +1,96 @@
+//! Downloads of photos and documents through the running bot, capped at `MEDIA_MAX_MB` before
+//! (by the size Telegram reports) and while reading. Like voice, this runs in the chat's worker.
+
+use std::sync::OnceLock;
+
+use crate::telegram::files::{BOT_DOWNLOAD_LIMIT, FileError, TelegramFiles};
+
+/// Why a photo or document could not be fetched. Each variant has a reply for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    /// The channel has no file downloads (the terminal channel), or the bot is not running yet.
+    #[error("this channel cannot download files")]
+    NoDownloads,
+    /// The file is over `MEDIA_MAX_MB` (or Telegram's 20 MB bot limit).
+    #[error("the file is over {limit_mb} MB")]
+    TooBig {
+        /// The limit in whole megabytes.
+        limit_mb: u64,
+    },
+    /// Telegram did not hand over the file (the cause has no URL or token in it).
+    #[error("cannot download the file: {0}")]
+    Download(String),
+}
+
+impl MediaError {
+    /// One short, secret-free reply for the user; `what` names the thing ("photo", "file").
+    pub fn user_message(&self, what: &str) -> String {
+        match self {
+            Self::NoDownloads => {
+                format!("I can only receive a {what} through Telegram; please paste the text.")
+            }
+            Self::TooBig { limit_mb } => format!(
+                "That {what} is bigger than {limit_mb} MB, the most I accept. Please send a \
+                 smaller one."
+            ),
+            Self::Download(_) => format!(
+                "I couldn't download your {what} from Telegram. Please try again in a moment."
+            ),
+        }
+    }
+}
+
+/// File downloads for photos and documents, with the size cap. Telegram's downloads are
+/// attached when the bot starts.
+pub struct Media {
+    max_bytes: u64,
+    files: OnceLock<TelegramFiles>,
+}
+
+impl Media {
+    /// Downloads capped at `max_bytes` (and at Telegram's own limit for bots).
+    pub fn new(max_bytes: u64) -> Self {
+        Self {
+            max_bytes,
+            files: OnceLock::new(),
+        }
+    }
+
+    /// Lets files be downloaded through the running bot (set once, when it starts).
+    pub fn attach_telegram(&self, files: TelegramFiles) {
+        if self.files.set(files).is_err() {
+            tracing::debug!("Telegram file downloads were already attached for media");
+        }
+    }
+
+    /// The largest file accepted, in bytes.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes.min(BOT_DOWNLOAD_LIMIT)
+    }
+
+    /// The error for a file of `size` bytes, before anything is downloaded.
+    pub fn check_size(&self, size: Option<u64>) -> Result<(), MediaError> {
+        match size {
+            Some(size) if size > self.max_bytes() => Err(self.too_big()),
+            _ => Ok(()),
+        }
+    }
+
+    fn too_big(&self) -> MediaError {
+        MediaError::TooBig {
+            limit_mb: self.max_bytes() / (1024 * 1024),
+        }
+    }
+
+    /// The bytes of `file_id`, refusing anything over the cap before or while reading it.
+    #[tracing::instrument(skip_all)]
+    pub async fn download(&self, file_id: &str, size: Option<u64>) -> Result<Vec<u8>, MediaError> {
+        self.check_size(size)?;
+        let files = self.files.get().ok_or(MediaError::NoDownloads)?;
+        match files.download(file_id, self.max_bytes()).await {
+            Ok(file) => Ok(file.bytes),
+            Err(FileError::TooBig { .. }) => Err(self.too_big()),
+            Err(e) => Err(MediaError::Download(e.to_string())),
+        }
+    }
+}
