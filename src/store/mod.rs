@@ -19,6 +19,7 @@ mod outbox;
 mod pending_actions;
 mod schedules;
 mod settings;
+mod stream_messages;
 mod tool_logs;
 mod users;
 
