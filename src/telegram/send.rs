@@ -2,7 +2,8 @@
 //! under the global and per-chat rate limits. A 429 waits `retry_after` and resends; a "can't
 //! parse entities" 400 resends the chunk as plain text; a request that never reached Telegram
 //! backs off and retries; a permanent refusal (blocked, chat gone) is recorded. Each sent chunk
-//! keeps its message_id.
+//! keeps its message_id. A chunk with `edit_message_id` finalises a streamed group message by
+//! editing it instead (see `group_preview`); if that message is gone, it is sent anew.
 //!
 //! The one case Telegram gives no way to check is a send whose outcome is unknown: a timeout or
 //! a connection lost after the request was written. Such a chunk is resent once (logged as
@@ -145,7 +146,7 @@ impl TelegramSender {
             match self
                 .send_chunk(row, &text, format)
                 .await
-                .inspect_err(|e| crate::metrics::telegram_error("sendMessage", error_code(e)))
+                .inspect_err(|e| crate::metrics::telegram_error(method_of(row), error_code(e)))
             {
                 Ok(message_id) => {
                     crate::metrics::message_sent();
@@ -286,6 +287,14 @@ pub fn to_chunks(replies: Vec<Reply>) -> Vec<NewChunk> {
         }
     }
     chunks
+}
+
+/// The Bot API method a row is delivered with (for the `telegram_errors` metric).
+fn method_of(row: &OutboxRow) -> &'static str {
+    match row.edit_message_id {
+        Some(_) => "editMessageText",
+        None => "sendMessage",
+    }
 }
 
 /// Whether Telegram may have accepted a send that failed: the request was written but no
