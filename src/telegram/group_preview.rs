@@ -33,6 +33,9 @@ use crate::store::Store;
 /// messages a minute, edits included).
 pub const GROUP_EDIT_EVERY: Duration = Duration::from_secs(3);
 
+/// Longest the final text waits for a preview request still in flight; then it is dropped.
+const FINISH_WAIT: Duration = Duration::from_secs(5);
+
 /// 429s after which a reply's edits stop.
 const MAX_RATE_LIMITS: u32 = 2;
 
@@ -162,15 +165,20 @@ impl<'a> GroupPreview<'a> {
         }
     }
 
-    /// Stops the edits and waits for one in flight, so that every message created is recorded
-    /// and nothing is edited after the final text is queued.
+    /// Stops the edits and waits (at most [`FINISH_WAIT`]) for one in flight, so that every
+    /// message created is recorded and nothing is edited after the final text is queued.
     pub async fn finish(mut self) {
         self.stop.cancel();
-        let Some(task) = self.task.take() else {
+        let Some(mut task) = self.task.take() else {
             return;
         };
-        if let Err(e) = task.await {
-            tracing::warn!(error = %e, "the group preview task ended abnormally");
+        match tokio::time::timeout(FINISH_WAIT, &mut task).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "the group preview task ended abnormally"),
+            Err(_) => {
+                task.abort();
+                tracing::warn!("a slow group preview request was dropped for the final text");
+            }
         }
     }
 }

@@ -264,6 +264,52 @@ async fn a_429_on_an_edit_neither_loses_nor_delays_the_final_text() {
 }
 
 #[tokio::test]
+async fn when_the_streamed_message_cannot_be_created_the_answer_is_sent_whole_once() {
+    let model = FakeLlm::start(Wire::Claude).await;
+    let app = forum_app(&model, None, &[]).await;
+    let end = gate();
+    model.script([Reply::Streamed(vec![
+        Piece::text("Rivers "),
+        Piece::Gate(Arc::clone(&end)),
+        Piece::text("run to the **sea**."),
+    ])]);
+    app.fake
+        .fail_next("sendMessage", Fault::TooManyRequests { retry_after: 30 });
+    let question = ask(&app, "where do rivers go?");
+    app.fake
+        .wait_until("the first message refused with 429", WAIT, |f| {
+            f.calls_of("sendMessage")
+                .iter()
+                .any(|c| c.status == Some(429))
+        })
+        .await;
+    let asked = Instant::now();
+    end.add_permits(1);
+    let sent = wait_for_answers(&app, 2).await;
+    assert!(
+        asked.elapsed() < Duration::from_secs(3),
+        "the answer does not wait out the preview's 429: {:?}",
+        asked.elapsed()
+    );
+    let (fake, _dir) = app.stop().await;
+    let delivered: Vec<_> = answers(&fake)
+        .into_iter()
+        .zip(fake.calls_of("sendMessage").into_iter().skip(1))
+        .filter(|(_, call)| call.status == Some(200))
+        .map(|(params, _)| params)
+        .collect();
+    assert_eq!(delivered.len(), 1, "sent whole, once: {sent:?}");
+    assert_eq!(delivered[0]["text"], "Rivers run to the <b>sea</b>.");
+    assert_eq!(
+        delivered[0]["reply_parameters"]["message_id"],
+        json!(question)
+    );
+    assert_eq!(delivered[0]["message_thread_id"], json!(TOPIC));
+    assert!(fake.text_edits().is_empty());
+    fake.assert_no_violations();
+}
+
+#[tokio::test]
 async fn a_stream_cut_in_the_middle_falls_back_and_the_same_message_shows_one_complete_answer() {
     let (claude, gemini) = (
         FakeLlm::start(Wire::Claude).await,
