@@ -396,6 +396,31 @@ async fn a_crash_before_the_final_edit_is_completed_by_that_edit_at_restart_not_
 }
 
 #[tokio::test]
+async fn a_crash_mid_stream_is_answered_at_restart_in_the_same_message() {
+    let model = FakeLlm::start(Wire::Claude).await;
+    let app = forum_app(&model, None, &[]).await;
+    let never = gate();
+    model.script([Reply::Streamed(vec![
+        Piece::text("Rivers "),
+        Piece::Gate(Arc::clone(&never)),
+    ])]);
+    ask(&app, "where do rivers go?");
+    wait_for_answers(&app, 1).await;
+    let id = answer_id(&app.fake, 0);
+    let (fake, dir) = app.kill().await;
+    model.script([Reply::Streamed(vec![Piece::text("Rivers run to the sea.")])]);
+    let app = app_with(fake, dir, &model, None, &[]).await;
+    wait_for_text(&app, id, "Rivers run to the sea.").await;
+    let (fake, _dir) = app.stop().await;
+    assert_eq!(
+        answers(&fake).len(),
+        1,
+        "the replay continues the same message"
+    );
+    fake.assert_no_violations();
+}
+
+#[tokio::test]
 async fn cancel_in_a_group_during_a_stream_stops_it_and_says_so_in_the_same_message() {
     let model = FakeLlm::start(Wire::Claude).await;
     let app = forum_app(&model, None, &[]).await;
