@@ -33,6 +33,9 @@ use crate::store::Store;
 /// messages a minute, edits included).
 pub const GROUP_EDIT_EVERY: Duration = Duration::from_secs(3);
 
+/// How soon a round that found no spare send slot tries again.
+const NO_SLOT_RETRY: Duration = Duration::from_millis(250);
+
 /// Longest the final text waits for a preview request still in flight; then it is dropped.
 const FINISH_WAIT: Duration = Duration::from_secs(5);
 
@@ -222,8 +225,10 @@ impl StreamObserver for GroupPreview<'_> {
 
 /// How a round of edits ended.
 enum Round {
-    /// Everything shown, or the rest waits for a free slot.
-    Done,
+    /// Everything shown; whether anything had to be sent for it.
+    Done(bool),
+    /// The chat has no send slot to spare: the rest waits (a moment, if nothing was sent).
+    NoSlot(bool),
     /// Telegram said 429: wait at least this long.
     RateLimited(Duration),
     /// Creating the first message failed: no preview (the final text is sent as usual).
@@ -256,8 +261,18 @@ async fn show(
         }
         let pages = changes.borrow_and_update().pages();
         let round = show_round(&editor, &store, to, &pages, &mut ids, &mut shown).await;
+        let mut pause = every;
         match round {
-            Ok(Round::Done) => {}
+            // Nothing to show yet (a call started): wait for text, not for the throttle.
+            Ok(Round::Done(false)) => continue,
+            Ok(Round::Done(true)) => {}
+            Ok(Round::NoSlot(sent)) => {
+                changes.mark_changed();
+                if !sent {
+                    // Try again soon, not a whole throttle period later.
+                    pause = NO_SLOT_RETRY;
+                }
+            }
             Ok(Round::Stop) => return,
             Ok(Round::RateLimited(wait)) => {
                 rate_limits += 1;
@@ -281,7 +296,7 @@ async fn show(
         tokio::select! {
             biased;
             () = stop.cancelled() => return,
-            () = tokio::time::sleep(every) => {}
+            () = tokio::time::sleep(pause) => {}
         }
     }
 }
@@ -295,13 +310,15 @@ async fn show_round(
     ids: &mut Vec<i64>,
     shown: &mut Vec<String>,
 ) -> Result<Round, RequestError> {
+    let mut sent_any = false;
     for (seq, page) in pages.iter().enumerate() {
         if shown.get(seq) == Some(page) {
             continue;
         }
         if !editor.limiter.try_acquire_leaving_one(to.chat_id) {
-            return Ok(Round::Done);
+            return Ok(Round::NoSlot(sent_any));
         }
+        sent_any = true;
         let sent = match ids.get(seq) {
             Some(&id) => editor.edit(to.chat_id, id, page).await,
             None => match editor.create(to, seq, page).await {
@@ -335,7 +352,7 @@ async fn show_round(
             Err(e) => return Err(e),
         }
     }
-    Ok(Round::Done)
+    Ok(Round::Done(sent_any))
 }
 
 #[cfg(test)]
