@@ -121,10 +121,16 @@ async fn a_mention_gets_one_message_edited_while_the_model_writes_and_finalised_
         Piece::Gate(Arc::clone(&end)),
         Piece::text("the **sea**."),
     ])]);
+    let asked = Instant::now();
     let question = ask(&app, "where do rivers go?");
     let first = wait_for_answers(&app, 1).await;
     let created = Instant::now();
-    assert_eq!(first[0]["text"], "Rivers ", "the first text shows at once");
+    assert!(
+        created - asked < Duration::from_secs(2),
+        "the first text shows at once, not a throttle period later: {:?}",
+        created - asked
+    );
+    assert_eq!(first[0]["text"], "Rivers ");
     assert_eq!(first[0]["reply_parameters"]["message_id"], json!(question));
     assert_eq!(first[0]["message_thread_id"], json!(TOPIC));
     let id = answer_id(&app.fake, 0);
