@@ -281,6 +281,7 @@ async fn show(
                     return;
                 }
                 every = (every * 2).max(wait);
+                pause = every;
                 changes.mark_changed();
             }
             Err(error) => {

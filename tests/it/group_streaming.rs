@@ -266,6 +266,11 @@ async fn a_429_on_an_edit_neither_loses_nor_delays_the_final_text() {
     );
     let (fake, _dir) = app.stop().await;
     assert_eq!(answers(&fake).len(), 1, "{}", fake.summary());
+    assert_eq!(
+        fake.calls_of("editMessageText").len(),
+        2,
+        "after the 429 the previews wait (retry_after), only the final edit goes"
+    );
     fake.assert_no_violations();
 }
 
