@@ -25,6 +25,7 @@ use crate::services::{GmailServices, Services};
 use crate::store::Store;
 use crate::telegram::draft::DraftClient;
 use crate::telegram::files::TelegramFiles;
+use crate::telegram::group_preview::GroupEditor;
 use crate::telegram::handle_update::UpdateHandler;
 use crate::telegram::intake::Intake;
 use crate::telegram::send::TelegramSender;
@@ -121,6 +122,9 @@ impl App {
         self.services
             .previews
             .attach(DraftClient::new(&bot, sender.limiter()));
+        self.services
+            .previews
+            .attach_group(GroupEditor::new(bot.clone(), sender.limiter()));
         let handler = UpdateHandler {
             dispatcher: self.dispatcher(),
             sender: sender.clone(),

@@ -10,6 +10,7 @@ use crate::message::Reply;
 use crate::services::Services;
 use crate::store::{NewTurn, Speaker, StepKey, StoreError};
 use crate::telegram::format::markdown_to_html;
+use crate::telegram::group_preview::GroupTarget;
 use crate::tools::ChatKind;
 use crate::users::User;
 
@@ -29,6 +30,9 @@ pub struct Place<'a> {
     pub chat: ChatKind,
     /// In a group, the speaker's display name: their turn is stored and sent prefixed with it.
     pub speaker: Option<&'a str>,
+    /// In a group, the message answered and its forum topic `(message_id, thread)`: where a
+    /// streamed answer appears.
+    pub answers: Option<(i64, Option<i32>)>,
 }
 
 impl Place<'_> {
@@ -36,6 +40,7 @@ impl Place<'_> {
     pub const PRIVATE: Place<'static> = Place {
         chat: ChatKind::Private,
         speaker: None,
+        answers: None,
     };
 }
 
@@ -180,12 +185,33 @@ pub async fn answer_message(
     };
     let runner = RegistryRunner::new(services, user, turn_input);
     let preview = services.previews.start_for(user.chat_id, &services.tools);
-    let observer = preview.as_ref().map(|p| p as &dyn StreamObserver);
+    let in_group = match (place.answers, update_id) {
+        (Some((reply_to, thread_id)), Some(update_id)) => services.previews.start_in_group(
+            store.clone(),
+            GroupTarget {
+                chat_id: user.chat_id,
+                update_id,
+                reply_to,
+                thread_id,
+            },
+            &services.tools,
+        ),
+        _ => None,
+    };
+    let observer = match (&preview, &in_group) {
+        (Some(p), _) => Some(p as &dyn StreamObserver),
+        (None, Some(g)) => Some(g as &dyn StreamObserver),
+        (None, None) => None,
+    };
     let result = services
         .llm
         .reply_with(request, input.images, &runner, running.token(), observer)
         .await;
     drop((running, preview));
+    if let Some(in_group) = in_group {
+        // Every streamed message is recorded before the final text is queued against them.
+        in_group.finish().await;
+    }
     let mut replies = match result {
         Ok(reply) => {
             let turn = NewTurn {

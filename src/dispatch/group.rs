@@ -111,6 +111,10 @@ async fn answer(
     let place = Place {
         chat: ChatKind::Group,
         speaker: Some(&incoming.from_name),
+        answers: incoming
+            .group
+            .as_ref()
+            .map(|group| (group.message_id, group.thread_id)),
     };
     answer_in(services, account, incoming.update_id, text, place).await
 }

@@ -83,6 +83,11 @@ impl Store {
                         [inbox_before],
                     )?,
                 };
+                // Streamed group messages live as long as the journal of their update.
+                tx.execute(
+                    "DELETE FROM stream_messages WHERE created_at < ?1",
+                    [inbox_before],
+                )?;
                 tx.commit()?;
                 c.execute_batch("PRAGMA optimize")?;
                 Ok(report)

@@ -20,6 +20,7 @@ mod outbox;
 mod pending_actions;
 mod schedules;
 mod settings;
+mod stream_messages;
 mod tool_logs;
 mod users;
 

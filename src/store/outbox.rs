@@ -25,6 +25,8 @@ pub struct NewChunk {
     pub reply_to_message_id: Option<i64>,
     /// The forum topic it goes to.
     pub message_thread_id: Option<i32>,
+    /// Not a new message: finalise this (streamed) message by editing it to the text.
+    pub edit_message_id: Option<i64>,
 }
 
 /// A stored outgoing message.
@@ -52,13 +54,15 @@ pub struct OutboxRow {
     pub reply_to_message_id: Option<i64>,
     /// The forum topic it goes to.
     pub message_thread_id: Option<i32>,
+    /// Not a new message: finalise this (streamed) message by editing it to the text.
+    pub edit_message_id: Option<i64>,
 }
 
 /// What a sent chunk that held a one-time secret keeps instead of its text.
 pub const FORGOTTEN_TEXT: &str = "(sent; removed because it held a one-time link)";
 
 const COLUMNS: &str = "id, update_id, chat_id, seq, text, format, buttons, message_id, status, \
-                       reply_to_message_id, message_thread_id";
+                       reply_to_message_id, message_thread_id, edit_message_id";
 
 fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
     let format: String = r.get(5)?;
@@ -77,6 +81,7 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
         status: r.get(8)?,
         reply_to_message_id: r.get(9)?,
         message_thread_id: r.get(10)?,
+        edit_message_id: r.get(11)?,
     })
 }
 
@@ -96,10 +101,10 @@ impl Store {
                     .then(|| serde_json::to_string(&chunk.buttons).unwrap_or_default());
                 tx.execute(
                     "INSERT INTO outbox (update_id, chat_id, seq, text, format, buttons, created_at, forget_text,
-                         reply_to_message_id, message_thread_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                         reply_to_message_id, message_thread_id, edit_message_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                     params![update_id, chunk.chat_id, seq as i64, chunk.text, chunk.format.as_str(), buttons, now, chunk.forget_text,
-                        chunk.reply_to_message_id, chunk.message_thread_id],
+                        chunk.reply_to_message_id, chunk.message_thread_id, chunk.edit_message_id],
                 )?;
                 ids.push(tx.last_insert_rowid());
             }

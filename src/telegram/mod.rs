@@ -8,6 +8,7 @@ pub mod files;
 pub mod format;
 pub mod group_events;
 mod group_message;
+pub mod group_preview;
 pub mod handle_update;
 pub mod intake;
 pub mod menu;
@@ -17,6 +18,7 @@ pub mod previews;
 pub mod rate_limit;
 pub mod send;
 pub mod split;
+mod stream_final;
 pub mod webhook;
 
 use std::time::Duration;

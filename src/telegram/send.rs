@@ -2,7 +2,8 @@
 //! under the global and per-chat rate limits. A 429 waits `retry_after` and resends; a "can't
 //! parse entities" 400 resends the chunk as plain text; a request that never reached Telegram
 //! backs off and retries; a permanent refusal (blocked, chat gone) is recorded. Each sent chunk
-//! keeps its message_id.
+//! keeps its message_id. A chunk with `edit_message_id` finalises a streamed group message by
+//! editing it instead (see `group_preview`); if that message is gone, it is sent anew.
 //!
 //! The one case Telegram gives no way to check is a send whose outcome is unknown: a timeout or
 //! a connection lost after the request was written. Such a chunk is resent once (logged as
@@ -72,7 +73,12 @@ impl TelegramSender {
         update_id: Option<i64>,
         replies: Vec<Reply>,
     ) -> Result<Vec<OutboxRow>, StoreError> {
-        self.store.queue_chunks(update_id, to_chunks(replies)).await
+        let chunks = match update_id {
+            // A streamed group answer finalises the messages it already shows.
+            Some(id) => super::stream_final::chunks_finalising(&self.store, id, replies).await?,
+            None => to_chunks(replies),
+        };
+        self.store.queue_chunks(update_id, chunks).await
     }
 
     /// Sends every row that has no message_id yet, in order. Returns the first failure, after
@@ -140,7 +146,7 @@ impl TelegramSender {
             match self
                 .send_chunk(row, &text, format)
                 .await
-                .inspect_err(|e| crate::metrics::telegram_error("sendMessage", error_code(e)))
+                .inspect_err(|e| crate::metrics::telegram_error(method_of(row), error_code(e)))
             {
                 Ok(message_id) => {
                     crate::metrics::message_sent();
@@ -197,6 +203,20 @@ impl TelegramSender {
         text: &str,
         format: TextFormat,
     ) -> Result<i64, RequestError> {
+        if let Some(id) = row.edit_message_id.and_then(|id| i32::try_from(id).ok()) {
+            match self.edit_chunk(row, MessageId(id), text, format).await {
+                Ok(()) | Err(RequestError::Api(ApiError::MessageNotModified)) => {
+                    return Ok(i64::from(id));
+                }
+                Err(RequestError::Api(
+                    ApiError::MessageToEditNotFound | ApiError::MessageCantBeEdited,
+                )) => {
+                    // The streamed message is gone: the text goes out as a new message.
+                    tracing::warn!("streamed message cannot be edited; sending the text anew");
+                }
+                Err(e) => return Err(e),
+            }
+        }
         let mut request = self.bot.send_message(ChatId(row.chat_id), text);
         if format == TextFormat::Html {
             request = request.parse_mode(ParseMode::Html);
@@ -217,6 +237,27 @@ impl TelegramSender {
             );
         }
         Ok(i64::from(request.await?.id.0))
+    }
+}
+
+impl TelegramSender {
+    /// Finalises streamed message `id` by editing it to this chunk (an edit is idempotent: a
+    /// retry after an unknown outcome cannot make a second copy).
+    async fn edit_chunk(
+        &self,
+        row: &OutboxRow,
+        id: MessageId,
+        text: &str,
+        format: TextFormat,
+    ) -> Result<(), RequestError> {
+        let mut request = self.bot.edit_message_text(ChatId(row.chat_id), id, text);
+        if format == TextFormat::Html {
+            request = request.parse_mode(ParseMode::Html);
+        }
+        if !row.buttons.is_empty() {
+            request = request.reply_markup(keyboard(&row.buttons));
+        }
+        request.await.map(drop)
     }
 }
 
@@ -241,10 +282,19 @@ pub fn to_chunks(replies: Vec<Reply>) -> Vec<NewChunk> {
                 // Only the first chunk quotes the message it answers; all stay in its topic.
                 reply_to_message_id: reply.reply_to_message_id.filter(|_| i == 0),
                 message_thread_id: reply.message_thread_id,
+                edit_message_id: None,
             });
         }
     }
     chunks
+}
+
+/// The Bot API method a row is delivered with (for the `telegram_errors` metric).
+fn method_of(row: &OutboxRow) -> &'static str {
+    match row.edit_message_id {
+        Some(_) => "editMessageText",
+        None => "sendMessage",
+    }
 }
 
 /// Whether Telegram may have accepted a send that failed: the request was written but no

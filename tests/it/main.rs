@@ -11,6 +11,7 @@ mod fake_telegram_selftest;
 mod fault_matrix;
 mod gmail;
 mod gmail_callback;
+mod group_streaming;
 mod groups;
 mod health;
 mod hostile_html;

@@ -29,7 +29,7 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-pub use state::{Call, Draft, Fault, SentMessage};
+pub use state::{Call, Draft, Fault, SentMessage, TextEdit};
 use state::{Shared, StoredFile};
 // Builders for tests that assemble their own updates.
 #[allow(unused_imports)]
@@ -99,6 +99,11 @@ impl FakeTelegram {
     /// Every draft preview the bot showed, in order.
     pub fn drafts(&self) -> Vec<Draft> {
         self.shared.state().drafts.clone()
+    }
+
+    /// Every accepted editMessageText of a message, in order (with when it was accepted).
+    pub fn text_edits(&self) -> Vec<TextEdit> {
+        self.shared.state().text_edits.clone()
     }
 
     /// Pushes a private text message from `chat_id` with the next update id; returns that id.

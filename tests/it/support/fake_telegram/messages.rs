@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::html;
 use super::methods::{ApiError, Reply};
-use super::state::{SentMessage, State};
+use super::state::{SentMessage, State, TextEdit};
 use super::updates::{bot_user, chat, unix_now};
 
 /// Longest message text in UTF-16 code units, after entity parsing.
@@ -151,7 +151,15 @@ pub fn edit_message_text(state: &mut State, params: &Map<String, Value>) -> Repl
         .map(str::to_owned);
     message.reply_markup = markup;
     message.edits += 1;
-    Ok(message_json(message))
+    let json = message_json(message);
+    let edit = TextEdit {
+        chat_id: message.chat_id,
+        message_id: message.message_id,
+        visible_text: message.visible_text.clone(),
+        at: std::time::Instant::now(),
+    };
+    state.text_edits.push(edit);
+    Ok(json)
 }
 
 /// Answers editMessageReplyMarkup.

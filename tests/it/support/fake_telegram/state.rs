@@ -132,8 +132,23 @@ pub struct State {
     pub downloads: Vec<String>,
     /// Every draft preview shown with sendMessageDraft, in order.
     pub drafts: Vec<Draft>,
+    /// Every accepted editMessageText of a message, in order.
+    pub text_edits: Vec<TextEdit>,
     /// Members per group chat for getChatMemberCount (3 when not set).
     pub member_counts: HashMap<i64, i64>,
+}
+
+/// One accepted `editMessageText` of a message the bot sent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TextEdit {
+    /// The chat of the message.
+    pub chat_id: i64,
+    /// The message edited.
+    pub message_id: i64,
+    /// What the message shows after the edit.
+    pub visible_text: String,
+    /// When the fake accepted it.
+    pub at: std::time::Instant,
 }
 
 /// One accepted `sendMessageDraft` call.
