@@ -26,7 +26,7 @@ pub use documents::{Document, NewDocument};
 pub use history::{NewTurn, Speaker, Turn};
 pub use inbox::{InboxOutcome, PendingUpdate};
 pub use journal::StepKey;
-pub use notes::Note;
+pub use notes::{Note, SavedNote, title_key};
 pub use outbox::{NewChunk, OutboxRow};
 pub use pending_actions::{Decision, NewPendingAction, PendingAction, Taken};
 pub use schedules::{JobAction, NewSchedule, Schedule, ScheduleCategory};
