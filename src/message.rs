@@ -103,6 +103,48 @@ pub struct Reply {
     /// The text holds a one-time secret (a consent link): once Telegram has it, the stored
     /// copy is replaced.
     pub forget_after_send: bool,
+    /// A file sent with it; the text is its caption (or goes first when too long for one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<OutgoingFile>,
+}
+
+/// A file a reply carries (an `/export`, a chart).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OutgoingFile {
+    /// The file name the user sees.
+    pub name: String,
+    /// How it is sent.
+    pub kind: FileKind,
+    /// The content.
+    pub bytes: Vec<u8>,
+}
+
+/// How a file is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum FileKind {
+    /// Any file, as an attachment (`sendDocument`).
+    Document,
+    /// An image shown inline (`sendPhoto`).
+    Photo,
+}
+
+impl FileKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Document => "document",
+            Self::Photo => "photo",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "document" => Some(Self::Document),
+            "photo" => Some(Self::Photo),
+            _ => None,
+        }
+    }
 }
 
 impl Reply {
@@ -114,6 +156,7 @@ impl Reply {
             format: TextFormat::Plain,
             buttons: Vec::new(),
             forget_after_send: false,
+            file: None,
         }
     }
 

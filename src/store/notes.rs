@@ -180,7 +180,11 @@ impl Store {
     }
 
     /// Deletes the user's notes titled `title` (case-insensitive); returns how many there were.
-    pub async fn delete_notes_titled(&self, user_id: i64, title: &str) -> Result<usize, StoreError> {
+    pub async fn delete_notes_titled(
+        &self,
+        user_id: i64,
+        title: &str,
+    ) -> Result<usize, StoreError> {
         let title = title.to_string();
         self.call(move |c| {
             let tx = c.transaction()?;
@@ -241,7 +245,13 @@ mod tests {
             .save_note_once(user, "locker CODE", "4712", Some("u:2".into()))
             .await
             .unwrap();
-        assert_eq!(second, SavedNote { id: first.id, replaced: true });
+        assert_eq!(
+            second,
+            SavedNote {
+                id: first.id,
+                replaced: true
+            }
+        );
         let notes = store.list_notes(user).await.unwrap();
         assert_eq!(notes.len(), 1);
         assert_eq!(notes[0].body, "4712");
@@ -251,7 +261,13 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(replay, second);
-        assert_eq!(store.delete_notes_titled(user, " LOCKER code ").await.unwrap(), 1);
+        assert_eq!(
+            store
+                .delete_notes_titled(user, " LOCKER code ")
+                .await
+                .unwrap(),
+            1
+        );
         assert!(store.list_notes(user).await.unwrap().is_empty());
     }
 }

@@ -12,6 +12,7 @@ mod help;
 mod model;
 mod new_chat;
 mod note;
+mod recall;
 mod registry;
 mod remind;
 mod schedule;
@@ -29,7 +30,7 @@ use tokio::sync::Notify;
 use crate::config::Config;
 use crate::dispatch::Cancellations;
 use crate::llm::LlmRouter;
-use crate::message::{Button, Reply};
+use crate::message::{Button, OutgoingFile, Reply};
 use crate::services::GmailServices;
 use crate::store::{Store, StoreError};
 use crate::telegram::format::TextFormat;
@@ -62,6 +63,7 @@ pub fn all_tools(h: &ToolHandles) -> Vec<Box<dyn Tool>> {
         Box::new(help::Help),
         Box::new(email::EmailSummary::new(h)),
         Box::new(note::Note::new(h.store.clone())),
+        Box::new(recall::Recall::new(h.store.clone())),
         Box::new(web_fetch::WebFetch::new(h.config.web_fetch_allow_private)),
         Box::new(model::Model::new(h)),
         Box::new(new_chat::NewChat::new(h.store.clone())),
@@ -132,6 +134,11 @@ pub struct ToolOutput {
     pub notices: Vec<Reply>,
     /// The text holds a one-time secret: the stored copy is replaced once it is sent.
     pub forget_after_send: bool,
+    /// This call's output holds outside content (a document's text), though the tool's usually
+    /// does not: for the model, it marks the turn like [`Tool::returns_untrusted`].
+    pub untrusted: bool,
+    /// A file sent with the answer (the text is its caption when short enough).
+    pub file: Option<OutgoingFile>,
 }
 
 impl ToolOutput {
@@ -143,6 +150,8 @@ impl ToolOutput {
             buttons: Vec::new(),
             notices: Vec::new(),
             forget_after_send: false,
+            untrusted: false,
+            file: None,
         }
     }
 
@@ -158,13 +167,14 @@ impl ToolOutput {
     /// empty, which means "nothing to say", e.g. a briefing with no news) plus the notices.
     pub fn into_replies(self, chat_id: i64) -> Vec<Reply> {
         let mut replies = Vec::new();
-        if !self.text.trim().is_empty() {
+        if !self.text.trim().is_empty() || self.file.is_some() {
             replies.push(Reply {
                 chat_id,
                 text: self.text,
                 format: self.format,
                 buttons: self.buttons,
                 forget_after_send: self.forget_after_send,
+                file: self.file,
             });
         }
         replies.extend(self.notices);

@@ -113,18 +113,33 @@ impl Tool for Note {
         match args.get("action").and_then(Value::as_str).unwrap_or("list") {
             "add" => {
                 let text = checked_text(&args)?;
-                let title: String = text.lines().next().unwrap_or(text).chars().take(60).collect();
+                let title: String = text
+                    .lines()
+                    .next()
+                    .unwrap_or(text)
+                    .chars()
+                    .take(60)
+                    .collect();
                 let once = ctx.once.map(str::to_string);
-                let id = self.store.add_note_once(user_id, &title, text, once).await?;
+                let id = self
+                    .store
+                    .add_note_once(user_id, &title, text, once)
+                    .await?;
                 Ok(ToolOutput::plain(format!("Saved note #{id}.")))
             }
             "save" => {
                 let title = checked_title(&args)?;
                 let text = checked_text(&args)?;
                 let once = ctx.once.map(str::to_string);
-                let saved = self.store.save_note_once(user_id, &title, text, once).await?;
+                let saved = self
+                    .store
+                    .save_note_once(user_id, &title, text, once)
+                    .await?;
                 Ok(ToolOutput::plain(if saved.replaced {
-                    format!("Replaced your note “{title}” (#{}) with the new text.", saved.id)
+                    format!(
+                        "Replaced your note “{title}” (#{}) with the new text.",
+                        saved.id
+                    )
                 } else {
                     format!("Saved note “{title}” (#{}).", saved.id)
                 }))
@@ -316,7 +331,10 @@ mod tests {
     fn save_takes_a_quoted_colon_ended_line_ended_or_one_word_title() {
         let cases = [
             ("\"locker code\" 4711", ("locker code", "4711")),
-            ("locker code: 4711 at the gym", ("locker code", "4711 at the gym")),
+            (
+                "locker code: 4711 at the gym",
+                ("locker code", "4711 at the gym"),
+            ),
             ("wifi\npassword is hunter2", ("wifi", "password is hunter2")),
             ("wifi hunter2 at home", ("wifi", "hunter2 at home")),
         ];

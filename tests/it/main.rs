@@ -16,6 +16,7 @@ mod hostile_html;
 mod hostile_numbers;
 mod http_server;
 mod llm_router;
+mod memory;
 mod panics;
 mod polling;
 mod schedule_limits;
