@@ -25,7 +25,7 @@ mod users;
 pub use briefings::BRIEFING;
 pub use cleanup::{CleanupReport, INBOX_RETENTION, LOG_RETENTION};
 pub use documents::{Document, NewDocument};
-pub use history::{NewTurn, Speaker, Turn};
+pub use history::{DatedTurn, NewTurn, Speaker, Turn};
 pub use inbox::{InboxOutcome, PendingUpdate};
 pub use journal::StepKey;
 pub use memory::{MAX_RECALL_RESULTS, MemoryKind, Recalled};

@@ -9,6 +9,7 @@ pub mod effect;
 mod email;
 mod gmail_connect;
 mod help;
+mod history;
 mod model;
 mod new_chat;
 mod note;
@@ -64,6 +65,7 @@ pub fn all_tools(h: &ToolHandles) -> Vec<Box<dyn Tool>> {
         Box::new(email::EmailSummary::new(h)),
         Box::new(note::Note::new(h.store.clone())),
         Box::new(recall::Recall::new(h.store.clone())),
+        Box::new(history::History::new(h.store.clone())),
         Box::new(web_fetch::WebFetch::new(h.config.web_fetch_allow_private)),
         Box::new(model::Model::new(h)),
         Box::new(new_chat::NewChat::new(h.store.clone())),

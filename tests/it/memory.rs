@@ -233,3 +233,35 @@ async fn the_model_recalls_a_fact_from_before_a_new_and_is_told_it_can() {
         "the question itself is not recalled: {result}"
     );
 }
+
+#[tokio::test]
+async fn history_shows_the_last_turns_dated_in_the_users_timezone() {
+    let app = TestApp::start().await;
+    let owner = user_id(&app.store, OWNER).await;
+    app.store
+        .set_user_timezone(owner, "Asia/Tokyo")
+        .await
+        .unwrap();
+    chatter(&app.store, owner, 60).await;
+    app.store
+        .call(|c| c.execute("UPDATE chat_history SET created_at = 1767225600", []))
+        .await
+        .unwrap();
+    let shown = ask(&app, OWNER, "/history 3").await;
+    let lines: Vec<&str> = shown.lines().collect();
+    assert_eq!(lines.len(), 3, "{shown}");
+    // 2026-01-01 00:00 UTC is 09:00 in Tokyo.
+    assert!(
+        lines[0].starts_with("2026-01-01 09:00 me: small talk number 57"),
+        "{shown}"
+    );
+    assert!(
+        lines[2].starts_with("2026-01-01 09:00 me: small talk number 59"),
+        "{shown}"
+    );
+    let default = ask(&app, OWNER, "/history").await;
+    assert_eq!(default.lines().count(), 10);
+    let capped = ask(&app, OWNER, "/history 100000").await;
+    assert!(capped.starts_with("(showing the last 50"), "{capped}");
+    assert_eq!(capped.lines().count(), 51);
+}
