@@ -5,7 +5,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError, now_unix};
-use crate::message::Button;
+use crate::message::{Button, FileKind, OutgoingFile};
 use crate::telegram::format::TextFormat;
 
 /// One message to send (a chunk of a reply), before it is stored.
@@ -21,6 +21,8 @@ pub struct NewChunk {
     pub buttons: Vec<Vec<Button>>,
     /// Replace the stored text once Telegram accepted it (it holds a one-time secret).
     pub forget_text: bool,
+    /// A file sent with this chunk, the text as its caption.
+    pub file: Option<OutgoingFile>,
 }
 
 /// A stored outgoing message.
@@ -44,12 +46,14 @@ pub struct OutboxRow {
     pub message_id: Option<i64>,
     /// `pending`, `sent` or `failed`.
     pub status: String,
+    /// The file to send with the text as caption; its bytes are kept only until it is sent.
+    pub file: Option<OutgoingFile>,
 }
 
 /// What a sent chunk that held a one-time secret keeps instead of its text.
 pub const FORGOTTEN_TEXT: &str = "(sent; removed because it held a one-time link)";
 
-const COLUMNS: &str = "id, update_id, chat_id, seq, text, format, buttons, message_id, status";
+const COLUMNS: &str = "id, update_id, chat_id, seq, text, format, buttons, message_id, status, file_name, file_kind, file_bytes";
 
 fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
     let format: String = r.get(5)?;
@@ -66,6 +70,20 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
             .unwrap_or_default(),
         message_id: r.get(7)?,
         status: r.get(8)?,
+        file: file_from(r.get(9)?, r.get(10)?, r.get(11)?),
+    })
+}
+
+/// The stored file, when the row has one whose bytes are still kept.
+fn file_from(
+    name: Option<String>,
+    kind: Option<String>,
+    bytes: Option<Vec<u8>>,
+) -> Option<OutgoingFile> {
+    Some(OutgoingFile {
+        name: name?,
+        kind: FileKind::parse(&kind?)?,
+        bytes: bytes?,
     })
 }
 
@@ -83,10 +101,16 @@ impl Store {
             for (seq, chunk) in chunks.into_iter().enumerate() {
                 let buttons = (!chunk.buttons.is_empty())
                     .then(|| serde_json::to_string(&chunk.buttons).unwrap_or_default());
+                let (file_name, file_kind, file_bytes) = match chunk.file {
+                    Some(f) => (Some(f.name), Some(f.kind.as_str()), Some(f.bytes)),
+                    None => (None, None, None),
+                };
                 tx.execute(
-                    "INSERT INTO outbox (update_id, chat_id, seq, text, format, buttons, created_at, forget_text)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![update_id, chunk.chat_id, seq as i64, chunk.text, chunk.format.as_str(), buttons, now, chunk.forget_text],
+                    "INSERT INTO outbox (update_id, chat_id, seq, text, format, buttons, created_at, forget_text,
+                                         file_name, file_kind, file_bytes)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    params![update_id, chunk.chat_id, seq as i64, chunk.text, chunk.format.as_str(), buttons, now, chunk.forget_text,
+                            file_name, file_kind, file_bytes],
                 )?;
                 ids.push(tx.last_insert_rowid());
             }
@@ -153,12 +177,13 @@ impl Store {
         .await
     }
 
-    /// Records a delivered chunk; a chunk holding a one-time secret keeps no copy of its text.
+    /// Records a delivered chunk; a chunk holding a one-time secret keeps no copy of its text,
+    /// and a file's bytes are dropped (Telegram has them; an export holds all of a user's data).
     pub async fn mark_chunk_sent(&self, id: i64, message_id: i64) -> Result<(), StoreError> {
         self.call(move |c| {
             c.execute(
                 "UPDATE outbox SET status = 'sent', message_id = ?1, sent_at = ?2, error = NULL,
-                     text = CASE WHEN forget_text THEN ?4 ELSE text END
+                     text = CASE WHEN forget_text THEN ?4 ELSE text END, file_bytes = NULL
                  WHERE id = ?3",
                 params![message_id, now_unix(), id, FORGOTTEN_TEXT],
             )?;
@@ -172,7 +197,7 @@ impl Store {
         let error = error.to_string();
         self.call(move |c| {
             c.execute(
-                "UPDATE outbox SET status = 'failed', error = ?1 WHERE id = ?2",
+                "UPDATE outbox SET status = 'failed', error = ?1, file_bytes = NULL WHERE id = ?2",
                 params![error, id],
             )?;
             Ok(())

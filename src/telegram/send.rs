@@ -12,14 +12,14 @@
 use std::time::Duration;
 
 use teloxide::prelude::*;
-use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, ParseMode};
+use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ParseMode};
 use teloxide::{ApiError, RequestError};
 
 use super::format::{TextFormat, html_to_plain};
 use super::rate_limit::RateLimiter;
 use super::split::{TELEGRAM_MAX_UTF16, split_message};
 use super::{describe_error, error_code, is_permanent};
-use crate::message::{Button, Reply};
+use crate::message::{Button, FileKind, OutgoingFile, Reply};
 use crate::store::{NewChunk, OutboxRow, Store, StoreError};
 
 /// Network failures tolerated per chunk before it is given up (backoff 1, 2, 4, 8, 16 s).
@@ -28,6 +28,8 @@ const MAX_NETWORK_RETRIES: u32 = 5;
 const MAX_RATE_LIMIT_RETRIES: u32 = 10;
 /// Resends of a chunk whose send had an unknown outcome (it may have arrived).
 const MAX_UNKNOWN_OUTCOME_RESENDS: u32 = 1;
+/// Longest caption of a file, in UTF-16 units; a longer text goes before the file.
+const TELEGRAM_MAX_CAPTION_UTF16: usize = 1024;
 
 /// Why a chunk could not be delivered.
 #[derive(Debug, thiserror::Error)]
@@ -129,10 +131,15 @@ impl TelegramSender {
         }
         loop {
             self.limiter.acquire(row.chat_id).await;
+            let method = match &row.file {
+                None => "sendMessage",
+                Some(f) if f.kind == FileKind::Photo => "sendPhoto",
+                Some(_) => "sendDocument",
+            };
             match self
-                .send_chunk(row.chat_id, &text, format, &row.buttons)
+                .send_chunk(row.chat_id, &text, format, &row.buttons, row.file.as_ref())
                 .await
-                .inspect_err(|e| crate::metrics::telegram_error("sendMessage", error_code(e)))
+                .inspect_err(|e| crate::metrics::telegram_error(method, error_code(e)))
             {
                 Ok(message_id) => {
                     crate::metrics::message_sent();
@@ -189,7 +196,11 @@ impl TelegramSender {
         text: &str,
         format: TextFormat,
         buttons: &[Vec<Button>],
+        file: Option<&OutgoingFile>,
     ) -> Result<i64, RequestError> {
+        if let Some(file) = file {
+            return self.send_file(chat_id, text, format, buttons, file).await;
+        }
         let mut request = self.bot.send_message(ChatId(chat_id), text);
         if format == TextFormat::Html {
             request = request.parse_mode(ParseMode::Html);
@@ -199,12 +210,70 @@ impl TelegramSender {
         }
         Ok(i64::from(request.await?.id.0))
     }
+
+    /// A file with `text` as its caption (none when empty), by sendDocument or sendPhoto.
+    async fn send_file(
+        &self,
+        chat_id: i64,
+        text: &str,
+        format: TextFormat,
+        buttons: &[Vec<Button>],
+        file: &OutgoingFile,
+    ) -> Result<i64, RequestError> {
+        let input = InputFile::memory(file.bytes.clone()).file_name(file.name.clone());
+        let caption = (!text.trim().is_empty()).then(|| text.to_string());
+        let parse_mode =
+            (format == TextFormat::Html && caption.is_some()).then_some(ParseMode::Html);
+        let markup = (!buttons.is_empty()).then(|| keyboard(buttons));
+        let message = match file.kind {
+            FileKind::Document => {
+                let mut request = self.bot.send_document(ChatId(chat_id), input);
+                request.caption = caption;
+                request.parse_mode = parse_mode;
+                request.reply_markup = markup.map(Into::into);
+                request.await?
+            }
+            FileKind::Photo => {
+                let mut request = self.bot.send_photo(ChatId(chat_id), input);
+                request.caption = caption;
+                request.parse_mode = parse_mode;
+                request.reply_markup = markup.map(Into::into);
+                request.await?
+            }
+        };
+        Ok(i64::from(message.id.0))
+    }
 }
 
-/// Splits replies into outbox chunks; a reply's buttons go on its last chunk.
+/// Splits replies into outbox chunks; a reply's buttons go on its last chunk. A reply with a file
+/// becomes one chunk with the text as caption, or, when the text is too long for a caption, its
+/// text chunks followed by the file.
 pub fn to_chunks(replies: Vec<Reply>) -> Vec<NewChunk> {
     let mut chunks = Vec::new();
     for reply in replies {
+        if let Some(file) = reply.file.clone() {
+            let caption = split_message(&reply.text, reply.format, TELEGRAM_MAX_CAPTION_UTF16);
+            let text = if caption.len() <= 1 {
+                caption.into_iter().next().unwrap_or_default()
+            } else {
+                let text_only = Reply {
+                    file: None,
+                    buttons: Vec::new(),
+                    ..reply.clone()
+                };
+                chunks.extend(to_chunks(vec![text_only]));
+                String::new()
+            };
+            chunks.push(NewChunk {
+                chat_id: reply.chat_id,
+                text,
+                format: reply.format,
+                buttons: reply.buttons,
+                forget_text: reply.forget_after_send,
+                file: Some(file),
+            });
+            continue;
+        }
         let parts = split_message(&reply.text, reply.format, TELEGRAM_MAX_UTF16);
         let last = parts.len().saturating_sub(1);
         for (i, text) in parts.into_iter().enumerate() {
@@ -219,6 +288,7 @@ pub fn to_chunks(replies: Vec<Reply>) -> Vec<NewChunk> {
                 format: reply.format,
                 buttons,
                 forget_text: reply.forget_after_send,
+                file: None,
             });
         }
     }

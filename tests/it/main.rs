@@ -17,6 +17,7 @@ mod hostile_numbers;
 mod http_server;
 mod llm_router;
 mod memory;
+mod outgoing_files;
 mod panics;
 mod polling;
 mod schedule_limits;

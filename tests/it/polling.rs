@@ -229,6 +229,7 @@ async fn restart_sends_only_the_chunks_not_yet_delivered() {
         format: TextFormat::Plain,
         buttons: vec![],
         forget_text: false,
+        file: None,
     };
     let rows = store
         .queue_chunks(Some(77), vec![chunk("part one"), chunk("part two")])
@@ -372,6 +373,7 @@ async fn a_scheduled_message_left_unsent_by_a_crash_goes_out_at_the_next_start()
         format: TextFormat::Plain,
         buttons: vec![],
         forget_text: false,
+        file: None,
     };
     store.queue_chunks(None, vec![chunk]).await.unwrap();
     drop(store);

@@ -41,6 +41,23 @@ pub struct SentMessage {
     pub edits: u32,
 }
 
+/// A file the bot sent with sendDocument or sendPhoto.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SentFile {
+    /// Target chat.
+    pub chat_id: i64,
+    /// Id of the message that carries it (also in `sent`, with the caption as text).
+    pub message_id: i64,
+    /// `sendDocument` or `sendPhoto`.
+    pub method: String,
+    /// The file name the bot gave.
+    pub file_name: String,
+    /// The content, byte for byte.
+    pub bytes: Vec<u8>,
+    /// The caption as the user sees it (empty when none).
+    pub caption: String,
+}
+
 /// A one-shot failure for the next call of a method, see `FakeTelegram::fail_next`.
 #[derive(Clone, Debug)]
 pub enum Fault {
@@ -130,6 +147,8 @@ pub struct State {
     pub files: HashMap<String, StoredFile>,
     /// `file_path` of every file download, in order.
     pub downloads: Vec<String>,
+    /// Files the bot sent, in order.
+    pub files_sent: Vec<SentFile>,
 }
 
 /// A file users "sent", served by getFile and the file URL.
