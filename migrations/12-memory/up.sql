@@ -76,3 +76,10 @@ ALTER TABLE outbox ADD COLUMN file_name TEXT;
 -- document | photo
 ALTER TABLE outbox ADD COLUMN file_kind TEXT CHECK (file_kind IN ('document', 'photo'));
 ALTER TABLE outbox ADD COLUMN file_bytes BLOB;
+
+-- Chats whose /forget ran while the update asking for it was still being handled: when that
+-- update is finished, what is left of the chat's finished updates (inbox, journal, sent replies)
+-- is deleted too, and the chat leaves this table.
+CREATE TABLE forget_after_update (
+    chat_id INTEGER PRIMARY KEY
+);

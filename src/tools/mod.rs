@@ -7,6 +7,8 @@ mod cancel;
 mod disable;
 pub mod effect;
 mod email;
+mod export;
+mod forget;
 mod gmail_connect;
 mod help;
 mod history;
@@ -66,6 +68,12 @@ pub fn all_tools(h: &ToolHandles) -> Vec<Box<dyn Tool>> {
         Box::new(note::Note::new(h.store.clone())),
         Box::new(recall::Recall::new(h.store.clone())),
         Box::new(history::History::new(h.store.clone())),
+        Box::new(export::Export::new(h.store.clone())),
+        Box::new(forget::Forget::new(
+            h.store.clone(),
+            h.gmail.connect.clone(),
+            Arc::clone(&h.schedule_changed),
+        )),
         Box::new(web_fetch::WebFetch::new(h.config.web_fetch_allow_private)),
         Box::new(model::Model::new(h)),
         Box::new(new_chat::NewChat::new(h.store.clone())),
@@ -261,6 +269,18 @@ pub trait Tool: Send + Sync {
     /// Exactly what a call will do, in words, for a confirm button's message.
     fn describe(&self, args: &Value) -> String {
         describe_call(self.command(), args)
+    }
+
+    /// Whether every call waits for the user's Confirm button, however it was asked for (even
+    /// typed): for calls that cannot be undone, like deleting all of a user's data.
+    fn always_confirm(&self) -> bool {
+        false
+    }
+
+    /// Whether the call erases the user's data, so that nothing about it may be written after
+    /// it runs (no `tool_logs` row, no note in the conversation).
+    fn leaves_no_trace(&self) -> bool {
+        false
     }
 
     /// Whether the LLM is offered this tool (meta commands like `/help` are not).

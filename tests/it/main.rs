@@ -7,6 +7,7 @@ mod budgets;
 mod cli;
 mod email;
 mod exactly_once;
+mod export_forget;
 mod fake_telegram_selftest;
 mod fault_matrix;
 mod gmail;
