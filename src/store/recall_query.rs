@@ -63,6 +63,13 @@ impl RecallQuery {
             }
         }
         terms.truncate(MAX_TERMS);
+        // "what was my locker code": the little words match nearly every row and would crowd
+        // the rare ones out of the newest candidates; drop them when anything else is left.
+        let is_little =
+            |t: &Term| matches!(t, Term::Phrase(w) if w.len() == 1 && is_stopword(&w[0]));
+        if terms.iter().any(|t| !is_little(t)) {
+            terms.retain(|t| !is_little(t));
+        }
         (!terms.is_empty()).then_some(Self { terms })
     }
 
@@ -92,6 +99,20 @@ impl RecallQuery {
             .collect();
         parts.join(joiner)
     }
+}
+
+/// Common English words that say nothing about what to find.
+const STOPWORDS: &[&str] = &[
+    "a", "about", "am", "an", "and", "are", "as", "at", "be", "did", "do", "does", "for", "from",
+    "had", "has", "have", "how", "i", "i'm", "in", "is", "it", "me", "my", "of", "on", "or", "our",
+    "said", "say", "tell", "that", "the", "this", "to", "told", "was", "we", "were", "what",
+    "when", "where", "which", "who", "why", "you", "your",
+];
+
+/// Whether `word` is one of [`STOPWORDS`] (any case).
+fn is_stopword(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    STOPWORDS.contains(&lower.as_str())
 }
 
 /// Adds the words of unquoted `text` to `terms`, a trailing `*` making a prefix.
@@ -156,16 +177,16 @@ mod tests {
             all(r#""locker code" 47*"#).unwrap(),
             r#""locker code" "47"*"#
         );
-        assert_eq!(all("contr* a*").unwrap(), r#""contr"* "a""#);
+        assert_eq!(all("contr* x*").unwrap(), r#""contr"* "x""#);
         assert_eq!(
-            RecallQuery::parse("a b").unwrap().any_term(),
-            r#""a" OR "b""#
+            RecallQuery::parse("x y").unwrap().any_term(),
+            r#""x" OR "y""#
         );
     }
 
     #[test]
     fn fts_syntax_becomes_words_or_nothing() {
-        assert_eq!(all("NEAR(a b)").unwrap(), r#""NEAR" "a" "b""#);
+        assert_eq!(all("NEAR(x y)").unwrap(), r#""NEAR" "x" "y""#);
         assert_eq!(
             all("text:secret -user_id").unwrap(),
             r#""text" "secret" "user" "id""#
@@ -174,13 +195,20 @@ mod tests {
             all(r#"unbalanced "quote here"#).unwrap(),
             r#""unbalanced" "quote" "here""#
         );
-        assert_eq!(all(r#"a "b c" "d"#).unwrap(), r#""a" "b c" "d""#);
-        assert_eq!(
-            all("^start + OR AND NOT"),
-            Some(r#""start" "OR" "AND" "NOT""#.into())
-        );
+        assert_eq!(all(r#"x "b c" "d"#).unwrap(), r#""x" "b c" "d""#);
+        assert_eq!(all("^start + OR AND NOT"), Some(r#""start" "NOT""#.into()));
         assert_eq!(all(r#"" " * - : ( ) ""#), None);
         assert_eq!(all(""), None);
+    }
+
+    #[test]
+    fn little_words_are_dropped_unless_nothing_else_is_left() {
+        assert_eq!(
+            all("What was my locker code?").unwrap(),
+            r#""locker" "code""#
+        );
+        assert_eq!(all("what was it").unwrap(), r#""what" "was" "it""#);
+        assert_eq!(all(r#""the end" of it"#).unwrap(), r#""the end""#);
     }
 
     #[test]

@@ -265,3 +265,60 @@ async fn history_shows_the_last_turns_dated_in_the_users_timezone() {
     assert!(capped.starts_with("(showing the last 50"), "{capped}");
     assert_eq!(capped.lines().count(), 51);
 }
+
+#[tokio::test]
+async fn the_daily_cleanup_removes_old_history_from_the_recall_index_too() {
+    let app = TestApp::start().await;
+    let owner = user_id(&app.store, OWNER).await;
+    let now = chrono::Utc::now();
+    let old = (now - chrono::TimeDelta::days(40)).timestamp();
+    app.store
+        .call(move |c| {
+            for (text, at) in [("kiwi passport number 123", old), ("kiwi visa renewed", 0)] {
+                let at = if at == 0 {
+                    chrono::Utc::now().timestamp()
+                } else {
+                    at
+                };
+                c.execute(
+                    "INSERT INTO chat_history (user_id, role, content, created_at)
+                     VALUES (?1, 'user', ?2, ?3)",
+                    rusqlite::params![owner, text, at],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let before = ask(&app, OWNER, "/recall kiwi").await;
+    assert!(
+        before.contains("passport") && before.contains("visa"),
+        "{before}"
+    );
+    let report = app.store.cleanup(now, 30).await.unwrap();
+    assert_eq!(report.history, 1);
+    let after = ask(&app, OWNER, "/recall kiwi").await;
+    assert!(
+        !after.contains("passport") && after.contains("visa"),
+        "{after}"
+    );
+    let (fts, history): (i64, i64) = app
+        .store
+        .call(move |c| {
+            let fts = c.query_row(
+                "SELECT COUNT(*) FROM memory_fts WHERE user_id = ?1 AND kind IN ('you', 'assistant')",
+                [owner],
+                |r| r.get(0),
+            )?;
+            let history =
+                c.query_row("SELECT COUNT(*) FROM chat_history WHERE user_id = ?1", [owner], |r| r.get(0))?;
+            Ok((fts, history))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (fts, history),
+        (1, 1),
+        "the index holds exactly the history left"
+    );
+}
