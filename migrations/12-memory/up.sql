@@ -7,13 +7,15 @@ ALTER TABLE notes ADD COLUMN updated_at INTEGER;
 -- One row per history turn, note and document. The rowid says where the row came from, so the
 -- triggers below find it by key (never by a scan): a chat_history turn keeps its id, a note is
 -- 2^60 + its id and a document 2^61 + its id. `user_id` is never matched as text; every query
--- filters on it. `kind`: you | assistant | note | document.
+-- filters on it. `kind`: you | assistant | note | document. Two- and three-letter prefixes are
+-- indexed so that `word*` searches stay fast.
 CREATE VIRTUAL TABLE memory_fts USING fts5(
     text,
     user_id UNINDEXED,
     kind UNINDEXED,
     created_at UNINDEXED,
-    tokenize = 'unicode61 remove_diacritics 2'
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '2 3'
 );
 
 CREATE TRIGGER memory_fts_history_insert AFTER INSERT ON chat_history BEGIN

@@ -13,7 +13,7 @@ use super::recall_query::RecallQuery;
 use super::{Store, StoreError, now_unix};
 
 /// Matching rows ranked per query, newest first.
-const CANDIDATES: i64 = 2_000;
+const CANDIDATES: i64 = 500;
 /// Most results a query returns.
 pub const MAX_RECALL_RESULTS: usize = 10;
 /// Words of context in a snippet.

@@ -172,8 +172,9 @@ impl Note {
 
     async fn get(&self, user_id: i64, args: &Value) -> Result<ToolOutput, ToolError> {
         if let Some(id) = id_arg(args) {
+            // By number, the answer stays what it always was: the number, then the text.
             return match self.store.note(user_id, id).await? {
-                Some(n) => Ok(ToolOutput::plain(show(&n))),
+                Some(n) => Ok(ToolOutput::plain(format!("#{}\n{}", n.id, n.body))),
                 None => Err(ToolError::Failed(format!("You have no note #{id}."))),
             };
         }
