@@ -110,3 +110,23 @@ fn prompt(interactive: bool) {
         let _ = std::io::stderr().flush();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::FileKind;
+
+    #[test]
+    fn a_reply_with_a_file_names_it_and_its_size() {
+        let mut reply = Reply::plain(1, "Your data");
+        reply.file = Some(OutgoingFile {
+            name: "export.json".into(),
+            kind: FileKind::Document,
+            bytes: b"{}\n".to_vec(),
+        });
+        assert_eq!(
+            render(1, &[reply]),
+            "Your data\n  [document export.json, 3 bytes]\n"
+        );
+    }
+}

@@ -105,7 +105,7 @@ async fn note_get_of_a_near_title_suggests_it_and_numbers_still_work() {
 }
 
 #[tokio::test]
-async fn recall_finds_a_fact_said_500_turns_and_a_new_ago_and_never_another_users() {
+async fn recall_finds_a_fact_said_500_turns_and_a_new_ago_and_never_another_users_identical_one() {
     let app = TestApp::start().await;
     let owner = user_id(&app.store, OWNER).await;
     let sam = add_sam(&app.store).await;
@@ -117,8 +117,13 @@ async fn recall_finds_a_fact_said_500_turns_and_a_new_ago_and_never_another_user
         .add_turn(owner, Speaker::User, fact.clone())
         .await
         .unwrap();
+    // Sam said the very same words, and something else.
+    app.store
+        .add_turn(sam, Speaker::User, fact.clone())
+        .await
+        .unwrap();
     let sams = NewTurn {
-        content: "My locker code at the gym is 9999".into(),
+        content: "My bike lock code is 9999".into(),
         ..NewTurn::default()
     };
     app.store.add_turn(sam, Speaker::User, sams).await.unwrap();
@@ -128,16 +133,21 @@ async fn recall_finds_a_fact_said_500_turns_and_a_new_ago_and_never_another_user
     let found = ask(&app, OWNER, "/recall locker code").await;
     assert!(found.contains("4711"), "{found}");
     assert!(found.contains("you said"), "{found}");
-    assert!(
-        !found.contains("9999"),
-        "another user's fact leaked: {found}"
+    assert_eq!(
+        found.matches("• ").count(),
+        1,
+        "only the owner's own copy of the fact: {found}"
     );
+    let lock = ask(&app, OWNER, "/recall lock*").await;
+    assert!(!lock.contains("9999"), "another user's fact leaked: {lock}");
     let phrase = ask(&app, OWNER, "/recall \"gym is\" lock*").await;
     assert!(phrase.contains("4711"), "{phrase}");
-    let sam_sees = ask(&app, SAM, "/recall locker code").await;
-    assert!(
-        sam_sees.contains("9999") && !sam_sees.contains("4711"),
-        "{sam_sees}"
+    let sam_sees = ask(&app, SAM, "/recall code").await;
+    assert!(sam_sees.contains("9999"), "{sam_sees}");
+    assert_eq!(
+        sam_sees.matches("• ").count(),
+        2,
+        "Sam's two, not the owner's: {sam_sees}"
     );
     app.fake.assert_no_violations();
 }
