@@ -2,17 +2,17 @@
 //! `/recall` searches. Triggers (migration `memory`) keep it in step with the three tables; this
 //! file only reads it, always for one user.
 //!
-//! Ranking is BM25 lifted by recency. To keep a query fast however much history there is, the
-//! ranking looks at the newest [`CANDIDATES`] matching rows of the user (notes and documents sort
-//! above history by their rowid, so they are always looked at): a rare word is found however old,
-//! and a common one is ranked among its recent uses.
+//! Ranking is BM25 lifted by recency while the user has at most [`CANDIDATES`] matches; with
+//! more (common words), the newest matches win, notes and documents first (they sort above
+//! history by their rowid). Either way a rare word is found however old it is, and a query costs
+//! about the same at a million rows as at ten thousand.
 
 use rusqlite::{Connection, params};
 
 use super::recall_query::RecallQuery;
 use super::{Store, StoreError, now_unix};
 
-/// Matching rows ranked per query, newest first.
+/// Most matches ranked by BM25; with more, the newest win.
 const CANDIDATES: i64 = 500;
 /// Most results a query returns.
 pub const MAX_RECALL_RESULTS: usize = 10;
@@ -97,6 +97,12 @@ impl Store {
 }
 
 /// Ranks the newest candidates for `fts` and cuts snippets for the best `limit`.
+///
+/// BM25 weighs each word by how rare it is, which SQLite learns by reading every match of the
+/// word once per query: cheap for the rare words people look for, but for common words at a
+/// million rows it costs tens of milliseconds. So when the user has more matches than
+/// [`CANDIDATES`] (the words are common), the newest matches win (notes and documents first)
+/// instead; otherwise they are ranked by BM25 lifted by recency.
 fn ranked(
     c: &Connection,
     user_id: i64,
@@ -105,36 +111,46 @@ fn ranked(
     skip_rowid: Option<i64>,
     now: i64,
 ) -> rusqlite::Result<Vec<Recalled>> {
-    let mut best = c.prepare_cached(
-        "WITH candidates AS MATERIALIZED (
-             SELECT rowid, bm25(memory_fts) AS score, created_at, kind FROM memory_fts
+    let skip = skip_rowid.unwrap_or(-1);
+    let limit = i64::try_from(limit).unwrap_or(1);
+    let matches: i64 = c
+        .prepare_cached(
+            "SELECT COUNT(*) FROM (SELECT rowid FROM memory_fts
              WHERE memory_fts MATCH ?1 AND user_id = ?2 AND rowid != ?3
-             ORDER BY rowid DESC LIMIT ?4)
-         SELECT rowid, created_at, kind FROM candidates
-         ORDER BY -score * (1.0 + 1.0 / (1.0 + max(?5 - created_at, 0) / 86400.0 / ?6)) DESC,
-                  rowid DESC
-         LIMIT ?7",
-    )?;
-    let rows = best
-        .query_map(
-            params![
-                fts,
-                user_id,
-                skip_rowid.unwrap_or(-1),
-                CANDIDATES,
-                now,
-                RECENCY_HALF_DAYS,
-                i64::try_from(limit).unwrap_or(1)
-            ],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            },
+             ORDER BY rowid DESC LIMIT ?4)",
         )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .query_row(params![fts, user_id, skip, CANDIDATES], |r| r.get(0))?;
+    let row = |r: &rusqlite::Row<'_>| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    };
+    let rows = if matches >= CANDIDATES {
+        c.prepare_cached(
+            "SELECT rowid, created_at, kind FROM memory_fts
+             WHERE memory_fts MATCH ?1 AND user_id = ?2 AND rowid != ?3
+             ORDER BY rowid DESC LIMIT ?4",
+        )?
+        .query_map(params![fts, user_id, skip, limit], row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?
+    } else {
+        c.prepare_cached(
+            "WITH candidates AS MATERIALIZED (
+                 SELECT rowid, bm25(memory_fts) AS score, created_at, kind FROM memory_fts
+                 WHERE memory_fts MATCH ?1 AND user_id = ?2 AND rowid != ?3)
+             SELECT rowid, created_at, kind FROM candidates
+             ORDER BY -score * (1.0 + 1.0 / (1.0 + max(?4 - created_at, 0) / 86400.0 / ?5)) DESC,
+                      rowid DESC
+             LIMIT ?6",
+        )?
+        .query_map(
+            params![fts, user_id, skip, now, RECENCY_HALF_DAYS, limit],
+            row,
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?
+    };
     let mut snippet = c.prepare_cached(
         "SELECT snippet(memory_fts, 0, '«', '»', '…', ?3) FROM memory_fts
          WHERE memory_fts MATCH ?1 AND rowid = ?2 AND user_id = ?4",
@@ -296,5 +312,24 @@ mod tests {
             found.iter().map(|r| r.rowid).collect::<Vec<_>>(),
             vec![new, old]
         );
+    }
+
+    #[tokio::test]
+    async fn with_more_matches_than_are_ranked_notes_and_the_newest_turns_win() {
+        let (store, a, _) = store_with_users().await;
+        let note = store
+            .add_note(a, "apple pie", "grandma's recipe")
+            .await
+            .unwrap();
+        let mut last = 0;
+        for i in 0..(CANDIDATES + 20) {
+            last = store
+                .add_turn(a, Speaker::User, turn(&format!("apple number {i}")))
+                .await
+                .unwrap();
+        }
+        let found = store.recall(a, q("apple"), 3, None).await.unwrap();
+        let rowids: Vec<i64> = found.iter().map(|r| r.rowid).collect();
+        assert_eq!(rowids, vec![(1 << 60) + note, last, last - 1]);
     }
 }
