@@ -147,6 +147,48 @@ pub struct Reply {
     /// The forum topic it goes to.
     #[serde(default)]
     pub message_thread_id: Option<i32>,
+    /// A file sent with it; the text is its caption (or goes first when too long for one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<OutgoingFile>,
+}
+
+/// A file a reply carries (an `/export`, a chart).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OutgoingFile {
+    /// The file name the user sees.
+    pub name: String,
+    /// How it is sent.
+    pub kind: FileKind,
+    /// The content.
+    pub bytes: Vec<u8>,
+}
+
+/// How a file is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum FileKind {
+    /// Any file, as an attachment (`sendDocument`).
+    Document,
+    /// An image shown inline (`sendPhoto`).
+    Photo,
+}
+
+impl FileKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Document => "document",
+            Self::Photo => "photo",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "document" => Some(Self::Document),
+            "photo" => Some(Self::Photo),
+            _ => None,
+        }
+    }
 }
 
 impl Reply {
@@ -160,6 +202,7 @@ impl Reply {
             forget_after_send: false,
             reply_to_message_id: None,
             message_thread_id: None,
+            file: None,
         }
     }
 

@@ -7,7 +7,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use tokio::sync::mpsc;
 
 use crate::dispatch::Dispatcher;
-use crate::message::{Incoming, Reply};
+use crate::message::{Incoming, OutgoingFile, Reply};
 use crate::telegram::format::{TextFormat, html_to_plain};
 
 /// Reads lines from stdin until EOF and answers each as a message from `chat_id`.
@@ -33,6 +33,11 @@ pub async fn run_chat(dispatcher: Dispatcher, chat_id: i64, name: &str) -> std::
             .handle(&Incoming::text(chat_id, name, &line))
             .await;
         out.write_all(render(chat_id, &replies).as_bytes())?;
+        for reply in &replies {
+            if let Some(file) = &reply.file {
+                out.write_all(save_file(file).as_bytes())?;
+            }
+        }
         out.flush()?;
         prompt(interactive);
     }
@@ -56,13 +61,72 @@ pub fn render(chat_id: i64, replies: &[Reply]) -> String {
         for button in reply.buttons.iter().flatten() {
             text.push_str(&format!("  [{}: {}]\n", button.label, button.command));
         }
+        if let Some(file) = &reply.file {
+            text.push_str(&format!(
+                "  [{} {}, {} bytes]\n",
+                file.kind.as_str(),
+                file.name,
+                file.bytes.len()
+            ));
+        }
     }
     text
+}
+
+/// Writes a file a reply carried to the temp directory (readable by this user only) and says
+/// where, since a terminal cannot show an attachment.
+fn save_file(file: &OutgoingFile) -> String {
+    let safe: String = file
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let path = std::env::temp_dir().join(format!("minicrew-{}-{safe}", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let written = options
+        .open(&path)
+        .and_then(|mut f| f.write_all(&file.bytes));
+    match written {
+        Ok(()) => format!("  [saved to {}]\n", path.display()),
+        Err(e) => format!("  [could not save it to {}: {e}]\n", path.display()),
+    }
 }
 
 fn prompt(interactive: bool) {
     if interactive {
         eprint!("> ");
         let _ = std::io::stderr().flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::FileKind;
+
+    #[test]
+    fn a_reply_with_a_file_names_it_and_its_size() {
+        let mut reply = Reply::plain(1, "Your data");
+        reply.file = Some(OutgoingFile {
+            name: "export.json".into(),
+            kind: FileKind::Document,
+            bytes: b"{}\n".to_vec(),
+        });
+        assert_eq!(
+            render(1, &[reply]),
+            "Your data\n  [document export.json, 3 bytes]\n"
+        );
     }
 }

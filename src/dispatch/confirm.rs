@@ -41,12 +41,20 @@ pub fn parse_press(text: &str) -> Option<Press> {
     })
 }
 
-/// The message that asks the user to confirm `preview`, with its two buttons.
-pub fn confirm_message(chat_id: i64, id: i64, nonce: &str, preview: &str) -> Reply {
-    let text = format!(
-        "The assistant wants to do this for you:\n\n{preview}\n\nPress Confirm only if you asked \
-         for it. Nothing happens otherwise; the buttons expire in 10 minutes."
-    );
+/// The message that asks the user to confirm `preview` (asked for by the model, or typed by the
+/// user), with its two buttons.
+pub fn confirm_message(chat_id: i64, id: i64, nonce: &str, preview: &str, by_model: bool) -> Reply {
+    let text = if by_model {
+        format!(
+            "The assistant wants to do this for you:\n\n{preview}\n\nPress Confirm only if you \
+             asked for it. Nothing happens otherwise; the buttons expire in 10 minutes."
+        )
+    } else {
+        format!(
+            "Please confirm:\n\n{preview}\n\nNothing happens unless you press Confirm; the \
+             buttons expire in 10 minutes."
+        )
+    };
     Reply::plain(chat_id, text).with_buttons(vec![vec![
         Button::new("✅ Confirm", format!("/confirm {id} {nonce}")),
         Button::new("✖️ Cancel", format!("/decline {id} {nonce}")),
@@ -88,6 +96,14 @@ pub async fn decide(
         Decision::Confirm => {
             let (reply, result) =
                 run_confirmed(services, user, action.id, &action.tool, &action.arguments).await;
+            if services
+                .tools
+                .get(&action.tool)
+                .is_some_and(|t| t.leaves_no_trace())
+            {
+                // It erased the conversation (and maybe the user): nothing is written after it.
+                return Ok(reply);
+            }
             let note = format!(
                 "(The user pressed Confirm and this was done: {}. Result: {result})",
                 action.preview
@@ -190,7 +206,7 @@ mod tests {
 
     #[test]
     fn the_buttons_fit_telegrams_64_byte_limit() {
-        let reply = confirm_message(1, i64::MAX, "abcdefghijkl", "Save a note");
+        let reply = confirm_message(1, i64::MAX, "abcdefghijkl", "Save a note", true);
         for button in reply.buttons.iter().flatten() {
             assert!(button.command.len() <= 64, "{}", button.command);
         }

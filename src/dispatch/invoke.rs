@@ -124,9 +124,13 @@ fn check(caller: &Caller<'_>, tool: &dyn Tool, args: &Value) -> Result<(), Strin
     Ok(())
 }
 
-/// The model's say-so is not enough for actions outside the bot, nor for writes once untrusted
+/// A call that cannot be undone always needs the button (except the press itself). The model's
+/// say-so is not enough for actions outside the bot, nor for writes once untrusted
 /// content entered the turn, nor for sending new text out once it did.
 fn needs_confirm(caller: &Caller<'_>, tool: &dyn Tool, args: &Value) -> bool {
+    if tool.always_confirm() {
+        return caller.source != CallSource::Confirm;
+    }
     if caller.source != CallSource::Llm {
         return false;
     }
@@ -174,7 +178,8 @@ async fn ask_to_confirm(
                 action_id = id,
                 "tool call waits for the user's confirmation"
             );
-            let reply = confirm_message(caller.user.chat_id, id, &nonce, &preview);
+            let by_model = caller.source == CallSource::Llm;
+            let reply = confirm_message(caller.user.chat_id, id, &nonce, &preview, by_model);
             Outcome::NeedsConfirm { preview, reply }
         }
         Err(e) => {
@@ -203,6 +208,9 @@ async fn run_and_log(
     };
     let arguments = args.to_string();
     let result = tool.call(&ctx, args).await;
+    if tool.leaves_no_trace() && result.is_ok() {
+        return result.map_err(|e| error_reply(tool.name(), &e));
+    }
     let log = ToolLog {
         user_id: caller.user.id,
         tool: tool.name().to_string(),

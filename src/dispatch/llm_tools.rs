@@ -139,11 +139,11 @@ impl RegistryRunner<'_> {
         };
         match invoke(self.services, &caller, &*tool, arguments).await {
             Outcome::Ran(out) => CallRecord {
+                untrusted: tool.returns_untrusted() || out.untrusted,
                 result: Ok(match out.format {
                     TextFormat::Html => html_to_plain(&out.text),
                     TextFormat::Plain => out.text,
                 }),
-                untrusted: tool.returns_untrusted(),
                 extra: out.notices,
             },
             Outcome::NotRun(text) => refused(text),

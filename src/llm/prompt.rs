@@ -9,11 +9,17 @@ pub const DEFAULT_SYSTEM_PROMPT: &str = "You are minicrew, a personal assistant 
 Telegram. Answer briefly and plainly. Use the tools you are given when they help, and never \
 invent a tool's result. If you cannot do something, say so in one sentence.";
 
-/// `base` (or the built-in prompt) followed by the user's name and local time.
+/// Told to the model whatever the base prompt: its memory reaches beyond the last turns.
+pub const MEMORY_HINT: &str = "You remember more than the recent messages: the recall tool \
+searches everything the user said to you before (also before a /new), their notes and the \
+documents they sent. When they ask about something from earlier that is not in this \
+conversation, recall it before saying you don't know, and say when it was from.";
+
+/// `base` (or the built-in prompt), the memory hint, then the user's name and local time.
 pub fn system_prompt(base: Option<&str>, user_name: &str, tz: Tz, now: DateTime<Utc>) -> String {
     let local = now.with_timezone(&tz);
     format!(
-        "{}\n\nYou are talking with {}. Their local date and time is {} ({}, UTC{}).",
+        "{}\n\n{MEMORY_HINT}\n\nYou are talking with {}. Their local date and time is {} ({}, UTC{}).",
         base.unwrap_or(DEFAULT_SYSTEM_PROMPT),
         user_name,
         local.format("%A %Y-%m-%d %H:%M"),
@@ -33,6 +39,7 @@ mod tests {
         let p = system_prompt(Some("Be nice."), "Ada", chrono_tz::Europe::Berlin, now);
         assert!(p.starts_with("Be nice."));
         assert!(p.contains("Ada"));
+        assert!(p.contains("recall tool"), "{p}");
         assert!(
             p.contains("Tuesday 2025-03-04 09:15 (Europe/Berlin, UTC+01:00)"),
             "{p}"

@@ -31,7 +31,8 @@ pub struct CleanupReport {
 }
 
 impl Store {
-    /// Deletes, as of `now`: chat history older than `history_days`, tool logs and processed
+    /// Deletes, as of `now`: chat history older than `history_days` (the recall index, `memory_fts`,
+    /// follows by its triggers), tool logs and processed
     /// emails older than [`LOG_RETENTION`], finished (`done`, `skipped`, `failed`) inbox rows older
     /// than [`INBOX_RETENTION`] with their outbox rows, and finished outbox rows of scheduled
     /// messages (no update) as old, and confirm buttons that expired as long ago. Pending inbox

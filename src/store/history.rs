@@ -112,3 +112,45 @@ pub(super) fn insert_turn(
     )?;
     Ok(c.last_insert_rowid())
 }
+
+/// A turn with its time, for `/history`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatedTurn {
+    /// Who said it.
+    pub speaker: Speaker,
+    /// What was said.
+    pub content: String,
+    /// When (Unix seconds).
+    pub created_at: i64,
+}
+
+impl Store {
+    /// The user's last `n` turns (whatever `/new` said), oldest first.
+    pub async fn last_turns(&self, user_id: i64, n: usize) -> Result<Vec<DatedTurn>, StoreError> {
+        self.call(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT role, content, created_at FROM chat_history WHERE user_id = ?1
+                 ORDER BY id DESC LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(
+                params![user_id, i64::try_from(n).unwrap_or(i64::MAX)],
+                |r| {
+                    let role: String = r.get(0)?;
+                    Ok(DatedTurn {
+                        speaker: if role == "assistant" {
+                            Speaker::Assistant
+                        } else {
+                            Speaker::User
+                        },
+                        content: r.get(1)?,
+                        created_at: r.get(2)?,
+                    })
+                },
+            )?;
+            let mut turns = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+            turns.reverse();
+            Ok(turns)
+        })
+        .await
+    }
+}

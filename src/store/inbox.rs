@@ -79,7 +79,8 @@ impl Store {
         .await
     }
 
-    /// Records how an update ended.
+    /// Records how an update ended. If its chat was forgotten (`/forget`) while it was being
+    /// handled, what is left of the chat's finished updates goes now (`user_data`).
     pub async fn finish_update(
         &self,
         update_id: i64,
@@ -91,7 +92,7 @@ impl Store {
                 "UPDATE inbox SET status = ?1, error = ?2, handled_at = ?3 WHERE update_id = ?4",
                 params![outcome.as_str(), error, now_unix(), update_id],
             )?;
-            Ok(())
+            super::user_data::purge_forgotten_chat(c, update_id)
         })
         .await
     }

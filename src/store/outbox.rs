@@ -5,7 +5,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError, now_unix};
-use crate::message::Button;
+use crate::message::{Button, FileKind, OutgoingFile};
 use crate::telegram::format::TextFormat;
 
 /// One message to send (a chunk of a reply), before it is stored.
@@ -27,6 +27,8 @@ pub struct NewChunk {
     pub message_thread_id: Option<i32>,
     /// Not a new message: finalise this (streamed) message by editing it to the text.
     pub edit_message_id: Option<i64>,
+    /// A file sent with this chunk, the text as its caption.
+    pub file: Option<OutgoingFile>,
 }
 
 /// A stored outgoing message.
@@ -56,13 +58,16 @@ pub struct OutboxRow {
     pub message_thread_id: Option<i32>,
     /// Not a new message: finalise this (streamed) message by editing it to the text.
     pub edit_message_id: Option<i64>,
+    /// The file to send with the text as caption; its bytes are kept only until it is sent.
+    pub file: Option<OutgoingFile>,
 }
 
 /// What a sent chunk that held a one-time secret keeps instead of its text.
 pub const FORGOTTEN_TEXT: &str = "(sent; removed because it held a one-time link)";
 
 const COLUMNS: &str = "id, update_id, chat_id, seq, text, format, buttons, message_id, status, \
-                       reply_to_message_id, message_thread_id, edit_message_id";
+                       reply_to_message_id, message_thread_id, edit_message_id, \
+                       file_name, file_kind, file_bytes";
 
 fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
     let format: String = r.get(5)?;
@@ -82,6 +87,20 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
         reply_to_message_id: r.get(9)?,
         message_thread_id: r.get(10)?,
         edit_message_id: r.get(11)?,
+        file: file_from(r.get(12)?, r.get(13)?, r.get(14)?),
+    })
+}
+
+/// The stored file, when the row has one whose bytes are still kept.
+fn file_from(
+    name: Option<String>,
+    kind: Option<String>,
+    bytes: Option<Vec<u8>>,
+) -> Option<OutgoingFile> {
+    Some(OutgoingFile {
+        name: name?,
+        kind: FileKind::parse(&kind?)?,
+        bytes: bytes?,
     })
 }
 
@@ -99,12 +118,18 @@ impl Store {
             for (seq, chunk) in chunks.into_iter().enumerate() {
                 let buttons = (!chunk.buttons.is_empty())
                     .then(|| serde_json::to_string(&chunk.buttons).unwrap_or_default());
+                let (file_name, file_kind, file_bytes) = match chunk.file {
+                    Some(f) => (Some(f.name), Some(f.kind.as_str()), Some(f.bytes)),
+                    None => (None, None, None),
+                };
                 tx.execute(
                     "INSERT INTO outbox (update_id, chat_id, seq, text, format, buttons, created_at, forget_text,
-                         reply_to_message_id, message_thread_id, edit_message_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                         reply_to_message_id, message_thread_id, edit_message_id,
+                         file_name, file_kind, file_bytes)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                     params![update_id, chunk.chat_id, seq as i64, chunk.text, chunk.format.as_str(), buttons, now, chunk.forget_text,
-                        chunk.reply_to_message_id, chunk.message_thread_id, chunk.edit_message_id],
+                        chunk.reply_to_message_id, chunk.message_thread_id, chunk.edit_message_id,
+                        file_name, file_kind, file_bytes],
                 )?;
                 ids.push(tx.last_insert_rowid());
             }
@@ -171,12 +196,13 @@ impl Store {
         .await
     }
 
-    /// Records a delivered chunk; a chunk holding a one-time secret keeps no copy of its text.
+    /// Records a delivered chunk; a chunk holding a one-time secret keeps no copy of its text,
+    /// and a file's bytes are dropped (Telegram has them; an export holds all of a user's data).
     pub async fn mark_chunk_sent(&self, id: i64, message_id: i64) -> Result<(), StoreError> {
         self.call(move |c| {
             c.execute(
                 "UPDATE outbox SET status = 'sent', message_id = ?1, sent_at = ?2, error = NULL,
-                     text = CASE WHEN forget_text THEN ?4 ELSE text END
+                     text = CASE WHEN forget_text THEN ?4 ELSE text END, file_bytes = NULL
                  WHERE id = ?3",
                 params![message_id, now_unix(), id, FORGOTTEN_TEXT],
             )?;
@@ -190,7 +216,7 @@ impl Store {
         let error = error.to_string();
         self.call(move |c| {
             c.execute(
-                "UPDATE outbox SET status = 'failed', error = ?1 WHERE id = ?2",
+                "UPDATE outbox SET status = 'failed', error = ?1, file_bytes = NULL WHERE id = ?2",
                 params![error, id],
             )?;
             Ok(())

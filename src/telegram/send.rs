@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use teloxide::prelude::*;
 use teloxide::types::{
-    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode, ReplyParameters,
-    ThreadId,
+    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId, ParseMode,
+    ReplyParameters, ThreadId,
 };
 use teloxide::{ApiError, RequestError};
 
@@ -23,7 +23,7 @@ use super::format::{TextFormat, html_to_plain};
 use super::rate_limit::RateLimiter;
 use super::split::{TELEGRAM_MAX_UTF16, split_message};
 use super::{describe_error, error_code, is_permanent};
-use crate::message::{Button, Reply};
+use crate::message::{Button, FileKind, OutgoingFile, Reply};
 use crate::store::{NewChunk, OutboxRow, Store, StoreError};
 
 /// Network failures tolerated per chunk before it is given up (backoff 1, 2, 4, 8, 16 s).
@@ -32,6 +32,8 @@ const MAX_NETWORK_RETRIES: u32 = 5;
 const MAX_RATE_LIMIT_RETRIES: u32 = 10;
 /// Resends of a chunk whose send had an unknown outcome (it may have arrived).
 const MAX_UNKNOWN_OUTCOME_RESENDS: u32 = 1;
+/// Longest caption of a file, in UTF-16 units; a longer text goes before the file.
+const TELEGRAM_MAX_CAPTION_UTF16: usize = 1024;
 
 /// Why a chunk could not be delivered.
 #[derive(Debug, thiserror::Error)]
@@ -217,6 +219,11 @@ impl TelegramSender {
                 Err(e) => return Err(e),
             }
         }
+        if let Some(file) = &row.file {
+            return self
+                .send_file(row.chat_id, text, format, &row.buttons, file)
+                .await;
+        }
         let mut request = self.bot.send_message(ChatId(row.chat_id), text);
         if format == TextFormat::Html {
             request = request.parse_mode(ParseMode::Html);
@@ -237,6 +244,39 @@ impl TelegramSender {
             );
         }
         Ok(i64::from(request.await?.id.0))
+    }
+
+    /// A file with `text` as its caption (none when empty), by sendDocument or sendPhoto.
+    async fn send_file(
+        &self,
+        chat_id: i64,
+        text: &str,
+        format: TextFormat,
+        buttons: &[Vec<Button>],
+        file: &OutgoingFile,
+    ) -> Result<i64, RequestError> {
+        let input = InputFile::memory(file.bytes.clone()).file_name(file.name.clone());
+        let caption = (!text.trim().is_empty()).then(|| text.to_string());
+        let parse_mode =
+            (format == TextFormat::Html && caption.is_some()).then_some(ParseMode::Html);
+        let markup = (!buttons.is_empty()).then(|| keyboard(buttons));
+        let message = match file.kind {
+            FileKind::Document => {
+                let mut request = self.bot.send_document(ChatId(chat_id), input);
+                request.caption = caption;
+                request.parse_mode = parse_mode;
+                request.reply_markup = markup.map(Into::into);
+                request.await?
+            }
+            FileKind::Photo => {
+                let mut request = self.bot.send_photo(ChatId(chat_id), input);
+                request.caption = caption;
+                request.parse_mode = parse_mode;
+                request.reply_markup = markup.map(Into::into);
+                request.await?
+            }
+        };
+        Ok(i64::from(message.id.0))
     }
 }
 
@@ -261,10 +301,38 @@ impl TelegramSender {
     }
 }
 
-/// Splits replies into outbox chunks; a reply's buttons go on its last chunk.
+/// Splits replies into outbox chunks; a reply's buttons go on its last chunk. A reply with a file
+/// becomes one chunk with the text as caption, or, when the text is too long for a caption, its
+/// text chunks followed by the file.
 pub fn to_chunks(replies: Vec<Reply>) -> Vec<NewChunk> {
     let mut chunks = Vec::new();
     for reply in replies {
+        if let Some(file) = reply.file.clone() {
+            let caption = split_message(&reply.text, reply.format, TELEGRAM_MAX_CAPTION_UTF16);
+            let text = if caption.len() <= 1 {
+                caption.into_iter().next().unwrap_or_default()
+            } else {
+                let text_only = Reply {
+                    file: None,
+                    buttons: Vec::new(),
+                    ..reply.clone()
+                };
+                chunks.extend(to_chunks(vec![text_only]));
+                String::new()
+            };
+            chunks.push(NewChunk {
+                chat_id: reply.chat_id,
+                text,
+                format: reply.format,
+                buttons: reply.buttons,
+                forget_text: reply.forget_after_send,
+                reply_to_message_id: reply.reply_to_message_id,
+                message_thread_id: reply.message_thread_id,
+                edit_message_id: None,
+                file: Some(file),
+            });
+            continue;
+        }
         let parts = split_message(&reply.text, reply.format, TELEGRAM_MAX_UTF16);
         let last = parts.len().saturating_sub(1);
         for (i, text) in parts.into_iter().enumerate() {
@@ -283,6 +351,7 @@ pub fn to_chunks(replies: Vec<Reply>) -> Vec<NewChunk> {
                 reply_to_message_id: reply.reply_to_message_id.filter(|_| i == 0),
                 message_thread_id: reply.message_thread_id,
                 edit_message_id: None,
+                file: None,
             });
         }
     }
@@ -291,9 +360,11 @@ pub fn to_chunks(replies: Vec<Reply>) -> Vec<NewChunk> {
 
 /// The Bot API method a row is delivered with (for the `telegram_errors` metric).
 fn method_of(row: &OutboxRow) -> &'static str {
-    match row.edit_message_id {
-        Some(_) => "editMessageText",
-        None => "sendMessage",
+    match (&row.edit_message_id, &row.file) {
+        (Some(_), _) => "editMessageText",
+        (None, Some(f)) if f.kind == FileKind::Photo => "sendPhoto",
+        (None, Some(_)) => "sendDocument",
+        (None, None) => "sendMessage",
     }
 }
 

@@ -7,13 +7,17 @@ mod cancel;
 mod disable;
 pub mod effect;
 mod email;
+mod export;
+mod forget;
 mod gmail_connect;
 mod groups_list;
 mod help;
+mod history;
 mod mcp_status;
 mod model;
 mod new_chat;
 mod note;
+mod recall;
 mod registry;
 mod remind;
 mod schedule;
@@ -33,7 +37,7 @@ use crate::config::Config;
 use crate::dispatch::Cancellations;
 use crate::llm::LlmRouter;
 use crate::mcp::McpTools;
-use crate::message::{Button, Reply};
+use crate::message::{Button, OutgoingFile, Reply};
 use crate::services::GmailServices;
 use crate::store::{Store, StoreError};
 use crate::telegram::format::TextFormat;
@@ -68,6 +72,14 @@ pub fn all_tools(h: &ToolHandles) -> Vec<Box<dyn Tool>> {
         Box::new(help::Help),
         Box::new(email::EmailSummary::new(h)),
         Box::new(note::Note::new(h.store.clone())),
+        Box::new(recall::Recall::new(h.store.clone())),
+        Box::new(history::History::new(h.store.clone())),
+        Box::new(export::Export::new(h.store.clone())),
+        Box::new(forget::Forget::new(
+            h.store.clone(),
+            h.gmail.connect.clone(),
+            Arc::clone(&h.schedule_changed),
+        )),
         Box::new(web_fetch::WebFetch::new(h.config.web_fetch_allow_private)),
         Box::new(web_search::WebSearch::new(h.config.web_search.clone())),
         Box::new(model::Model::new(h)),
@@ -141,6 +153,11 @@ pub struct ToolOutput {
     pub notices: Vec<Reply>,
     /// The text holds a one-time secret: the stored copy is replaced once it is sent.
     pub forget_after_send: bool,
+    /// This call's output holds outside content (a document's text), though the tool's usually
+    /// does not: for the model, it marks the turn like [`Tool::returns_untrusted`].
+    pub untrusted: bool,
+    /// A file sent with the answer (the text is its caption when short enough).
+    pub file: Option<OutgoingFile>,
 }
 
 impl ToolOutput {
@@ -152,6 +169,8 @@ impl ToolOutput {
             buttons: Vec::new(),
             notices: Vec::new(),
             forget_after_send: false,
+            untrusted: false,
+            file: None,
         }
     }
 
@@ -167,7 +186,7 @@ impl ToolOutput {
     /// empty, which means "nothing to say", e.g. a briefing with no news) plus the notices.
     pub fn into_replies(self, chat_id: i64) -> Vec<Reply> {
         let mut replies = Vec::new();
-        if !self.text.trim().is_empty() {
+        if !self.text.trim().is_empty() || self.file.is_some() {
             replies.push(Reply {
                 chat_id,
                 text: self.text,
@@ -176,6 +195,7 @@ impl ToolOutput {
                 forget_after_send: self.forget_after_send,
                 reply_to_message_id: None,
                 message_thread_id: None,
+                file: self.file,
             });
         }
         replies.extend(self.notices);
@@ -266,6 +286,18 @@ pub trait Tool: Send + Sync {
     /// example.com…"). Short and in the user's words.
     fn progress(&self, _args: &Value) -> String {
         format!("Running /{}…", self.command())
+    }
+
+    /// Whether every call waits for the user's Confirm button, however it was asked for (even
+    /// typed): for calls that cannot be undone, like deleting all of a user's data.
+    fn always_confirm(&self) -> bool {
+        false
+    }
+
+    /// Whether the call erases the user's data, so that nothing about it may be written after
+    /// it runs (no `tool_logs` row, no note in the conversation).
+    fn leaves_no_trace(&self) -> bool {
+        false
     }
 
     /// Whether the LLM is offered this tool (meta commands like `/help` are not).

@@ -232,6 +232,7 @@ async fn restart_sends_only_the_chunks_not_yet_delivered() {
         reply_to_message_id: None,
         message_thread_id: None,
         edit_message_id: None,
+        file: None,
     };
     let rows = store
         .queue_chunks(Some(77), vec![chunk("part one"), chunk("part two")])
@@ -378,6 +379,7 @@ async fn a_scheduled_message_left_unsent_by_a_crash_goes_out_at_the_next_start()
         reply_to_message_id: None,
         message_thread_id: None,
         edit_message_id: None,
+        file: None,
     };
     store.queue_chunks(None, vec![chunk]).await.unwrap();
     drop(store);

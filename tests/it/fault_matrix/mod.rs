@@ -191,7 +191,7 @@ pub async fn answers_the_next_message(app: &TestApp, chat_id: i64) {
     let texts = settled_texts(&app.fake, chat_id).await;
     assert_eq!(
         texts[before..],
-        ["No notes yet. Save one with /note add <text>."],
+        ["No notes yet. Save one with /note save <title> <text>."],
         "the next message is answered once"
     );
 }

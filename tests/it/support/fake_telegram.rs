@@ -29,7 +29,7 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-pub use state::{Call, Draft, Fault, SentMessage, TextEdit};
+pub use state::{Call, Draft, Fault, SentFile, SentMessage, TextEdit};
 use state::{Shared, StoredFile};
 // Builders for tests that assemble their own updates.
 #[allow(unused_imports)]
@@ -231,6 +231,11 @@ impl FakeTelegram {
     /// Messages the bot sent, in order, with later edits applied.
     pub fn sent_messages(&self) -> Vec<SentMessage> {
         self.shared.state().sent.clone()
+    }
+
+    /// Files the bot sent (sendDocument, sendPhoto), in order, with their bytes.
+    pub fn sent_files(&self) -> Vec<SentFile> {
+        self.shared.state().files_sent.clone()
     }
 
     /// Messages the bot sent to `chat_id`.

@@ -6,7 +6,8 @@ use serde_json::{Map, Value, json};
 
 use super::html;
 use super::methods::{ApiError, Reply};
-use super::state::{SentMessage, State, TextEdit};
+use super::multipart::Upload;
+use super::state::{SentFile, SentMessage, State, TextEdit};
 use super::updates::{bot_user, chat, unix_now};
 
 /// Longest message text in UTF-16 code units, after entity parsing.
@@ -103,6 +104,97 @@ pub fn send_message(state: &mut State, params: &Map<String, Value>) -> Reply {
     };
     let json = message_json(&message);
     state.sent.push(message);
+    Ok(json)
+}
+
+/// Longest caption in UTF-16 code units, after entity parsing.
+const MAX_CAPTION_UTF16: usize = 1024;
+
+/// Answers sendDocument and sendPhoto sent as uploads: Telegram's checks (the file part is there
+/// and not empty, the caption fits), then the message recorded with its caption as text and the
+/// file kept for the test.
+pub fn send_file(
+    state: &mut State,
+    method: &str,
+    params: &Map<String, Value>,
+    uploads: Vec<Upload>,
+) -> Reply {
+    let field = if method == "sendPhoto" {
+        "photo"
+    } else {
+        "document"
+    };
+    let Some(upload) = uploads.into_iter().find(|u| u.field == field) else {
+        return Err(ApiError::bad_request(format!(
+            "there is no {field} in the request (the fake expects an upload)"
+        )));
+    };
+    if upload.bytes.is_empty() {
+        return Err(ApiError::bad_request("file must be non-empty"));
+    }
+    let caption = params.get("caption").and_then(Value::as_str).unwrap_or("");
+    let mut as_text = params.clone();
+    as_text.insert("text".into(), Value::String(caption.to_owned()));
+    let rendered = if caption.trim().is_empty() {
+        Rendered {
+            visible: String::new(),
+            entities: Vec::new(),
+        }
+    } else {
+        render(&as_text, "Bad Request: message caption is too long")?
+    };
+    if rendered.visible.encode_utf16().count() > MAX_CAPTION_UTF16 {
+        return Err(ApiError::bad_request("message caption is too long"));
+    }
+    state.last_message_id += 1;
+    let chat_id = params.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
+    let message = SentMessage {
+        chat_id,
+        message_id: state.last_message_id,
+        text: caption.to_owned(),
+        visible_text: rendered.visible.clone(),
+        entities: rendered.entities,
+        parse_mode: params
+            .get("parse_mode")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        reply_markup: params.get("reply_markup").cloned(),
+        edits: 0,
+    };
+    let id = state.last_message_id;
+    let media = json!({
+        "file_id": format!("sent-file-{id}"),
+        "file_unique_id": format!("u{id}"),
+        "file_size": upload.bytes.len(),
+    });
+    let mut json = json!({
+        "message_id": id,
+        "from": bot_user(),
+        "chat": chat(chat_id),
+        "date": unix_now(),
+    });
+    if method == "sendPhoto" {
+        let mut size = media;
+        size["width"] = json!(1);
+        size["height"] = json!(1);
+        json["photo"] = json!([size]);
+    } else {
+        let mut document = media;
+        document["file_name"] = json!(upload.file_name);
+        json["document"] = document;
+    }
+    if !rendered.visible.is_empty() {
+        json["caption"] = json!(rendered.visible);
+    }
+    state.sent.push(message);
+    state.files_sent.push(SentFile {
+        chat_id,
+        message_id: id,
+        method: method.to_owned(),
+        file_name: upload.file_name,
+        bytes: upload.bytes,
+        caption: rendered.visible,
+    });
     Ok(json)
 }
 

@@ -15,9 +15,10 @@ use serde_json::{Map, Value, json};
 use tokio::task::JoinHandle;
 
 use super::methods::{self, ApiError, Reply};
+use super::multipart::Upload;
 use super::state::{Fault, Shared};
 use super::updates::BOT_TOKEN;
-use super::{files, multipart, polling};
+use super::{files, messages, multipart, polling};
 use crate::support::bot_api_spec::SPEC;
 
 /// Binds 127.0.0.1 on a free port and serves the fake until the task is aborted.
@@ -46,7 +47,7 @@ async fn handle(
         return files::serve(&shared, &method, uri.path());
     }
     match parse_request(&method, uri.path(), &headers, &body) {
-        Ok((name, params)) => match call(&shared, &name, params).await {
+        Ok((name, params, uploads)) => match call(&shared, &name, params, uploads).await {
             (reply, None) => envelope(reply),
             (reply, Some(fault)) => broken(reply, fault).await,
         },
@@ -62,6 +63,7 @@ async fn handle(
 }
 
 type Rejection = (String, String, ApiError);
+type Parsed = (String, Map<String, Value>, Vec<Upload>);
 
 /// Method name (as sent) and JSON parameters, or a violation with Telegram's answer to it.
 fn parse_request(
@@ -69,7 +71,7 @@ fn parse_request(
     path: &str,
     headers: &HeaderMap,
     body: &Bytes,
-) -> Result<(String, Map<String, Value>), Rejection> {
+) -> Result<Parsed, Rejection> {
     let not_found = || ApiError {
         code: 404,
         description: "Not Found".to_owned(),
@@ -107,18 +109,19 @@ fn parse_request(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let params = if body.is_empty() {
-        Some(Map::new())
+    let parsed = if body.is_empty() {
+        Some((Map::new(), Vec::new()))
     } else if content_type.starts_with("application/json") {
         serde_json::from_slice::<Value>(body)
             .ok()
             .and_then(|v| v.as_object().cloned())
+            .map(|params| (params, Vec::new()))
     } else if content_type.starts_with("multipart/form-data") {
         multipart::parse(content_type, body, SPEC.method(&name))
     } else {
         None
     };
-    let Some(params) = params else {
+    let Some((params, uploads)) = parsed else {
         let problem = format!("{name}: unreadable `{content_type}` body");
         return Err((name, problem, ApiError::bad_request("invalid request body")));
     };
@@ -129,7 +132,7 @@ fn parse_request(
             not_found(),
         ));
     }
-    Ok((name, params))
+    Ok((name, params, uploads))
 }
 
 /// Validates, applies a queued fault, answers, and records the call with its status. A fault
@@ -138,6 +141,7 @@ async fn call(
     shared: &Shared,
     sent_name: &str,
     params: Map<String, Value>,
+    uploads: Vec<Upload>,
 ) -> (Reply, Option<Fault>) {
     let spec = SPEC.method(sent_name).expect("checked by parse_request");
     let name = spec.name.as_str();
@@ -159,16 +163,23 @@ async fn call(
     let reply = match (problems.first(), before) {
         (Some(problem), _) => Err(ApiError::bad_request(problem)),
         (None, Some(error)) => Err(error),
-        (None, None) => answer(shared, name, &params).await,
+        (None, None) => answer(shared, name, &params, uploads).await,
     };
     let status = reply.as_ref().map_or_else(|e| e.code, |_| 200);
     shared.update(|state| state.calls[index].status = Some(status));
     (reply, after)
 }
 
-async fn answer(shared: &Shared, name: &str, params: &Map<String, Value>) -> Reply {
+async fn answer(
+    shared: &Shared,
+    name: &str,
+    params: &Map<String, Value>,
+    uploads: Vec<Upload>,
+) -> Reply {
     if name == "getUpdates" {
         polling::get_updates(shared, params).await
+    } else if name == "sendDocument" || name == "sendPhoto" {
+        shared.update(|state| messages::send_file(state, name, params, uploads))
     } else {
         shared.update(|state| methods::answer(state, name, params))
     }

@@ -41,6 +41,23 @@ pub struct SentMessage {
     pub edits: u32,
 }
 
+/// A file the bot sent with sendDocument or sendPhoto.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SentFile {
+    /// Target chat.
+    pub chat_id: i64,
+    /// Id of the message that carries it (also in `sent`, with the caption as text).
+    pub message_id: i64,
+    /// `sendDocument` or `sendPhoto`.
+    pub method: String,
+    /// The file name the bot gave.
+    pub file_name: String,
+    /// The content, byte for byte.
+    pub bytes: Vec<u8>,
+    /// The caption as the user sees it (empty when none).
+    pub caption: String,
+}
+
 /// A one-shot failure for the next call of a method, see `FakeTelegram::fail_next`.
 #[derive(Clone, Debug)]
 pub enum Fault {
@@ -136,6 +153,8 @@ pub struct State {
     pub text_edits: Vec<TextEdit>,
     /// Members per group chat for getChatMemberCount (3 when not set).
     pub member_counts: HashMap<i64, i64>,
+    /// Files the bot sent, in order.
+    pub files_sent: Vec<SentFile>,
 }
 
 /// One accepted `editMessageText` of a message the bot sent.
