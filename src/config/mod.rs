@@ -3,6 +3,7 @@
 //!
 //! The keys are fixed by ARCHITECTURE.md §3; `.env.example` documents each one.
 
+mod calendar;
 mod reader;
 mod sections;
 mod source;
@@ -16,6 +17,7 @@ use chrono_tz::Tz;
 use secrecy::SecretString;
 use url::Url;
 
+pub use calendar::{CalDavKeys, CalendarConfig};
 pub use reader::{ConfigError, EnvReader};
 pub use sections::{GmailConfig, LlmConfig, ProviderConfig, TranscribeConfig};
 pub use source::{KNOWN_KEYS, read_sources};
@@ -115,6 +117,8 @@ pub struct Config {
     pub transcribe: TranscribeConfig,
     /// Let the web fetch tool reach private and loopback addresses.
     pub web_fetch_allow_private: bool,
+    /// Google Calendar endpoint and the owner's CalDAV account.
+    pub calendar: CalendarConfig,
     /// Folder of `minicrew.db` (`DATA_DIR`).
     pub data_dir: PathBuf,
     /// Log output format.
@@ -170,6 +174,7 @@ impl Config {
             stream_replies: env.bool_or("STREAM_REPLIES", true)?,
             transcribe: TranscribeConfig::from_reader(env)?,
             web_fetch_allow_private: env.bool_or("WEB_FETCH_ALLOW_PRIVATE", false)?,
+            calendar: CalendarConfig::from_reader(env)?,
             data_dir: PathBuf::from(env.string_or("DATA_DIR", "data")),
             log_format: parse_log_format(env)?,
         })

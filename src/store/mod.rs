@@ -4,6 +4,7 @@
 //! SQL lives only in this module: one file per table group adds typed methods to [`Store`].
 
 mod briefings;
+mod calendar_accounts;
 mod cleanup;
 mod documents;
 mod file_mode;
@@ -21,6 +22,7 @@ mod tool_logs;
 mod users;
 
 pub use briefings::BRIEFING;
+pub use calendar_accounts::CalendarAccountRow;
 pub use cleanup::{CleanupReport, INBOX_RETENTION, LOG_RETENTION};
 pub use documents::{Document, NewDocument};
 pub use history::{NewTurn, Speaker, Turn};
