@@ -4,6 +4,7 @@ mod support;
 
 mod assistant;
 mod budgets;
+mod caldav;
 mod cli;
 mod email;
 mod exactly_once;

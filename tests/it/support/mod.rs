@@ -11,4 +11,5 @@ pub mod fake_llm;
 pub mod fake_stt;
 pub mod fake_telegram;
 pub mod logs;
+pub mod radicale;
 pub mod servers;
