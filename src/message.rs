@@ -14,6 +14,8 @@ pub struct Incoming {
     pub from_name: String,
     /// The sender's @username, if any.
     pub username: Option<String>,
+    /// Telegram's id of the message, when it is one (to delete a message holding a password).
+    pub message_id: Option<i32>,
     /// What was sent.
     pub content: Content,
 }
@@ -56,6 +58,7 @@ impl Incoming {
             chat_id,
             from_name: from_name.to_string(),
             username: None,
+            message_id: None,
             content: Content::Text(text.to_string()),
         }
     }

@@ -82,6 +82,23 @@ pub fn local_midnight(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
     Timezone::new(tz).resolve_local(day.and_time(NaiveTime::MIN))
 }
 
+/// The uid of an event made by the call `once` of `user_id`: the same call (a replay, a second
+/// press) gives the same uid, so the event is made once. Without a key, a random uid.
+pub fn event_uid(user_id: i64, once: Option<&str>) -> String {
+    use sha2::{Digest, Sha256};
+    let seed = match once {
+        Some(key) => format!("{user_id}:{key}"),
+        None => format!(
+            "{user_id}:{:016x}{:016x}",
+            fastrand::u64(..),
+            fastrand::u64(..)
+        ),
+    };
+    let digest = Sha256::digest(seed.as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("{hex}@minicrew")
+}
+
 /// Sorts events by when they start for a user in `tz`, all-day events first on a tie.
 pub fn sort_events(events: &mut [Event], tz: Tz) {
     events.sort_by_key(|e| {

@@ -133,6 +133,11 @@ impl UpdateHandler {
                 tracing::debug!(error = %describe_error(&e), "could not answer the button press");
             }
         }
+        if let (Some(message_id), Content::Text(text)) = (incoming.message_id, &incoming.content)
+            && crate::calendar::holds_password(text)
+        {
+            self.delete_message(incoming.chat_id, message_id).await;
+        }
         let replies = self
             .with_typing(incoming.chat_id, self.dispatcher.handle(&incoming))
             .await;
@@ -145,6 +150,17 @@ impl UpdateHandler {
             .await
             .map_err(HandleError::from_send)?;
         Ok(InboxOutcome::Done)
+    }
+
+    /// Deletes a message from the chat (one that holds a password), before it is handled.
+    async fn delete_message(&self, chat_id: i64, message_id: i32) {
+        let request = self.bot.delete_message(
+            teloxide::types::ChatId(chat_id),
+            teloxide::types::MessageId(message_id),
+        );
+        if let Err(e) = request.await {
+            tracing::warn!(error = %describe_error(&e), "could not delete a message holding a password");
+        }
     }
 
     /// Runs `work`, showing "typing…" in the chat if it takes longer than a moment.

@@ -3,6 +3,8 @@
 //! registry produces `/help`, Telegram's command menu and the LLM's tool specs from that list.
 
 mod approve;
+mod calendar;
+mod calendar_model;
 mod cancel;
 mod disable;
 pub mod effect;
@@ -49,6 +51,8 @@ pub struct ToolHandles {
     pub llm: LlmRouter,
     /// Gmail accounts and mail.
     pub gmail: GmailServices,
+    /// Users' calendars.
+    pub calendar: crate::calendar::CalendarAccounts,
     /// Running LLM requests per chat, for `/cancel`.
     pub cancellations: Cancellations,
     /// Wakes the scheduler loop after a schedule (or a user's timezone) changed.
@@ -63,6 +67,10 @@ pub fn all_tools(h: &ToolHandles) -> Vec<Box<dyn Tool>> {
         Box::new(email::EmailSummary::new(h)),
         Box::new(note::Note::new(h.store.clone())),
         Box::new(web_fetch::WebFetch::new(h.config.web_fetch_allow_private)),
+        Box::new(calendar::CalendarCommand::new(h.calendar.clone())),
+        Box::new(calendar_model::CalendarList::new(h.calendar.clone())),
+        Box::new(calendar_model::CalendarFreeSlots::new(h.calendar.clone())),
+        Box::new(calendar_model::CalendarCreate::new(h.calendar.clone())),
         Box::new(model::Model::new(h)),
         Box::new(new_chat::NewChat::new(h.store.clone())),
         Box::new(cancel::Cancel::new(h.cancellations.clone())),
@@ -254,6 +262,18 @@ pub trait Tool: Send + Sync {
     /// Whether the LLM is offered this tool (meta commands like `/help` are not).
     fn llm_callable(&self) -> bool {
         true
+    }
+
+    /// Whether `/help` and the command menu list it (tools only the model calls, like
+    /// `calendar_create`, are not: people use their command, e.g. `/calendar`).
+    fn listed(&self) -> bool {
+        true
+    }
+
+    /// The confirm button's message for a call by `user`: [`Tool::describe`] unless the tool
+    /// can say more by looking (a calendar event's conflicts).
+    async fn preview(&self, _user: &User, args: &Value) -> String {
+        self.describe(args)
     }
 
     /// Turns the text after `/name` into the arguments object (default: no arguments; any text

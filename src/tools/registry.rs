@@ -30,6 +30,8 @@ pub struct ToolInfo {
     pub description: &'static str,
     /// Its strongest effect.
     pub effect: Effect,
+    /// Shown by `/help` (model-only tools are not).
+    pub listed: bool,
 }
 
 /// Names, usage and effects of every tool, in list order.
@@ -47,7 +49,9 @@ impl Catalogue {
 
     /// Tools `user` may run, in list order.
     pub fn visible_to<'a>(&'a self, user: &'a User) -> impl Iterator<Item = &'a ToolInfo> + 'a {
-        self.tools.iter().filter(move |t| may_run(user, t.effect))
+        self.tools
+            .iter()
+            .filter(move |t| t.listed && may_run(user, t.effect))
     }
 }
 
@@ -79,6 +83,7 @@ impl ToolRegistry {
                     usage: t.usage(),
                     description: t.description(),
                     effect: t.effect(),
+                    listed: t.listed(),
                 })
                 .collect(),
         };
@@ -111,7 +116,7 @@ impl ToolRegistry {
     pub fn menu(&self) -> Vec<CommandInfo> {
         self.tools
             .iter()
-            .filter(|t| t.effect() != Effect::Admin)
+            .filter(|t| t.effect() != Effect::Admin && t.listed())
             .map(|t| CommandInfo {
                 command: t.command().to_string(),
                 description: t.description().to_string(),

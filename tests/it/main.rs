@@ -5,6 +5,7 @@ mod support;
 mod assistant;
 mod budgets;
 mod caldav;
+mod calendar;
 mod cli;
 mod email;
 mod exactly_once;

@@ -328,7 +328,7 @@ fn resource_url(calendar: &Url, uid: &str) -> Url {
 
 fn last_segment(url: &Url) -> String {
     url.path_segments()
-        .and_then(|s| s.filter(|p| !p.is_empty()).last())
+        .and_then(|mut s| s.rfind(|p| !p.is_empty()))
         .unwrap_or("calendar")
         .to_string()
 }
