@@ -156,9 +156,11 @@ impl CalendarAccounts {
         Ok(self.store.delete_calendar_account(user_id).await?)
     }
 
-    /// Whether the owner's calendar comes from `CALDAV_*`.
-    pub fn owner_configured(&self) -> bool {
-        self.owner.is_some()
+    /// Whether `user` has a calendar (a connected account, or the owner's `CALDAV_*`), without
+    /// calling it.
+    pub async fn has_account(&self, user: &User) -> bool {
+        let stored = self.store.calendar_account(user.id).await;
+        matches!(stored, Ok(Some(_))) || (user.is_owner() && self.owner.is_some())
     }
 
     fn client_for(

@@ -3,6 +3,7 @@
 //! registry produces `/help`, Telegram's command menu and the LLM's tool specs from that list.
 
 mod approve;
+mod briefing;
 mod calendar;
 mod calendar_model;
 mod cancel;
@@ -83,6 +84,7 @@ pub fn all_tools(h: &ToolHandles) -> Vec<Box<dyn Tool>> {
         Box::new(users_list::UsersList::new(h.store.clone())),
         Box::new(approve::Approve::new(h.store.clone())),
         Box::new(disable::Disable::new(h.store.clone())),
+        Box::new(briefing::MorningBriefing::new(h)),
     ]
 }
 

@@ -290,3 +290,61 @@ async fn the_model_is_offered_the_calendar_tools_and_help_lists_only_the_command
     assert!(!help.contains("calendar_create"), "{help}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_morning_briefing_names_todays_event_and_is_quiet_on_an_empty_day() {
+    use minicrew::scheduler::{JobOutcome, run_job, system_jobs::sync_briefings};
+
+    let server = Radicale::start().await;
+    let creds = tempfile::tempdir().unwrap();
+    let (url, creds_dir) = (server.url(), creds.path().display().to_string());
+    let extra = [
+        ("CALDAV_URL", url.as_str()),
+        ("CALDAV_USERNAME", USER),
+        ("CALDAV_PASSWORD", PASSWORD),
+        ("TIMEZONE", ZONE),
+        ("MORNING_BRIEFING_TIME", "07:00"),
+        ("CREDENTIALS_DIR", creds_dir.as_str()),
+    ];
+    let h = crate::scheduler::Harness::with(&extra, None).await;
+    let now = Utc::now();
+    sync_briefings(&h.services, now).await.unwrap();
+    let rows = h.services.store.briefing_schedules().await.unwrap();
+    assert_eq!(rows.len(), 1, "a calendar alone earns a briefing");
+
+    let outcome = run_job(&h.services, &h.sender, &rows[0], now)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        JobOutcome::NothingToSend,
+        "an empty day and no mail: quiet"
+    );
+
+    let tz: chrono_tz::Tz = ZONE.parse().unwrap();
+    let day = now.with_timezone(&tz).date_naive().format("%Y%m%d");
+    server
+        .put(
+            "lunch",
+            &format!(
+                "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:lunch@t\r\n\
+                 DTSTAMP:20261101T000000Z\r\nSUMMARY:Lunch with Ana\r\nDTSTART;TZID=Europe/Berlin:{day}T120000\r\n\
+                 DTEND;TZID=Europe/Berlin:{day}T130000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+            ),
+        )
+        .await;
+    let outcome = run_job(&h.services, &h.sender, &rows[0], now)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, JobOutcome::Delivered { .. }),
+        "{outcome:?}"
+    );
+    let sent = h.fake.sent_messages();
+    assert_eq!(sent.len(), 1);
+    assert!(
+        sent[0].visible_text.contains("12:00–13:00 Lunch with Ana"),
+        "{}",
+        sent[0].visible_text
+    );
+}
