@@ -1,7 +1,8 @@
-//! Whose calendar is where: a user's own connected account (`calendar_accounts`, the app
+//! Whose calendar is where: a user's own connected CalDAV account (`calendar_accounts`, the app
 //! password sealed with the secret key and bound to the user id), else, for the owner, the
-//! `CALDAV_*` account from the configuration. Connecting checks the credentials by discovery
-//! before anything is stored.
+//! `CALDAV_*` account from the configuration, else Google Calendar through the user's Gmail
+//! token (asking for a new consent when that token lacks the calendar scope). Connecting checks
+//! the credentials by discovery before anything is stored.
 //!
 //! A user other than the owner names a server the bot will call, so their address is checked
 //! like a web fetch (no private or loopback addresses unless `WEB_FETCH_ALLOW_PRIVATE`), and no
@@ -15,10 +16,12 @@ use url::Url;
 
 use super::caldav::{CalDavCalendar, CalDavClient, client::HTTP_TIMEOUT};
 use super::error::CONNECT_USAGE;
+use super::google::{GoogleCalendar, has_calendar_scope};
 use super::{Calendar, CalendarError};
 use crate::config::Config;
+use crate::config::GmailConfig;
 use crate::dispatch::parse_command;
-use crate::gmail::SecretKey;
+use crate::gmail::{SecretKey, TokenStore};
 use crate::store::{CalendarAccountRow, Store};
 use crate::tools::web_fetch::guard::{AddressPolicy, check_url};
 use crate::tools::web_fetch::resolver::GuardedResolver;
@@ -44,6 +47,10 @@ pub struct CalendarAccounts {
     /// For other users' addresses: the web fetch address policy.
     guarded: reqwest::Client,
     policy: Arc<AddressPolicy>,
+    /// Gmail's token store (Google Calendar uses the same token).
+    tokens: TokenStore,
+    gmail: GmailConfig,
+    google_api: Url,
 }
 
 /// What `/calendar connect caldav <url> <username> <app-password>` said.
@@ -82,11 +89,14 @@ impl CalendarAccounts {
         };
         Ok(Self {
             store,
-            key,
+            key: key.clone(),
             owner: config.calendar.owner_caldav.clone(),
             http: build(None)?,
             guarded: build(Some(Arc::clone(&policy)))?,
             policy,
+            tokens: TokenStore::new(&config.gmail.credentials_dir, key),
+            gmail: config.gmail.clone(),
+            google_api: config.calendar.google_api_url.clone(),
         })
     }
 
@@ -115,8 +125,36 @@ impl CalendarAccounts {
                 );
                 Ok(link(CalDavCalendar::open(client, tz).await?))
             }
-            _ => Err(CalendarError::NotConnected),
+            _ => self.google_for(user).await,
         }
+    }
+
+    /// Google Calendar through the user's Gmail token; a token from before the calendar scope
+    /// was asked gets [`CalendarError::Reconnect`] (the user is asked only now, when they use
+    /// the calendar).
+    async fn google_for(&self, user: &User) -> Result<CalendarLink, CalendarError> {
+        let token = match self.tokens.load(user.id).await {
+            Ok(Some(token)) => token,
+            Ok(None) => return Err(CalendarError::NotConnected),
+            Err(e) => {
+                tracing::warn!(user_id = user.id, error = %e, "unreadable Gmail token");
+                return Err(CalendarError::Reconnect);
+            }
+        };
+        if !has_calendar_scope(&token) {
+            return Err(CalendarError::Reconnect);
+        }
+        Ok(CalendarLink {
+            calendar: Box::new(GoogleCalendar::new(
+                self.http.clone(),
+                self.google_api.clone(),
+                self.gmail.clone(),
+                self.tokens.clone(),
+                user.id,
+                user.timezone,
+                token,
+            )),
+        })
     }
 
     /// Checks the credentials by discovery and, when they work, stores them sealed. Returns the

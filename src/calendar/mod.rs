@@ -1,9 +1,9 @@
-//! Calendars: one [`Calendar`] trait with a provider per file (CalDAV now; Google, Outlook and
+//! Calendars: one [`Calendar`] trait with a provider per file (CalDAV and Google; Outlook and
 //! Notion fit the same seam), the event model, rendering in the user's timezone, free slots, and
 //! the per-user accounts (the owner's from `CALDAV_*`, others' from `calendar_accounts`).
 //!
 //! Map: [`event`] is the provider-neutral model; [`caldav`] speaks CalDAV (discovery, REPORT,
-//! PUT, DELETE) with [`ical`] for the iCalendar format; [`accounts`] finds a user's calendar and
+//! PUT, DELETE) with [`ical`] for the iCalendar format; [`google`] is Google Calendar v3; [`accounts`] finds a user's calendar and
 //! connects new ones; [`render`] shows days and weeks; [`slots`] finds free time; [`local`]
 //! turns the user's wall-clock words into instants.
 
@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod caldav;
 pub mod error;
 pub mod event;
+pub mod google;
 pub mod ical;
 pub mod local;
 pub mod render;

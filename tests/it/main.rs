@@ -13,6 +13,7 @@ mod fake_telegram_selftest;
 mod fault_matrix;
 mod gmail;
 mod gmail_callback;
+mod google_calendar;
 mod health;
 mod hostile_html;
 mod hostile_numbers;

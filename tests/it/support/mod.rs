@@ -7,6 +7,7 @@
 pub mod app;
 pub mod bot_api_spec;
 pub mod fake_google;
+pub mod fake_google_calendar;
 pub mod fake_llm;
 pub mod fake_stt;
 pub mod fake_telegram;
