@@ -53,3 +53,55 @@ impl CalendarConfig {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> EnvReader {
+        EnvReader::new(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn blank_caldav_keys_mean_no_account_and_a_partial_one_names_the_missing_key() {
+        let none = env(&[
+            ("CALDAV_URL", ""),
+            ("CALDAV_USERNAME", " "),
+            ("CALDAV_PASSWORD", ""),
+        ]);
+        assert!(
+            CalendarConfig::from_reader(&none)
+                .unwrap()
+                .owner_caldav
+                .is_none()
+        );
+        let partial = env(&[
+            ("CALDAV_URL", "https://dav.example.com"),
+            ("CALDAV_USERNAME", "ana"),
+        ]);
+        let err = CalendarConfig::from_reader(&partial).unwrap_err();
+        assert!(err.to_string().contains("CALDAV_PASSWORD"), "{err}");
+        let bad = env(&[
+            ("CALDAV_URL", "dav.example.com"),
+            ("CALDAV_USERNAME", "a"),
+            ("CALDAV_PASSWORD", "p"),
+        ]);
+        let err = CalendarConfig::from_reader(&bad).unwrap_err();
+        assert!(err.to_string().contains("CALDAV_URL"), "{err}");
+        let shown = format!(
+            "{:?}",
+            CalendarConfig::from_reader(&env(&[
+                ("CALDAV_URL", "https://dav.example.com"),
+                ("CALDAV_USERNAME", "ana"),
+                ("CALDAV_PASSWORD", "s3cret-pw"),
+            ]))
+            .unwrap()
+        );
+        assert!(!shown.contains("s3cret-pw"), "{shown}");
+    }
+}
