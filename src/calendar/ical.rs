@@ -15,7 +15,10 @@ use super::event::{Event, EventTime, NewEvent};
 use crate::scheduler::timezone::Timezone;
 
 /// Most occurrences of one recurring event expanded into one range.
-const MAX_OCCURRENCES: u16 = 400;
+const MAX_OCCURRENCES: usize = 400;
+/// Most occurrences of one rule stepped through, counting those before the range: a rule that
+/// repeats every second since 1970 costs this much and no more (it then shows nothing).
+const MAX_STEPS: usize = 100_000;
 
 /// One `DTSTART`/`DTEND` value, resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -132,11 +135,21 @@ fn occurrences(
     let length = end - start;
     // Widened by the event's length and a day, so all-day occurrences in any zone are found;
     // the caller keeps only those that overlap.
-    let after = (from - length - TimeDelta::days(1)).with_timezone(&rrule::Tz::UTC);
-    let before = (to + TimeDelta::days(1)).with_timezone(&rrule::Tz::UTC);
-    let found = set.after(after).before(before).all(MAX_OCCURRENCES);
+    let after = from - length - TimeDelta::days(1);
+    let before = to + TimeDelta::days(1);
+    // The crate's own `after` filter steps through every earlier occurrence without a bound,
+    // so the steps are counted here.
+    let mut found = Vec::new();
+    for (step, at) in (&set).into_iter().enumerate() {
+        let utc = at.with_timezone(&Utc);
+        if step >= MAX_STEPS || utc > before || found.len() >= MAX_OCCURRENCES {
+            break;
+        }
+        if utc >= after {
+            found.push(at);
+        }
+    }
     found
-        .dates
         .into_iter()
         .map(|at| {
             let time = match base.time {
@@ -254,6 +267,21 @@ mod tests {
                 first: d(27),
                 last: d(29)
             }
+        );
+    }
+
+    #[test]
+    fn a_hostile_rule_that_repeats_every_second_since_1970_costs_bounded_time() {
+        let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VEVENT\r\nUID:h\r\n\
+            SUMMARY:Spam\r\nDTSTART:19700101T000000Z\r\nDTEND:19700101T000001Z\r\n\
+            RRULE:FREQ=SECONDLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let started = std::time::Instant::now();
+        let events = events_in(text, utc(24, 0), utc(25, 0), chrono_tz::UTC).unwrap();
+        assert!(events.len() <= MAX_OCCURRENCES, "{}", events.len());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
         );
     }
 

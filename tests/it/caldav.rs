@@ -122,3 +122,30 @@ async fn a_wrong_password_is_a_clear_error_that_does_not_contain_it() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_server_that_answers_without_end_is_cut_off_at_the_size_cap() {
+    use axum::http::StatusCode;
+    let huge = format!(
+        "<?xml version=\"1.0\"?><multistatus xmlns=\"DAV:\">{}</multistatus>",
+        "<response><href>/x/</href></response>".repeat(400_000)
+    );
+    let app = axum::Router::new().fallback(move || {
+        let body = huge.clone();
+        async move { (StatusCode::MULTI_STATUS, body) }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = CalDavClient::new(
+        reqwest::Client::new(),
+        format!("http://{addr}/").parse().unwrap(),
+        USER.to_string(),
+        SecretString::from(PASSWORD.to_string()),
+    );
+    let err = client.discover().await.unwrap_err();
+    assert!(
+        matches!(&err, CalendarError::BadResponse(why) if why.contains("larger than")),
+        "{err:?}"
+    );
+}

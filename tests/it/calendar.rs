@@ -348,3 +348,35 @@ async fn the_morning_briefing_names_todays_event_and_is_quiet_on_an_empty_day() 
         sent[0].visible_text
     );
 }
+
+#[tokio::test]
+async fn another_user_cannot_point_the_bot_at_a_loopback_server() {
+    const FRIEND: i64 = 888_000;
+    let server = Radicale::start().await;
+    let (app, _claude) = app(None).await;
+    app.store
+        .insert_pending_user(FRIEND, "Fred", None)
+        .await
+        .unwrap();
+    app.store
+        .set_user_status(FRIEND, minicrew::users::UserStatus::Active)
+        .await
+        .unwrap();
+    let line = format!(
+        "/calendar connect caldav {} {USER} {PASSWORD}",
+        server.url()
+    );
+    app.fake.push_text(FRIEND, &line);
+    let sent = app.fake.wait_for_sent(1, WAIT).await;
+    assert!(
+        sent[0].text.contains("I can't use that address"),
+        "{}",
+        sent[0].text
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM calendar_accounts").await,
+        0
+    );
+    app.fake.wait_for_call("deleteMessage", WAIT).await;
+    app.stop().await;
+}

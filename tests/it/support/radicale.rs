@@ -47,7 +47,7 @@ impl Radicale {
         let config = format!(
             "[server]\nhosts = 127.0.0.1:{port}\n\n[auth]\ntype = htpasswd\nhtpasswd_filename = {users}\n\
              htpasswd_encryption = plain\n\n[storage]\nfilesystem_folder = {storage}\n\n\
-             [rights]\ntype = owner_only\n\n[logging]\nlevel = warning\n",
+             [rights]\ntype = owner_only\n\n[logging]\nlevel = error\n",
             users = dir.path().join("users").display(),
             storage = dir.path().join("collections").display(),
         );
