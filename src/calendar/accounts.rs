@@ -281,6 +281,11 @@ pub fn parse_connect(args: &str) -> Result<ConnectRequest, String> {
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
         .ok_or_else(|| format!("'{url}' is not a web address. Send: {CONNECT_USAGE}"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "Put the user name and app password after the address, not inside it: {CONNECT_USAGE}"
+        ));
+    }
     Ok(ConnectRequest {
         url,
         username: (*username).to_string(),
@@ -306,5 +311,6 @@ mod tests {
         assert!(parse_connect("caldav ftp://x ana secret").is_err());
         assert!(parse_connect("google").is_err());
         assert!(parse_connect("caldav https://x ana").is_err());
+        assert!(parse_connect("caldav https://ana:pw@x ana pw").is_err());
     }
 }

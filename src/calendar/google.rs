@@ -30,12 +30,13 @@ const MAX_BYTES: usize = 4 * 1024 * 1024;
 /// Most events asked for in one list (Google's page limit is 2500).
 const MAX_EVENTS: u32 = 250;
 
-/// Whether a stored Google token was granted the calendar scope.
+/// Whether a stored Google token was granted the calendar scope. A token whose scopes Google
+/// did not say is tried (a missing scope then gets Google's 403, which asks to reconnect too).
 pub fn has_calendar_scope(token: &StoredToken) -> bool {
     token
         .scope
         .as_deref()
-        .is_some_and(|s| s.split_whitespace().any(|g| g == CALENDAR_SCOPE))
+        .is_none_or(|s| s.split_whitespace().any(|g| g == CALENDAR_SCOPE))
 }
 
 /// One user's primary Google Calendar.
@@ -125,7 +126,16 @@ impl GoogleCalendar {
                 bytes.extend_from_slice(&chunk);
             }
             return match status {
-                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(CalendarError::Reconnect),
+                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                    tracing::warn!(
+                        user_id = self.user_id,
+                        status = status.as_u16(),
+                        "Google Calendar refused the token: the user is asked to reconnect (a 403 \
+                         that stays after that means the Calendar API is not enabled in the \
+                         project of GOOGLE_CLIENT_SECRET_FILE)"
+                    );
+                    Err(CalendarError::Reconnect)
+                }
                 _ => Ok((status, bytes)),
             };
         }
