@@ -323,6 +323,8 @@ fn build_services(
     let key = SecretKey::load_or_create(config.secret_key.as_ref(), &config.data_dir)
         .map_err(|e| anyhow::anyhow!("SECRET_KEY: {e}"))?;
     let connect = GmailConnect::new(&config, store.clone(), key.clone());
+    let calendar = crate::calendar::CalendarAccounts::new(&config, store.clone(), key.clone())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let tokens = TokenStore::new(&config.gmail.credentials_dir, key);
     let client = GmailClient::new(config.gmail.clone(), tokens, store.clone())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -335,6 +337,7 @@ fn build_services(
         store,
         llm,
         gmail: GmailServices { connect, client },
+        calendar,
         cancellations: Cancellations::default(),
         schedule_changed: Arc::new(tokio::sync::Notify::new()),
         mcp,
@@ -345,6 +348,7 @@ fn build_services(
         store,
         llm,
         gmail,
+        calendar,
         cancellations,
         schedule_changed,
         mcp: _,
@@ -357,6 +361,7 @@ fn build_services(
         tools,
         llm,
         gmail,
+        calendar,
         cancellations,
         schedule_changed,
         health,

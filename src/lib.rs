@@ -2,6 +2,7 @@
 //!
 //! Data flow: channel → inbox → per-chat queue → dispatcher → tool | LLM → outbox → Telegram.
 //! - [`app`]: builds everything from the config and runs the daemon until a shutdown signal.
+//! - [`calendar`]: one `Calendar` trait (CalDAV now), events in the user's timezone, accounts.
 //! - [`config`]: `.env` + environment → validated [`config::Config`]; secrets never print.
 //! - [`dispatch`]: routes a message to a tool (`/command`) or the LLM (free text).
 //! - [`doctor`]: `minicrew doctor`, one line per health check of the setup.
@@ -27,6 +28,7 @@
 //! - [`voice`]: voice messages → Telegram download → speech-to-text → transcript.
 
 pub mod app;
+pub mod calendar;
 pub mod config;
 pub mod dispatch;
 pub mod doctor;

@@ -14,6 +14,8 @@ pub struct Incoming {
     pub from_name: String,
     /// The sender's @username, if any.
     pub username: Option<String>,
+    /// Telegram's id of the message, when it is one (to delete a message holding a password).
+    pub message_id: Option<i32>,
     /// What was sent.
     pub content: Content,
     /// Where in a group it was said and whom it addresses; `None` in a private chat.
@@ -89,6 +91,7 @@ impl Incoming {
             chat_id,
             from_name: from_name.to_string(),
             username: None,
+            message_id: None,
             content: Content::Text(text.to_string()),
             group: None,
         }

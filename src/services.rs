@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
+use crate::calendar::CalendarAccounts;
 use crate::config::Config;
 use crate::dispatch::Cancellations;
 use crate::gmail::{GmailClient, GmailConnect};
@@ -37,6 +38,8 @@ pub struct Services {
     pub llm: LlmRouter,
     /// Gmail accounts and mail.
     pub gmail: GmailServices,
+    /// Users' calendars.
+    pub calendar: CalendarAccounts,
     /// Running LLM requests per chat, for `/cancel`.
     pub cancellations: Cancellations,
     /// Messages per minute of non-owner users.

@@ -3,6 +3,7 @@
 //!
 //! The keys are fixed by ARCHITECTURE.md §3; `.env.example` documents each one.
 
+mod calendar;
 mod reader;
 mod search;
 mod sections;
@@ -17,6 +18,7 @@ use chrono_tz::Tz;
 use secrecy::SecretString;
 use url::Url;
 
+pub use calendar::{CalDavKeys, CalendarConfig};
 pub use reader::{ConfigError, EnvReader, near_miss};
 pub use search::{BRAVE_DEFAULT_URL, SearchConfig};
 pub use sections::{GmailConfig, LlmConfig, ProviderConfig, TranscribeConfig};
@@ -125,6 +127,8 @@ pub struct Config {
     pub mcp: crate::mcp::McpConfig,
     /// Largest photo or document a user may send, in bytes (`MEDIA_MAX_MB`).
     pub media_max_bytes: u64,
+    /// Google Calendar endpoint and the owner's CalDAV account.
+    pub calendar: CalendarConfig,
     /// Folder of `minicrew.db` (`DATA_DIR`).
     pub data_dir: PathBuf,
     /// Log output format.
@@ -184,6 +188,7 @@ impl Config {
             groups: parse_groups_mode(env)?,
             mcp: crate::mcp::config::load(env.get(crate::mcp::config::KEY))?,
             media_max_bytes: parse_media_max(env)?,
+            calendar: CalendarConfig::from_reader(env)?,
             data_dir: PathBuf::from(env.string_or("DATA_DIR", "data")),
             log_format: parse_log_format(env)?,
         })

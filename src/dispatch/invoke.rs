@@ -161,7 +161,7 @@ async fn ask_to_confirm(
     tool: &dyn Tool,
     args: &Value,
 ) -> Outcome {
-    let preview = tool.describe(args);
+    let preview = tool.preview(caller.user, args).await;
     let nonce = nonce();
     let action = NewPendingAction {
         user_id: caller.user.id,

@@ -2,6 +2,7 @@
 //! `/start` registers strangers; other chats that are not active users get nothing; a known
 //! `/command` runs its tool directly (zero LLM tokens); anything else is free text for the LLM.
 
+mod calendar_connect;
 mod cancellations;
 mod command;
 mod confirm;
@@ -127,6 +128,12 @@ impl Dispatcher {
         if let Content::Text(text) = &incoming.content
             && let Some(reply) =
                 gmail_paste::answer(&self.services, &user, incoming.update_id, text).await?
+        {
+            return Ok(vec![reply]);
+        }
+        if let Content::Text(text) = &incoming.content
+            && let Some(reply) =
+                calendar_connect::answer(&self.services, &user, incoming.update_id, text).await?
         {
             return Ok(vec![reply]);
         }

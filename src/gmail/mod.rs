@@ -32,7 +32,7 @@ pub use confirm::PendingConfirmation;
 pub use connect::{Connected, ConsentLink, Disconnect, GmailConnect};
 pub use error::{GmailError, RECONNECT_MESSAGE};
 pub use message_text::{BODY_CHAR_LIMIT, EmailMessage};
-pub use oauth::{ConsentRequest, GMAIL_SCOPE, GmailAuth};
+pub use oauth::{CALENDAR_SCOPE, ConsentRequest, GMAIL_SCOPE, GmailAuth};
 pub use paste::looks_like_pasted_redirect;
 pub use prompt::summary_prompt;
 pub use query::{EmailArgs, parse_email_args};

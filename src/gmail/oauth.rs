@@ -1,4 +1,4 @@
-//! Google OAuth 2.0 for Gmail with the `oauth2` crate: the consent URL (PKCE S256, random
+//! Google OAuth 2.0 for Gmail and Calendar (one consent) with the `oauth2` crate: the consent URL (PKCE S256, random
 //! `state`, offline access, forced consent so a refresh token is issued), the code exchange, the
 //! refresh, and the revocation.
 
@@ -18,8 +18,10 @@ use super::{ClientSecret, GmailError, StoredToken};
 use crate::config::GmailConfig;
 use crate::store::now_unix;
 
-/// The only scope minicrew asks for: read-only Gmail.
+/// Read-only Gmail.
 pub const GMAIL_SCOPE: &str = "https://www.googleapis.com/auth/gmail.readonly";
+/// Calendar events (read and create); asked in the same consent as Gmail.
+pub const CALENDAR_SCOPE: &str = "https://www.googleapis.com/auth/calendar.events";
 
 /// Timeout of every call to Google's OAuth endpoints.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -84,6 +86,7 @@ impl GmailAuth {
             .authorize_url(CsrfToken::new_random)
             .set_redirect_uri(Cow::Owned(RedirectUrl::from_url(redirect_uri.clone())))
             .add_scope(Scope::new(GMAIL_SCOPE.into()))
+            .add_scope(Scope::new(CALENDAR_SCOPE.into()))
             .set_pkce_challenge(challenge)
             .add_extra_param("access_type", "offline")
             .add_extra_param("prompt", "consent")

@@ -1,8 +1,9 @@
 //! System jobs: the daily cleanup at 03:00 in `TIMEZONE`, and keeping the per-user morning
 //! briefing rows in step with the users, their timezones and their Gmail tokens.
 //!
-//! The briefing runs the `email_summary` tool at `MORNING_BRIEFING_TIME` in each active user's own
-//! timezone, for users with a Gmail token. It is a row in `schedules` (`system = 'briefing'`) so
+//! The briefing runs the `morning_briefing` tool (today's calendar and new Gmail) at
+//! `MORNING_BRIEFING_TIME` in each active user's own timezone, for users with a Gmail token or a
+//! calendar. It is a row in `schedules` (`system = 'briefing'`) so
 //! it shares the loop, the missed-run policy and the outcome record with user schedules. When the
 //! tool is not registered, or the briefing is switched off, no briefing rows exist.
 
@@ -21,7 +22,7 @@ use crate::users::User;
 /// The daily cleanup's cron expression, read in `TIMEZONE`.
 pub const CLEANUP_CRON: &str = "0 3 * * *";
 /// The tool the morning briefing runs (looked up by its function name).
-pub const BRIEFING_TOOL: &str = "email_summary";
+pub const BRIEFING_TOOL: &str = "morning_briefing";
 
 /// Why a system job failed.
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +53,7 @@ pub async fn run_cleanup(services: &Services, now: DateTime<Utc>) -> Result<(), 
 }
 
 /// Creates, updates or removes briefing rows so that exactly the active users with a Gmail token
-/// have one, at the configured time in their current timezone.
+/// or a calendar have one, at the configured time in their current timezone.
 pub async fn sync_briefings(services: &Services, now: DateTime<Utc>) -> Result<(), SystemJobError> {
     let store = &services.store;
     let mut existing: HashMap<i64, _> = store
@@ -66,7 +67,9 @@ pub async fn sync_briefings(services: &Services, now: DateTime<Utc>) -> Result<(
         let cron = briefing_cron(time)?;
         let spec = ScheduleSpec::Cron(cron.clone());
         for user in store.active_users().await? {
-            if !has_gmail_token(&services.config, &user).await {
+            if !has_gmail_token(&services.config, &user).await
+                && !services.calendar.has_account(&user).await
+            {
                 continue;
             }
             let tz = Timezone::new(user.timezone);

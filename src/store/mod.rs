@@ -5,6 +5,7 @@
 
 mod album;
 mod briefings;
+mod calendar_accounts;
 mod cleanup;
 mod documents;
 mod file_mode;
@@ -28,6 +29,7 @@ mod user_data;
 mod users;
 
 pub use briefings::BRIEFING;
+pub use calendar_accounts::CalendarAccountRow;
 pub use cleanup::{CleanupReport, INBOX_RETENTION, LOG_RETENTION};
 pub use documents::{Document, NewDocument};
 pub use groups::{AddedBy, Group, GroupState, GroupUsage};

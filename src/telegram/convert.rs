@@ -93,6 +93,7 @@ pub fn to_incoming(update: &Update) -> Option<Incoming> {
                     .map(display_name)
                     .unwrap_or_else(|| "there".to_string()),
                 username: from.and_then(|u| u.username.clone()),
+                message_id: Some(msg.id.0),
                 content,
                 group: super::group_message::of_message(msg),
             })
@@ -112,6 +113,7 @@ pub fn to_incoming(update: &Update) -> Option<Incoming> {
                 chat_id,
                 from_name: display_name(&q.from),
                 username: q.from.username.clone(),
+                message_id: None,
                 content: Content::Callback {
                     id: q.id.0.clone(),
                     data,

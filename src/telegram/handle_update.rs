@@ -147,6 +147,11 @@ impl UpdateHandler {
         if incoming.group.is_some() {
             super::group_events::ensure_identity(&self.bot, &services.bot_identity).await;
         }
+        if let (Some(message_id), Content::Text(text)) = (incoming.message_id, &incoming.content)
+            && crate::calendar::holds_password(text)
+        {
+            self.delete_message(incoming.chat_id, message_id).await;
+        }
         let replies = self
             .with_typing(incoming.chat_id, self.dispatcher.handle(&incoming))
             .await;
@@ -169,6 +174,17 @@ impl UpdateHandler {
         }
         super::group_events::leave_disabled(&self.bot, &self.dispatcher.services().store).await;
         Ok(InboxOutcome::Done)
+    }
+
+    /// Deletes a message from the chat (one that holds a password), before it is handled.
+    async fn delete_message(&self, chat_id: i64, message_id: i32) {
+        let request = self.bot.delete_message(
+            teloxide::types::ChatId(chat_id),
+            teloxide::types::MessageId(message_id),
+        );
+        if let Err(e) = request.await {
+            tracing::warn!(error = %describe_error(&e), "could not delete a message holding a password");
+        }
     }
 
     /// Runs `work`, showing "typing…" in the chat if it takes longer than a moment.

@@ -3,6 +3,9 @@
 //! registry produces `/help`, Telegram's command menu and the LLM's tool specs from that list.
 
 mod approve;
+mod briefing;
+mod calendar;
+mod calendar_model;
 mod cancel;
 mod disable;
 pub mod effect;
@@ -57,6 +60,8 @@ pub struct ToolHandles {
     pub llm: LlmRouter,
     /// Gmail accounts and mail.
     pub gmail: GmailServices,
+    /// Users' calendars.
+    pub calendar: crate::calendar::CalendarAccounts,
     /// Running LLM requests per chat, for `/cancel`.
     pub cancellations: Cancellations,
     /// Wakes the scheduler loop after a schedule (or a user's timezone) changed.
@@ -82,6 +87,10 @@ pub fn all_tools(h: &ToolHandles) -> Vec<Box<dyn Tool>> {
         )),
         Box::new(web_fetch::WebFetch::new(h.config.web_fetch_allow_private)),
         Box::new(web_search::WebSearch::new(h.config.web_search.clone())),
+        Box::new(calendar::CalendarCommand::new(h.calendar.clone())),
+        Box::new(calendar_model::CalendarList::new(h.calendar.clone())),
+        Box::new(calendar_model::CalendarFreeSlots::new(h.calendar.clone())),
+        Box::new(calendar_model::CalendarCreate::new(h.calendar.clone())),
         Box::new(model::Model::new(h)),
         Box::new(new_chat::NewChat::new(h.store.clone())),
         Box::new(cancel::Cancel::new(h.cancellations.clone())),
@@ -96,6 +105,7 @@ pub fn all_tools(h: &ToolHandles) -> Vec<Box<dyn Tool>> {
         Box::new(disable::Disable::new(h.store.clone())),
         Box::new(groups_list::GroupsList::new(h.store.clone())),
         Box::new(mcp_status::McpStatus::new(h.mcp.clone())),
+        Box::new(briefing::MorningBriefing::new(h)),
     ]
 }
 
@@ -314,6 +324,18 @@ pub trait Tool: Send + Sync {
     /// The description the model sees (an MCP tool's own, which is not `'static`).
     fn spec_description(&self) -> String {
         self.description().to_string()
+    }
+
+    /// Whether `/help` and the command menu list it (tools only the model calls, like
+    /// `calendar_create`, are not: people use their command, e.g. `/calendar`).
+    fn listed(&self) -> bool {
+        true
+    }
+
+    /// The confirm button's message for a call by `user`: [`Tool::describe`] unless the tool
+    /// can say more by looking (a calendar event's conflicts).
+    async fn preview(&self, _user: &User, args: &Value) -> String {
+        self.describe(args)
     }
 
     /// Turns the text after `/name` into the arguments object (default: no arguments; any text

@@ -39,6 +39,8 @@ pub struct ToolInfo {
     pub effect: Effect,
     /// Where it may run.
     pub runs_in: Where,
+    /// Shown by `/help` (model-only tools are not).
+    pub listed: bool,
 }
 
 /// Names, usage and effects of every tool, in list order.
@@ -56,7 +58,9 @@ impl Catalogue {
 
     /// Tools `user` may run, in list order.
     pub fn visible_to<'a>(&'a self, user: &'a User) -> impl Iterator<Item = &'a ToolInfo> + 'a {
-        self.tools.iter().filter(move |t| may_run(user, t.effect))
+        self.tools
+            .iter()
+            .filter(move |t| t.listed && may_run(user, t.effect))
     }
 }
 
@@ -109,6 +113,7 @@ impl ToolRegistry {
                     description: t.description(),
                     effect: t.effect(),
                     runs_in: t.runs_in(),
+                    listed: t.listed(),
                 })
                 .collect(),
         };
@@ -160,7 +165,7 @@ impl ToolRegistry {
     pub fn menu(&self) -> Vec<CommandInfo> {
         self.tools
             .iter()
-            .filter(|t| t.effect() != Effect::Admin)
+            .filter(|t| t.effect() != Effect::Admin && t.listed())
             .map(|t| CommandInfo {
                 command: t.command().to_string(),
                 description: t.description().to_string(),

@@ -4,6 +4,8 @@ mod support;
 
 mod assistant;
 mod budgets;
+mod caldav;
+mod calendar;
 mod cli;
 mod email;
 mod exactly_once;
@@ -12,6 +14,7 @@ mod fake_telegram_selftest;
 mod fault_matrix;
 mod gmail;
 mod gmail_callback;
+mod google_calendar;
 mod group_streaming;
 mod groups;
 mod health;

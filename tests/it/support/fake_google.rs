@@ -1,7 +1,8 @@
 //! Fake Google on 127.0.0.1: the OAuth token endpoint (authorization_code with a real PKCE S256
 //! check, refresh_token, an invalid_grant mode), the revoke endpoint, and the Gmail API
 //! (`users/me/messages` list and get, `users/me/profile`) with realistic payloads and Google's
-//! error bodies. Each consent is given by one Google account, whose address the profile names.
+//! error bodies, and the Calendar API (`fake_google_calendar.rs`). Each consent is given by one
+//! Google account, whose address the profile names.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -29,6 +30,7 @@ struct Grant {
     challenge: String,
     redirect_uri: String,
     account: String,
+    scope: String,
 }
 
 /// Everything the fake saw and the knobs a test turns.
@@ -58,6 +60,12 @@ pub struct FakeState {
     pub messages: Vec<(String, Value)>,
     /// The Google account of each access and refresh token issued.
     pub accounts: HashMap<String, String>,
+    /// The scopes granted with each access and refresh token.
+    pub scopes: HashMap<String, String>,
+    /// Consent grants Gmail only (as for a user who connected before Calendar was asked).
+    pub grant_gmail_only: bool,
+    /// Google Calendar events of the primary calendar (Calendar API v3 resources).
+    pub calendar_events: Vec<Value>,
     /// Bearer token of every `users/me/profile` call, in order.
     pub profile_calls: Vec<String>,
     counter: u32,
@@ -70,7 +78,7 @@ impl FakeState {
     }
 }
 
-type Shared = Arc<Mutex<FakeState>>;
+pub(super) type Shared = Arc<Mutex<FakeState>>;
 
 /// A running fake; stops when dropped.
 pub struct FakeGoogle {
@@ -94,6 +102,7 @@ impl FakeGoogle {
             .route("/gmail/v1/users/me/profile", get(profile))
             .route("/gmail/v1/users/me/messages", get(list))
             .route("/gmail/v1/users/me/messages/{id}", get(get_message))
+            .merge(super::fake_google_calendar::routes())
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
@@ -122,6 +131,10 @@ impl FakeGoogle {
                 dir.join("credentials").display().to_string(),
             ),
             ("GMAIL_API_URL", self.base.to_string()),
+            (
+                "GOOGLE_CALENDAR_API_URL",
+                self.base.join("/calendar/v3").unwrap().to_string(),
+            ),
             (
                 "GOOGLE_AUTH_URL",
                 self.base.join("/auth").unwrap().to_string(),
@@ -155,7 +168,10 @@ impl FakeGoogle {
         let q: HashMap<String, String> = consent_url.query_pairs().into_owned().collect();
         assert_eq!(q["client_id"], CLIENT_ID);
         assert_eq!(q["response_type"], "code");
-        assert_eq!(q["scope"], "https://www.googleapis.com/auth/gmail.readonly");
+        assert_eq!(
+            q["scope"],
+            "https://www.googleapis.com/auth/gmail.readonly https://www.googleapis.com/auth/calendar.events"
+        );
         assert_eq!(q["access_type"], "offline");
         assert_eq!(q["prompt"], "consent");
         assert_eq!(q["code_challenge_method"], "S256");
@@ -166,6 +182,11 @@ impl FakeGoogle {
             challenge: q["code_challenge"].clone(),
             redirect_uri: q["redirect_uri"].clone(),
             account: account.to_string(),
+            scope: if s.grant_gmail_only {
+                "https://www.googleapis.com/auth/gmail.readonly".to_string()
+            } else {
+                q["scope"].clone()
+            },
         };
         s.codes.insert(code.clone(), grant);
         code
@@ -229,9 +250,11 @@ async fn token(State(state): State<Shared>, body: Bytes) -> Response {
             s.refresh_tokens.insert(refresh.clone());
             s.accounts.insert(access.clone(), grant.account.clone());
             s.accounts.insert(refresh.clone(), grant.account);
+            s.scopes.insert(access.clone(), grant.scope.clone());
+            s.scopes.insert(refresh.clone(), grant.scope.clone());
             Json(
                 json!({"access_token": access, "expires_in": 3599, "refresh_token": refresh,
-                "scope": "https://www.googleapis.com/auth/gmail.readonly", "token_type": "Bearer"}),
+                "scope": grant.scope, "token_type": "Bearer"}),
             )
             .into_response()
         }
@@ -248,8 +271,14 @@ async fn token(State(state): State<Shared>, body: Bytes) -> Response {
                 let account = account.clone();
                 s.accounts.insert(access.clone(), account);
             }
+            let scope = form
+                .get("refresh_token")
+                .and_then(|t| s.scopes.get(t))
+                .cloned()
+                .unwrap_or_else(|| "https://www.googleapis.com/auth/gmail.readonly".to_string());
+            s.scopes.insert(access.clone(), scope.clone());
             Json(json!({"access_token": access, "expires_in": 3599,
-                "scope": "https://www.googleapis.com/auth/gmail.readonly", "token_type": "Bearer"}))
+                "scope": scope, "token_type": "Bearer"}))
             .into_response()
         }
         _ => google_error(StatusCode::BAD_REQUEST, "unsupported_grant_type"),
@@ -268,7 +297,7 @@ async fn revoke(State(state): State<Shared>, body: Bytes) -> Response {
 }
 
 /// Checks the bearer token like Gmail does; false means answer with [`unauthorized`].
-fn authorize(s: &mut FakeState, headers: &HeaderMap) -> bool {
+pub(super) fn authorize(s: &mut FakeState, headers: &HeaderMap) -> bool {
     let bearer = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -297,7 +326,7 @@ fn gmail_error(status: u16) -> Response {
 }
 
 /// Gmail's 401 body.
-fn unauthorized() -> Response {
+pub(super) fn unauthorized() -> Response {
     let body = json!({"error": {"code": 401, "status": "UNAUTHENTICATED",
         "message": "Request had invalid authentication credentials."}});
     (StatusCode::UNAUTHORIZED, Json(body)).into_response()

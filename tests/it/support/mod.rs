@@ -7,6 +7,7 @@
 pub mod app;
 pub mod bot_api_spec;
 pub mod fake_google;
+pub mod fake_google_calendar;
 pub mod fake_llm;
 pub mod fake_llm_stream;
 pub mod fake_search;
@@ -14,4 +15,5 @@ pub mod fake_stt;
 pub mod fake_telegram;
 pub mod logs;
 pub mod mcp_servers;
+pub mod radicale;
 pub mod servers;
