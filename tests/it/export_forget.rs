@@ -64,8 +64,8 @@ async fn fill(setup: &Setup, chat_id: i64, tag: &str) -> i64 {
          INSERT INTO processed_emails (user_id, message_id, processed_at) VALUES ({id}, 'msg-{tag}', 1);
          INSERT INTO gmail_pending_auth (state_hash, user_id, verifier, redirect_uri, created_at, expires_at)
              VALUES ('secret-state-{tag}', {id}, x'00', 'http://127.0.0.1/secret-{tag}', 1, 9999999999);
-         INSERT INTO calendar_accounts (user_id, provider, credentials)
-             VALUES ({id}, 'caldav', 'secret-password-{tag}');"
+         INSERT INTO calendar_accounts (user_id, provider, url, username, secret, created_at)
+             VALUES ({id}, 'caldav', 'https://dav.example/{tag}', 'user-{tag}', CAST('secret-password-{tag}' AS BLOB), 1);"
     );
     store.call(move |c| c.execute_batch(&sql)).await.unwrap();
     std::fs::create_dir_all(&setup.credentials).unwrap();
@@ -75,19 +75,6 @@ async fn fill(setup: &Setup, chat_id: i64, tag: &str) -> i64 {
     )
     .unwrap();
     id
-}
-
-/// `calendar_accounts` as another branch will add it: /forget must find it without a change.
-async fn add_calendar_table(store: &Store) {
-    store
-        .call(|c| {
-            c.execute_batch(
-                "CREATE TABLE calendar_accounts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL,
-                     provider TEXT NOT NULL, credentials TEXT NOT NULL)",
-            )
-        })
-        .await
-        .unwrap();
 }
 
 /// Rows per table that belong to `user`/`chat`: by `user_id` or `chat_id` column, journal steps
@@ -179,7 +166,6 @@ async fn forget(
 async fn export_holds_exactly_the_users_rows_and_no_token_or_secret() {
     let setup = start().await;
     let app = &setup.app;
-    add_calendar_table(&app.store).await;
     let owner = fill(&setup, OWNER, "olgatag").await;
     add_sam(&app.store).await;
     fill(&setup, SAM, "samtag").await;
@@ -226,7 +212,6 @@ async fn export_holds_exactly_the_users_rows_and_no_token_or_secret() {
 async fn forget_needs_the_confirm_press_then_leaves_no_row_of_the_user_and_others_keep_theirs() {
     let setup = start().await;
     let app = &setup.app;
-    add_calendar_table(&app.store).await;
     fill(&setup, OWNER, "olgatag").await;
     let owner_before = rows_of(
         &app.store,
@@ -302,7 +287,6 @@ async fn forget_needs_the_confirm_press_then_leaves_no_row_of_the_user_and_other
 async fn the_owners_forget_resets_and_keeps_the_account() {
     let setup = start().await;
     let app = &setup.app;
-    add_calendar_table(&app.store).await;
     let owner = fill(&setup, OWNER, "olgatag").await;
     app.store
         .set_user_timezone(owner, "Europe/Berlin")
