@@ -24,6 +24,7 @@
 //! - [`voice`]: voice messages → Telegram download → speech-to-text → transcript.
 
 pub mod app;
+pub mod chart;
 pub mod config;
 pub mod dispatch;
 pub mod doctor;

@@ -29,6 +29,7 @@ mod scheduler_commands;
 mod scheduler_concurrency;
 mod strangers;
 mod trust;
+mod usage_chart;
 mod voice;
 mod web_fetch;
 mod webhook;
