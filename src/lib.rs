@@ -3,6 +3,7 @@
 //! Data flow: channel → inbox → per-chat queue → dispatcher → tool | LLM → outbox → Telegram.
 //! - [`app`]: builds everything from the config and runs the daemon until a shutdown signal.
 //! - [`calendar`]: one `Calendar` trait (CalDAV now), events in the user's timezone, accounts.
+//! - [`chart`]: the `/usage` picture: a PNG drawn with plotters and a built-in bitmap font.
 //! - [`config`]: `.env` + environment → validated [`config::Config`]; secrets never print.
 //! - [`dispatch`]: routes a message to a tool (`/command`) or the LLM (free text).
 //! - [`doctor`]: `minicrew doctor`, one line per health check of the setup.
@@ -29,6 +30,7 @@
 
 pub mod app;
 pub mod calendar;
+pub mod chart;
 pub mod config;
 pub mod dispatch;
 pub mod doctor;

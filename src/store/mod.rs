@@ -25,6 +25,7 @@ mod schedules;
 mod settings;
 mod stream_messages;
 mod tool_logs;
+mod usage_days;
 mod user_data;
 mod users;
 
@@ -43,6 +44,7 @@ pub use pending_actions::{Decision, NewPendingAction, PendingAction, Taken};
 pub use recall_query::RecallQuery;
 pub use schedules::{JobAction, NewSchedule, Schedule, ScheduleCategory};
 pub use tool_logs::ToolLog;
+pub use usage_days::DayUsage;
 pub use user_data::{ForgetReport, Owner, USER_TABLES, UserTable};
 
 use std::path::Path;

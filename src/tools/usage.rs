@@ -1,11 +1,15 @@
-//! `/usage`: the user's LLM calls, tokens and cost today and over 30 days; `/usage all` (owner)
-//! lists every user.
+//! `/usage`: the user's LLM calls, tokens and cost today and over 30 days, with a chart of
+//! tokens and cost per day (in the user's timezone) when there was any; `/usage all` (owner)
+//! lists every user, as text only.
 
 use async_trait::async_trait;
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
 use serde_json::{Value, json};
 
-use super::{Effect, Tool, ToolContext, ToolError, ToolOutput};
+use super::{CallSource, Effect, Tool, ToolContext, ToolError, ToolOutput};
+use crate::chart;
+use crate::message::{FileKind, OutgoingFile};
 use crate::store::Store;
 use crate::store::llm_usage::UsageSummary;
 use crate::users::User;
@@ -31,7 +35,7 @@ impl Tool for Usage {
     }
 
     fn description(&self) -> &'static str {
-        "Show your AI usage and cost (owner: /usage all)"
+        "Show your AI usage and cost, with a chart of the last 30 days (owner: /usage all)"
     }
 
     fn usage(&self) -> &'static str {
@@ -67,7 +71,18 @@ impl Tool for Usage {
     async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
         let all = args.get("all").and_then(Value::as_bool).unwrap_or(false);
         if !all {
-            return Ok(ToolOutput::plain(report_for(&self.store, ctx.user).await?));
+            let mut out = ToolOutput::plain(report_for(&self.store, ctx.user).await?);
+            // The model reads text only: it gets no picture.
+            if ctx.source != CallSource::Llm {
+                out.file = chart_for(&self.store, ctx.user).await?;
+            }
+            if out.file.is_some() {
+                out.text.push_str(
+                    "\nChart: bars are tokens per day (left scale), the line is cost per day \
+                     (right scale), last 30 days.",
+                );
+            }
+            return Ok(out);
         }
         if !ctx.user.is_owner() {
             return Err(ToolError::Failed(
@@ -104,6 +119,50 @@ async fn report_for(store: &Store, user: &User) -> Result<String, ToolError> {
         line(&today),
         line(&month)
     ))
+}
+
+/// The PNG of the last 30 days in the user's timezone (today last), or `None` when there was no
+/// usage at all or the chart could not be drawn (the text goes alone, and the error is logged).
+async fn chart_for(store: &Store, user: &User) -> Result<Option<OutgoingFile>, ToolError> {
+    let today = Utc::now().with_timezone(&user.timezone).date_naive();
+    let first = today - Duration::days(i64::try_from(chart::MAX_DAYS).unwrap_or(30) - 1);
+    let bounds = (0..=chart::MAX_DAYS)
+        .map(|i| {
+            local_midnight(
+                user.timezone,
+                first + Duration::days(i64::try_from(i).unwrap_or(0)),
+            )
+        })
+        .collect();
+    let days = store.usage_per_day(user.id, bounds).await?;
+    if days.iter().all(|d| d.tokens == 0 && d.cost_usd <= 0.0) {
+        return Ok(None);
+    }
+    match chart::usage_png(&days, first) {
+        Ok(bytes) => Ok(Some(OutgoingFile {
+            name: format!("usage-{}.png", today.format("%Y-%m-%d")),
+            kind: FileKind::Photo,
+            bytes,
+        })),
+        Err(e) => {
+            tracing::warn!(error = %e, "usage chart not drawn");
+            Ok(None)
+        }
+    }
+}
+
+/// Unix seconds when `date` starts in `tz` (its first existing hour when midnight is skipped).
+fn local_midnight(tz: Tz, date: NaiveDate) -> i64 {
+    (0..3)
+        .filter_map(|h| date.and_hms_opt(h, 0, 0))
+        .find_map(|t| tz.from_local_datetime(&t).earliest())
+        .map_or_else(
+            || {
+                date.and_hms_opt(0, 0, 0)
+                    .map_or(0, |t| t.and_utc().timestamp())
+            },
+            |t| t.timestamp(),
+        )
 }
 
 fn line(rows: &[UsageSummary]) -> String {

@@ -38,6 +38,7 @@ mod scheduler_concurrency;
 mod strangers;
 mod streaming;
 mod trust;
+mod usage_chart;
 mod voice;
 mod web_fetch;
 mod web_search;

@@ -1,0 +1,104 @@
+//! Per-day sums of one user's `llm_usage` rows between day boundaries the caller computes in
+//! the user's timezone (SQLite knows nothing of time zones), for the `/usage` chart.
+
+use rusqlite::params;
+
+use super::{Store, StoreError};
+
+/// One day's tokens (input plus output) and cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DayUsage {
+    /// Input plus output tokens.
+    pub tokens: u64,
+    /// Cost in USD.
+    pub cost_usd: f64,
+}
+
+impl Store {
+    /// Sums of `user_id`'s rows per day, where day `i` runs from `bounds[i]` (inclusive) to
+    /// `bounds[i + 1]` (exclusive), unix seconds in increasing order: one result per day, zero
+    /// for days without usage. Rows are read one at a time, so memory stays at one sum per day.
+    pub async fn usage_per_day(
+        &self,
+        user_id: i64,
+        bounds: Vec<i64>,
+    ) -> Result<Vec<DayUsage>, StoreError> {
+        self.call(move |c| {
+            let days = bounds.len().saturating_sub(1);
+            let mut sums = vec![DayUsage::default(); days];
+            let (Some(&first), Some(&end)) = (bounds.first(), bounds.last()) else {
+                return Ok(sums);
+            };
+            let mut stmt = c.prepare(
+                "SELECT created_at, input_tokens + output_tokens, cost_usd FROM llm_usage
+                 WHERE user_id = ?1 AND created_at >= ?2 AND created_at < ?3",
+            )?;
+            let mut rows = stmt.query(params![user_id, first, end])?;
+            while let Some(r) = rows.next()? {
+                let at: i64 = r.get(0)?;
+                // The last boundary at or before `at` names its day.
+                let day = bounds.partition_point(|&b| b <= at).saturating_sub(1);
+                if let Some(sum) = sums.get_mut(day) {
+                    sum.tokens += u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0);
+                    sum.cost_usd += r.get::<_, f64>(2)?;
+                }
+            }
+            Ok(sums)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::llm_usage::LlmUsageRow;
+
+    fn row(user_id: i64, tokens: u64, at: i64) -> LlmUsageRow {
+        LlmUsageRow {
+            user_id,
+            provider: "claude".into(),
+            model: "claude-haiku-4-5".into(),
+            input_tokens: tokens,
+            output_tokens: 1,
+            cost_usd: 0.25,
+            latency_ms: 1,
+            error: None,
+            created_at: at,
+            speaker: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn each_row_counts_on_its_own_day_and_only_for_its_user() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .call(|c| {
+                c.execute(
+                    "INSERT INTO users (id, chat_id, display_name, status, created_at, updated_at)
+                     VALUES (1, 10, 'Ada', 'owner', 0, 0), (2, 20, 'Bob', 'active', 0, 0)",
+                    [],
+                )
+            })
+            .await
+            .unwrap();
+        for r in [
+            row(1, 9, 99),   // before the first day
+            row(1, 10, 100), // day 0, on its first second
+            row(1, 20, 199), // day 0, last second
+            row(1, 40, 200), // day 1
+            row(2, 70, 250), // another user's, on day 2
+            row(1, 80, 300), // the end boundary: outside
+        ] {
+            store.record_llm_usage(r).await.unwrap();
+        }
+        let days = store
+            .usage_per_day(1, vec![100, 200, 250, 300])
+            .await
+            .unwrap();
+        let tokens: Vec<u64> = days.iter().map(|d| d.tokens).collect();
+        assert_eq!(tokens, vec![32, 41, 0]);
+        assert!((days[0].cost_usd - 0.5).abs() < 1e-9);
+        assert_eq!(days[2], DayUsage::default());
+    }
+}
