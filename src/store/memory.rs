@@ -5,11 +5,13 @@
 //! Ranking is BM25 lifted by recency while the user has at most [`CANDIDATES`] matches; with
 //! more (common words), the newest matches win, notes and documents first (they sort above
 //! history by their rowid). Either way a rare word is found however old it is, and a query costs
-//! about the same at a million rows as at ten thousand.
+//! about the same at a million rows as at ten thousand. A phrase of common words is looked for
+//! only in recent rows, newest first (see `recall_window`).
 
 use rusqlite::{Connection, params};
 
 use super::recall_query::RecallQuery;
+use super::recall_window;
 use super::{Store, StoreError, now_unix};
 
 /// Most matches ranked by BM25; with more, the newest win.
@@ -74,11 +76,19 @@ impl Store {
         let limit = limit.clamp(1, MAX_RECALL_RESULTS);
         self.call(move |c| {
             let strict = query.all_terms();
-            let found = ranked(c, user_id, &strict, limit, skip_rowid, now_unix())?;
+            let floor = recall_window::floor(c, &query)?;
+            let found = match floor {
+                Some(floor) => newest(c, user_id, &strict, floor, limit, skip_rowid)?,
+                None => ranked(c, user_id, &strict, limit, skip_rowid, now_unix())?,
+            };
             if !found.is_empty() || !query.has_several_terms() {
                 return Ok(found);
             }
-            ranked(c, user_id, &query.any_term(), limit, skip_rowid, now_unix())
+            let any = query.any_term();
+            match floor {
+                Some(floor) => newest(c, user_id, &any, floor, limit, skip_rowid),
+                None => ranked(c, user_id, &any, limit, skip_rowid, now_unix()),
+            }
         })
         .await
     }
@@ -151,6 +161,41 @@ fn ranked(
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?
     };
+    with_snippets(c, user_id, fts, rows)
+}
+
+/// The user's newest `limit` matches of `fts` at or above rowid `floor` (a phrase of common
+/// words: see `recall_window`), with snippets. Stops at the `limit`-th match.
+fn newest(
+    c: &Connection,
+    user_id: i64,
+    fts: &str,
+    floor: i64,
+    limit: usize,
+    skip_rowid: Option<i64>,
+) -> rusqlite::Result<Vec<Recalled>> {
+    let skip = skip_rowid.unwrap_or(-1);
+    let limit = i64::try_from(limit).unwrap_or(1);
+    let rows = c
+        .prepare_cached(
+            "SELECT rowid, created_at, kind FROM memory_fts
+             WHERE memory_fts MATCH ?1 AND user_id = ?2 AND rowid != ?3 AND rowid >= ?4
+             ORDER BY rowid DESC LIMIT ?5",
+        )?
+        .query_map(params![fts, user_id, skip, floor, limit], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    with_snippets(c, user_id, fts, rows)
+}
+
+/// Cuts a snippet for each of the user's `(rowid, created_at, kind)` matches of `fts`.
+fn with_snippets(
+    c: &Connection,
+    user_id: i64,
+    fts: &str,
+    rows: Vec<(i64, i64, String)>,
+) -> rusqlite::Result<Vec<Recalled>> {
     let mut snippet = c.prepare_cached(
         "SELECT snippet(memory_fts, 0, '«', '»', '…', ?3) FROM memory_fts
          WHERE memory_fts MATCH ?1 AND rowid = ?2 AND user_id = ?4",
@@ -311,6 +356,66 @@ mod tests {
         assert_eq!(
             found.iter().map(|r| r.rowid).collect::<Vec<_>>(),
             vec![new, old]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_phrase_of_common_words_finds_only_that_phrase_in_the_owners_recent_rows() {
+        let (store, a, b) = store_with_users().await;
+        let (older, exact, b_exact) = store
+            .call(move |c| {
+                let tx = c.transaction()?;
+                let ids = {
+                    let mut insert = tx.prepare(
+                        "INSERT INTO chat_history (user_id, role, content, created_at)
+                         VALUES (?1, 'user', ?2, 0)",
+                    )?;
+                    let mut add = |user: i64, text: &str| {
+                        insert
+                            .execute(params![user, text])
+                            .map(|_| tx.last_insert_rowid())
+                    };
+                    // Beyond the newest WINDOW rows holding "the" and "end": not looked at.
+                    add(a, "the end of the line")?;
+                    let mut older = 0;
+                    for i in 0..recall_window::WINDOW {
+                        let user = if i % 2 == 0 { a } else { b };
+                        // Both words in every row, as the phrase in one.
+                        let text = if i == 100 {
+                            "at the end".into()
+                        } else {
+                            format!("end the {i}")
+                        };
+                        let id = add(user, &text)?;
+                        if i == 100 {
+                            older = id;
+                        }
+                    }
+                    let exact = add(a, "the end")?;
+                    let b_exact = add(b, "the end")?;
+                    add(a, "the other end")?;
+                    (older, exact, b_exact)
+                };
+                tx.commit()?;
+                Ok(ids)
+            })
+            .await
+            .unwrap();
+        let phrase = q(r#""the end""#);
+        let bounded = store
+            .call(move |c| recall_window::floor(c, &phrase))
+            .await
+            .unwrap();
+        assert!(bounded.is_some(), "the bounded path is the one tested");
+
+        let found = store.recall(a, q(r#""the end""#), 5, None).await.unwrap();
+        let rowids: Vec<i64> = found.iter().map(|r| r.rowid).collect();
+        assert_eq!(rowids, vec![exact, older]);
+        assert!(found[0].snippet == "«the end»", "{found:?}");
+        let theirs = store.recall(b, q(r#""the end""#), 5, None).await.unwrap();
+        assert_eq!(
+            theirs.iter().map(|r| r.rowid).collect::<Vec<_>>(),
+            vec![b_exact]
         );
     }
 

@@ -21,6 +21,7 @@ mod notes;
 mod outbox;
 mod pending_actions;
 mod recall_query;
+mod recall_window;
 mod schedules;
 mod settings;
 mod stream_messages;

@@ -88,6 +88,25 @@ impl RecallQuery {
         self.terms.len() > 1
     }
 
+    /// Whether a term is a phrase of two or more words (the costly kind when its words are
+    /// common: FTS5 reads every row holding them to find where they follow each other).
+    pub(super) fn has_long_phrase(&self) -> bool {
+        self.terms
+            .iter()
+            .any(|t| matches!(t, Term::Phrase(words) if words.len() > 1))
+    }
+
+    /// Each term's words as FTS5 queries of one word (`"word"`), or `None` for a prefix.
+    pub(super) fn term_words(&self) -> Vec<Option<Vec<String>>> {
+        self.terms
+            .iter()
+            .map(|t| match t {
+                Term::Phrase(words) => Some(words.iter().map(|w| format!("\"{w}\"")).collect()),
+                Term::Prefix(_) => None,
+            })
+            .collect()
+    }
+
     fn render(&self, joiner: &str) -> String {
         let parts: Vec<String> = self
             .terms
