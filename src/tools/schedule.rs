@@ -207,6 +207,7 @@ async fn add(
         )));
     }
     let tool_args = tool_args.trim();
+    refuse_passwords(tool.command, tool_args)?;
     let tz = Timezone::new(ctx.user.timezone);
     let next = next_run_after(cron.as_str(), tz, Utc::now())
         .map_err(|e| ToolError::InvalidArguments(e.to_string()))?
@@ -283,5 +284,32 @@ pub(super) fn list_is_read(args: &Value) -> Effect {
     match args.get("action").and_then(Value::as_str) {
         Some("list") => Effect::Read,
         _ => Effect::Write,
+    }
+}
+
+/// A command that carries a password (`/calendar connect …`) is never stored in a schedule: it is
+/// sent on its own, where its message is deleted and the password sealed.
+fn refuse_passwords(command: &str, args: &str) -> Result<(), ToolError> {
+    if crate::calendar::holds_password(&format!("/{command} {args}")) {
+        return Err(ToolError::InvalidArguments(format!(
+            "/{command} connect holds a password, so it can't run on a schedule; send it on its \
+             own (I delete that message at once)."
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_calendar_connect_line_is_never_scheduled_but_other_calendar_lines_are() {
+        let err = refuse_passwords("calendar", "connect caldav https://dav.example u secret")
+            .unwrap_err();
+        assert!(!err.to_string().contains("secret"), "{err}");
+        assert!(refuse_passwords("calendar", "CONNECT caldav https://x u p").is_err());
+        assert!(refuse_passwords("calendar", "week").is_ok());
+        assert!(refuse_passwords("note", "save connect caldav").is_ok());
     }
 }
