@@ -11,20 +11,19 @@
 //! cargo bench --bench stream_preview --profile dev
 //! ```
 
+#[path = "shared/streamed_answer.rs"]
+mod streamed_answer;
 #[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use std::time::Duration;
 
+use streamed_answer::{PAUSE, PIECES, answer, env, pieces};
 use support::app::{OWNER, TestApp};
 use support::fake_llm::{FakeLlm, Reply, Wire};
-use support::fake_llm_stream::Piece;
 use support::fake_telegram::FakeTelegram;
 use tokio::time::Instant;
 
-/// Pieces of the answer, and the pause before each.
-const PIECES: usize = 30;
-const PAUSE: Duration = Duration::from_millis(200);
 /// Longest a run may take.
 const WITHIN: Duration = Duration::from_secs(30);
 
@@ -35,47 +34,6 @@ fn main() {
         .build()
         .expect("tokio runtime");
     runtime.block_on(bench());
-}
-
-fn answer() -> String {
-    (1..=PIECES)
-        .map(|i| format!("Sentence {i} of a long answer, three words. "))
-        .collect::<String>()
-        .trim_end()
-        .to_string()
-}
-
-fn pieces(text: &str) -> Vec<Piece> {
-    let words: Vec<&str> = text.split_inclusive(' ').collect();
-    words
-        .chunks(words.len().div_ceil(PIECES))
-        .flat_map(|chunk| [Piece::Pause(PAUSE), Piece::text(&chunk.concat())])
-        .collect()
-}
-
-fn env(wire: Wire, model: &FakeLlm, stream: bool) -> Vec<(&'static str, String)> {
-    let url = model.base_url().to_string();
-    let mut env = match wire {
-        Wire::Claude => vec![
-            ("ANTHROPIC_API_KEY", "bench".to_string()),
-            ("ANTHROPIC_BASE_URL", url),
-        ],
-        Wire::Gemini => vec![
-            ("GEMINI_API_KEY", "bench".to_string()),
-            ("GEMINI_BASE_URL", url),
-        ],
-        Wire::OpenAi => vec![
-            ("OPENAI_API_KEY", "bench".to_string()),
-            ("OPENAI_BASE_URL", url),
-            ("OPENAI_MODEL_CHEAP", "bench".to_string()),
-        ],
-    };
-    env.push(("LLM_TIMEOUT_SECS", "30".into()));
-    env.push(("STREAM_REPLIES", stream.to_string()));
-    // Telegram's real limits, so the previews are measured under them.
-    env.push(("TELEGRAM_RATE_GLOBAL", "30".into()));
-    env.push(("TELEGRAM_RATE_PER_CHAT", "1".into()));
-    env
 }
 
 /// One run: (first visible text, final message, previews shown).
