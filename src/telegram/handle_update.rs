@@ -152,8 +152,9 @@ impl UpdateHandler {
         {
             self.delete_message(incoming.chat_id, message_id).await;
         }
+        let thread = incoming.group.as_ref().and_then(|g| g.thread_id);
         let replies = self
-            .with_typing(incoming.chat_id, self.dispatcher.handle(&incoming))
+            .with_typing(incoming.chat_id, thread, self.dispatcher.handle(&incoming))
             .await;
         self.send_replies(pending.update_id, replies).await
     }
@@ -187,15 +188,21 @@ impl UpdateHandler {
         }
     }
 
-    /// Runs `work`, showing "typing…" in the chat if it takes longer than a moment.
-    async fn with_typing<T>(&self, chat_id: i64, work: impl Future<Output = T>) -> T {
+    /// Runs `work`, showing "typing…" in the chat (in a group's forum topic, that topic) while
+    /// it takes long.
+    async fn with_typing<T>(
+        &self,
+        chat_id: i64,
+        thread: Option<i32>,
+        work: impl Future<Output = T>,
+    ) -> T {
         tokio::pin!(work);
         let mut wait = TYPING_AFTER;
         loop {
             tokio::select! {
                 out = &mut work => return out,
                 () = tokio::time::sleep(wait) => {
-                    self.sender.typing(chat_id).await;
+                    self.sender.typing(chat_id, thread).await;
                     wait = TYPING_EVERY;
                 }
             }

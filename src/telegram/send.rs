@@ -115,10 +115,13 @@ impl TelegramSender {
     }
 
     /// Shows "typing…" in a chat (best effort).
-    pub async fn typing(&self, chat_id: i64) {
-        let action = self
+    pub async fn typing(&self, chat_id: i64, thread: Option<i32>) {
+        let mut action = self
             .bot
             .send_chat_action(ChatId(chat_id), teloxide::types::ChatAction::Typing);
+        if let Some(thread) = thread {
+            action = action.message_thread_id(ThreadId(MessageId(thread)));
+        }
         if let Err(e) = action.await {
             tracing::debug!(chat_id, error = %describe_error(&e), "typing action failed");
         }

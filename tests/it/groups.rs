@@ -756,3 +756,27 @@ async fn the_group_rate_limit_slows_the_group_not_its_members_in_private() {
     s.app.fake.assert_no_violations();
     s.app.stop().await;
 }
+
+#[tokio::test]
+async fn typing_for_a_slow_answer_in_a_forum_topic_is_shown_in_that_topic() {
+    let s = start(&[]).await;
+    owner_adds(&s.app, FORUM).await;
+    s.llm.script([Reply::delayed(
+        Duration::from_millis(1500),
+        Reply::text("Thought it over."),
+    )]);
+    let id = s.app.fake.next_update_id();
+    let mut asked = group_text_message(id, FORUM, MEMBER, &mention("think hard"));
+    asked["message_thread_id"] = json!(7);
+    asked["is_topic_message"] = json!(true);
+    s.app
+        .fake
+        .push_update(json!({"update_id": id, "message": asked}));
+    let action = s.app.fake.wait_for_call("sendChatAction", WAIT).await;
+    assert_eq!(action.params["action"], "typing");
+    assert_eq!(action.params["chat_id"], json!(FORUM));
+    assert_eq!(action.params["message_thread_id"], json!(7));
+    handled(&s.app, id).await;
+    s.app.fake.assert_no_violations();
+    s.app.stop().await;
+}
