@@ -239,17 +239,7 @@ mod tests {
 
     async fn store_with_user() -> (Store, i64) {
         let store = Store::open_in_memory().unwrap();
-        let id = store
-            .call(|c| {
-                c.execute(
-                    "INSERT INTO users (chat_id, display_name, status, created_at, updated_at)
-                     VALUES (4242, 'Ann', 'active', 0, 0)",
-                    [],
-                )?;
-                Ok(c.last_insert_rowid())
-            })
-            .await
-            .unwrap();
+        let id = crate::store::add_test_user(&store, 4242).await;
         (store, id)
     }
 

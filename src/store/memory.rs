@@ -231,21 +231,8 @@ mod tests {
 
     async fn store_with_users() -> (Store, i64, i64) {
         let store = Store::open_in_memory().unwrap();
-        let (a, b) = store
-            .call(|c| {
-                let mut ids = Vec::new();
-                for chat in [1, 2] {
-                    c.execute(
-                        "INSERT INTO users (chat_id, display_name, status, created_at, updated_at)
-                         VALUES (?1, 'U', 'active', 0, 0)",
-                        [chat],
-                    )?;
-                    ids.push(c.last_insert_rowid());
-                }
-                Ok((ids[0], ids[1]))
-            })
-            .await
-            .unwrap();
+        let a = crate::store::add_test_user(&store, 1).await;
+        let b = crate::store::add_test_user(&store, 2).await;
         (store, a, b)
     }
 

@@ -192,6 +192,22 @@ pub fn now_unix() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// An active user with `chat_id`, for the store's unit tests; returns its id.
+#[cfg(test)]
+pub(crate) async fn add_test_user(store: &Store, chat_id: i64) -> i64 {
+    store
+        .call(move |c| {
+            c.execute(
+                "INSERT INTO users (chat_id, display_name, status, created_at, updated_at)
+                 VALUES (?1, 'Test', 'active', 0, 0)",
+                [chat_id],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+        .await
+        .expect("a test user")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
