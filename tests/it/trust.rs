@@ -63,40 +63,6 @@ async fn app_with_claude() -> (TestApp, FakeLlm) {
     (app, claude)
 }
 
-/// Names of the tools offered in each recorded request.
-fn offered_tools(claude: &FakeLlm) -> Vec<Vec<String>> {
-    claude
-        .requests()
-        .iter()
-        .map(|r| {
-            r.body["tools"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|t| t["name"].as_str().map(str::to_string))
-                .collect()
-        })
-        .collect()
-}
-
-/// The `tool_result` blocks sent back to the model in request `n`.
-fn tool_results(claude: &FakeLlm, n: usize) -> Vec<Value> {
-    claude.requests()[n].body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|m| m["content"].as_array().cloned().unwrap_or_default())
-        .filter(|block| block["type"] == "tool_result")
-        .collect()
-}
-
-async fn count(app: &TestApp, sql: &'static str) -> i64 {
-    app.store
-        .call(move |c| c.query_row(sql, [], |r| r.get(0)))
-        .await
-        .unwrap()
-}
-
 /// The callback data of the buttons under a sent message.
 fn buttons(message: &crate::support::fake_telegram::SentMessage) -> Vec<String> {
     message
@@ -138,7 +104,7 @@ async fn a_web_page_cannot_get_a_stranger_approved() {
         1,
         "the stranger heard nothing after their /start"
     );
-    for (round, tools) in offered_tools(&claude).iter().enumerate() {
+    for (round, tools) in claude.offered_tools().iter().enumerate() {
         assert!(
             tools.contains(&"web_fetch".to_string()),
             "round {round}: {tools:?}"
@@ -150,14 +116,11 @@ async fn a_web_page_cannot_get_a_stranger_approved() {
             );
         }
     }
-    let refused = &tool_results(&claude, 2)[1];
+    let refused = &claude.tool_result_blocks(2)[1];
     assert_eq!(refused["is_error"], true, "{refused}");
     assert_eq!(
-        count(
-            &app,
-            "SELECT COUNT(*) FROM tool_logs WHERE tool = 'approve'"
-        )
-        .await,
+        app.count("SELECT COUNT(*) FROM tool_logs WHERE tool = 'approve'")
+            .await,
         0,
         "approve never ran"
     );
@@ -207,11 +170,11 @@ async fn a_page_that_asks_for_a_note_gets_a_confirm_button_and_confirm_runs_it_o
         ask.text
     );
     assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM notes").await,
+        app.count("SELECT COUNT(*) FROM notes").await,
         0,
         "nothing saved yet"
     );
-    let result = tool_results(&claude, 2).pop().unwrap();
+    let result = claude.tool_result_blocks(2).pop().unwrap();
     assert!(
         result["content"].to_string().contains("Not done yet"),
         "the model is told it waits: {result}"
@@ -236,22 +199,17 @@ async fn a_page_that_asks_for_a_note_gets_a_confirm_button_and_confirm_runs_it_o
     );
 
     assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM notes").await,
+        app.count("SELECT COUNT(*) FROM notes").await,
         1,
         "saved exactly once"
     );
     assert_eq!(
-        count(
-            &app,
-            "SELECT COUNT(*) FROM tool_logs WHERE tool = 'note' AND source = 'confirm'"
-        )
-        .await,
+        app.count("SELECT COUNT(*) FROM tool_logs WHERE tool = 'note' AND source = 'confirm'")
+            .await,
         1
     );
     assert_eq!(
-        count(
-            &app,
-            "SELECT COUNT(*) FROM chat_history WHERE role = 'assistant' AND content LIKE '(The user pressed Confirm%'"
+        app.count("SELECT COUNT(*) FROM chat_history WHERE role = 'assistant' AND content LIKE '(The user pressed Confirm%'"
         )
         .await,
         1,
@@ -320,7 +278,7 @@ async fn cancel_a_strangers_press_anothers_press_and_a_late_press_do_nothing() {
     );
 
     assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM notes").await,
+        app.count("SELECT COUNT(*) FROM notes").await,
         0,
         "no note was saved"
     );
@@ -330,11 +288,8 @@ async fn cancel_a_strangers_press_anothers_press_and_a_late_press_do_nothing() {
     );
     // The first action is still open for its user.
     assert_eq!(
-        count(
-            &app,
-            "SELECT COUNT(*) FROM pending_actions WHERE state = 'pending'"
-        )
-        .await,
+        app.count("SELECT COUNT(*) FROM pending_actions WHERE state = 'pending'")
+            .await,
         2
     );
     app.stop().await;
@@ -350,8 +305,8 @@ async fn without_outside_content_the_model_saves_a_note_directly() {
     app.fake.push_text(OWNER, "note that I need to buy milk");
     let sent = app.fake.wait_for_sent(1, WAIT).await;
     assert_eq!(sent[0].text, "Noted.");
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM notes").await, 1);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM pending_actions").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM notes").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM pending_actions").await, 0);
     app.stop().await;
 }
 
@@ -520,11 +475,7 @@ async fn an_outside_action_asked_by_the_model_always_waits_for_confirm_but_a_typ
         sent[1].text
     );
     let calls = "SELECT COUNT(*) FROM tool_logs WHERE tool = 'send_postcard'";
-    assert_eq!(
-        count(&app, calls).await,
-        0,
-        "not sent on the model's say-so"
-    );
+    assert_eq!(app.count(calls).await, 0, "not sent on the model's say-so");
     app.fake
         .push_callback(OWNER, &buttons(&sent[1])[0], sent[1].message_id);
     let sent = app.fake.wait_for_sent(3, WAIT).await;
@@ -535,7 +486,7 @@ async fn an_outside_action_asked_by_the_model_always_waits_for_confirm_but_a_typ
         sent[3].text, "Postcard sent to Aunt May.",
         "a typed command is the user's own say-so"
     );
-    assert_eq!(count(&app, calls).await, 2);
+    assert_eq!(app.count(calls).await, 2);
     app.stop().await;
 }
 
@@ -562,11 +513,8 @@ async fn after_a_page_the_model_cannot_send_new_text_out_in_a_url_without_confir
         sent[1].text
     );
     assert_eq!(
-        count(
-            &app,
-            "SELECT COUNT(*) FROM tool_logs WHERE tool = 'web_fetch'"
-        )
-        .await,
+        app.count("SELECT COUNT(*) FROM tool_logs WHERE tool = 'web_fetch'")
+            .await,
         2,
         "the leaking fetch did not run"
     );

@@ -225,40 +225,6 @@ async fn a_brave_401_and_quota_and_rate_limits_get_clear_replies() {
     app.stop().await;
 }
 
-/// Names of the tools offered in each request the fake model received.
-fn offered_tools(claude: &FakeLlm) -> Vec<Vec<String>> {
-    claude
-        .requests()
-        .iter()
-        .map(|r| {
-            r.body["tools"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|t| t["name"].as_str().map(str::to_string))
-                .collect()
-        })
-        .collect()
-}
-
-/// The `tool_result` blocks sent back to the model in request `n`.
-fn tool_results(claude: &FakeLlm, n: usize) -> Vec<Value> {
-    claude.requests()[n].body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|m| m["content"].as_array().cloned().unwrap_or_default())
-        .filter(|block| block["type"] == "tool_result")
-        .collect()
-}
-
-async fn count(app: &TestApp, sql: &'static str) -> i64 {
-    app.store
-        .call(move |c| c.query_row(sql, [], |r| r.get(0)))
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn with_no_backend_the_model_is_not_offered_web_search_and_search_names_the_keys() {
     let claude = FakeLlm::start(Wire::Claude).await;
@@ -273,7 +239,7 @@ async fn with_no_backend_the_model_is_not_offered_web_search_and_search_names_th
         ask(&app, "search the web for rust 2024", 1).await,
         "I can't search the web here."
     );
-    let offered = &offered_tools(&claude)[0];
+    let offered = &claude.offered_tools()[0];
     assert!(offered.contains(&"web_fetch".to_string()), "{offered:?}");
     assert!(!offered.contains(&"web_search".to_string()), "{offered:?}");
     let reply = ask(&app, "/search rust 2024 edition", 2).await;
@@ -334,13 +300,14 @@ async fn search_results_reach_the_model_as_untrusted_data_and_a_following_note_n
         "the confirm message has buttons"
     );
     assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM notes").await,
+        app.count("SELECT COUNT(*) FROM notes").await,
         0,
         "nothing saved yet"
     );
 
-    assert!(offered_tools(&claude)[0].contains(&"web_search".to_string()));
-    let result = tool_results(&claude, 1)
+    assert!(claude.offered_tools()[0].contains(&"web_search".to_string()));
+    let result = claude
+        .tool_result_blocks(1)
         .pop()
         .expect("the search went back as a tool_result");
     let content = result["content"]
@@ -439,7 +406,7 @@ async fn the_model_may_fetch_a_result_link_but_not_a_private_one_nor_one_it_made
         .push_text(OWNER, "find the rust edition guide and read it");
     let sent = app.fake.wait_for_sent(2, WAIT).await;
     assert_eq!(sent[0].text, "Read it.");
-    let results = tool_results(&claude, 2);
+    let results = claude.tool_result_blocks(2);
     assert_eq!(results.len(), 4, "{results:#?}");
     let text = |v: &Value| v["content"].to_string();
     assert!(

@@ -99,6 +99,14 @@ impl TestApp {
         }
     }
 
+    /// The number a one-value query returns (a `SELECT COUNT(*) …`).
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        self.store
+            .call(move |c| c.query_row(sql, [], |r| r.get(0)))
+            .await
+            .unwrap()
+    }
+
     /// Waits until `query` (a single-value SQL query) returns `expected`, up to [`WAIT`].
     pub async fn wait_for_db(&self, query: &'static str, expected: &str) {
         let deadline = tokio::time::Instant::now() + WAIT;

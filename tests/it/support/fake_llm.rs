@@ -173,6 +173,32 @@ impl FakeLlm {
         self.shared.requests.lock().unwrap().clone()
     }
 
+    /// Names of the tools offered in each request so far (Anthropic's `tools` field).
+    pub fn offered_tools(&self) -> Vec<Vec<String>> {
+        self.requests()
+            .iter()
+            .map(|r| {
+                r.body["tools"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t["name"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The `tool_result` blocks sent back to the model in request `n` (Anthropic's wire).
+    pub fn tool_result_blocks(&self, n: usize) -> Vec<Value> {
+        self.requests()[n].body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|m| m["content"].as_array().cloned().unwrap_or_default())
+            .filter(|block| block["type"] == "tool_result")
+            .collect()
+    }
+
     /// Waits until `n` requests arrived (bounded: panics after 5 s).
     pub async fn wait_for_requests(&self, n: usize) {
         let wait = async {
