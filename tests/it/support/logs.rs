@@ -1,14 +1,24 @@
-//! Capturing the app's log lines in a test. A subscriber is set as the default of the current
-//! thread only; run the app on a current-thread runtime on that same thread (the default
-//! `#[tokio::test]` flavour, or [`crate::fault_matrix`]'s one thread per cell) and every event of
-//! every task it spawns lands here. The SQLite thread and `spawn_blocking` work are not seen
-//! (they log only on a panic).
+//! Capturing the app's log lines in a test. One global subscriber (installed once) writes each
+//! event into the buffer of the thread that logged it, if that thread is capturing; run the app on
+//! a current-thread runtime on the capturing thread (the default `#[tokio::test]` flavour, or
+//! [`crate::fault_matrix`]'s one thread per cell) and every event of every task it spawns lands
+//! there. The SQLite thread and `spawn_blocking` work are not seen (they log only on a panic).
+//! A global subscriber, not a per-thread default: tracing caches each callsite's interest
+//! globally, and with per-thread defaults an event first seen on a thread without a subscriber
+//! could be cached as uninteresting and lost on the capturing thread.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use tracing::subscriber::DefaultGuard;
+use std::cell::RefCell;
+use std::sync::Once;
+
 use tracing_subscriber::fmt::MakeWriter;
+
+thread_local! {
+    /// The buffer this thread's events go to while it captures.
+    static CAPTURING: RefCell<Option<Arc<Mutex<Vec<u8>>>>> = const { RefCell::new(None) };
+}
 
 /// The lines logged so far on the capturing thread. Cheap to clone.
 #[derive(Clone, Default)]
@@ -17,12 +27,14 @@ pub struct Logs {
 }
 
 /// Writes into a [`Logs`] buffer.
-pub struct LogWriter(Arc<Mutex<Vec<u8>>>);
+pub struct LogWriter(Option<Arc<Mutex<Vec<u8>>>>);
 
 impl Write for LogWriter {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        let mut buffer = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        buffer.extend_from_slice(bytes);
+        if let Some(buffer) = &self.0 {
+            let mut buffer = buffer.lock().unwrap_or_else(PoisonError::into_inner);
+            buffer.extend_from_slice(bytes);
+        }
         Ok(bytes.len())
     }
 
@@ -31,25 +43,43 @@ impl Write for LogWriter {
     }
 }
 
-impl<'a> MakeWriter<'a> for Logs {
+/// Hands each event the buffer of the thread that logged it (none: the event is dropped).
+struct ThisThread;
+
+impl<'a> MakeWriter<'a> for ThisThread {
     type Writer = LogWriter;
 
     fn make_writer(&'a self) -> Self::Writer {
-        LogWriter(Arc::clone(&self.buffer))
+        LogWriter(CAPTURING.with(|c| c.borrow().clone()))
+    }
+}
+
+/// Stops this thread's capture when dropped.
+pub struct CaptureGuard(());
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        CAPTURING.with(|c| c.borrow_mut().take());
     }
 }
 
 impl Logs {
     /// Captures INFO and above logged on this thread until the guard is dropped.
-    pub fn capture_this_thread() -> (Self, DefaultGuard) {
+    pub fn capture_this_thread() -> (Self, CaptureGuard) {
+        static INSTALL: Once = Once::new();
+        INSTALL.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_writer(ThisThread)
+                .with_max_level(tracing::Level::INFO)
+                .with_ansi(false)
+                .without_time()
+                .finish();
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("no other global subscriber in the test binary");
+        });
         let logs = Self::default();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(logs.clone())
-            .with_max_level(tracing::Level::INFO)
-            .with_ansi(false)
-            .without_time()
-            .finish();
-        (logs, tracing::subscriber::set_default(subscriber))
+        CAPTURING.with(|c| *c.borrow_mut() = Some(Arc::clone(&logs.buffer)));
+        (logs, CaptureGuard(()))
     }
 
     /// Every line so far (`LEVEL target: message key=value ...`).
