@@ -163,7 +163,17 @@ impl App {
         );
         let server = self.start_http(&intake, &sender).await?;
         let receiver = AbortOnDropHandle::new(self.spawn_receiver(bot, intake, &shutdown));
+        // systemd (Type=notify): ready once the database is open and updates are being received.
+        let notify = crate::service_notify::Notifier::from_env();
+        notify
+            .ready(match config.telegram.mode {
+                BotMode::Polling => "receiving updates by polling",
+                BotMode::Webhook => "receiving updates by webhook",
+            })
+            .await;
+        let _watchdog = notify.spawn_watchdog(store.clone(), shutdown.child_token());
         shutdown.cancelled().await;
+        notify.stopping().await;
         tracing::info!("shutting down: no new updates; finishing messages in progress");
         if let Some(servers) = server
             && !servers.shutdown(HTTP_DRAIN).await

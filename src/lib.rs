@@ -20,6 +20,7 @@
 //! - [`queue`]: per-chat ordered, cross-chat concurrent work queues.
 //! - [`scheduler`]: timezone-correct next runs, `/remind` and `/schedule` parsing, missed runs.
 //! - [`services`]: the shared handles (config, store, tools).
+//! - [`service_notify`]: systemd readiness, watchdog and stopping notifications (`sd_notify`).
 //! - [`store`]: SQLite (WAL), migrations, typed repository methods; all SQL lives here.
 //! - [`telegram`]: polling, update conversion, the outbox sender, the command menu.
 //! - [`terminal`]: `minicrew chat`, the terminal channel.
@@ -46,6 +47,7 @@ pub mod message;
 pub mod metrics;
 pub mod queue;
 pub mod scheduler;
+pub mod service_notify;
 pub mod services;
 pub mod store;
 pub mod telegram;

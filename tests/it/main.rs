@@ -35,6 +35,7 @@ mod scheduler_briefing;
 mod scheduler_cleanup;
 mod scheduler_commands;
 mod scheduler_concurrency;
+mod service_notify;
 mod strangers;
 mod streaming;
 mod trust;
