@@ -8,6 +8,7 @@
 //! - [`dispatch`]: routes a message to a tool (`/command`) or the LLM (free text).
 //! - [`doctor`]: `minicrew doctor`, one line per health check of the setup.
 //! - [`health`]: shared runtime health (last update, poll state, provider errors) for `/health`.
+//! - [`health_probe`]: `minicrew health`, asks the running daemon's `/health` (container checks).
 //! - [`http`]: the HTTP server: webhook route, `/health`, `/metrics`.
 //! - [`groups`]: group chats: approval, mention gating, one conversation and budget per group.
 //! - [`gmail`]: Gmail OAuth (loopback + PKCE, chat consent links), encrypted tokens, REST client.
@@ -38,6 +39,7 @@ pub mod doctor;
 pub mod gmail;
 pub mod groups;
 pub mod health;
+pub mod health_probe;
 pub mod http;
 pub mod llm;
 pub mod logging;

@@ -39,6 +39,12 @@ enum Command {
     },
     /// Check the config, database, Telegram, each LLM provider, Gmail tokens and MCP servers; exit 1 on failure.
     Doctor,
+    /// Ask the running bot's /health on this machine (HTTP_LISTEN); exit 0 if healthy, else 1.
+    Health {
+        /// Ask this URL instead of the one HTTP_LISTEN names.
+        #[arg(long, value_name = "URL")]
+        url: Option<url::Url>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -51,7 +57,13 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             eprintln!("minicrew: config error: {e}");
-            return ExitCode::from(2);
+            // A container health check treats exit 2 as reserved: report plain unhealthy.
+            let code = if matches!(cli.command, Some(Command::Health { .. })) {
+                1
+            } else {
+                2
+            };
+            return ExitCode::from(code);
         }
     };
     let default_level = if purpose == Purpose::Daemon {
@@ -78,6 +90,15 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+    if let Some(Command::Health { url }) = &cli.command {
+        let url = match url {
+            Some(u) => u.clone(),
+            None => minicrew::health_probe::health_url(&config)?,
+        };
+        let status = minicrew::health_probe::probe(&url).await?;
+        println!("{status}");
+        return Ok(());
+    }
     if let Some(Command::Doctor) = cli.command {
         let (report, ok) = minicrew::doctor::run(&config).await;
         print!("{report}");
@@ -100,7 +121,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             minicrew::terminal::run_chat(app.dispatcher(), chat_id, &name).await?;
             Ok(())
         }
-        Some(Command::Doctor) => Ok(()), // handled above, before the app is built
+        Some(Command::Doctor | Command::Health { .. }) => Ok(()), // handled above, without the app
         None => {
             let shutdown = CancellationToken::new();
             tokio::spawn(stop_on_signal(shutdown.clone()));

@@ -18,6 +18,7 @@ mod google_calendar;
 mod group_streaming;
 mod groups;
 mod health;
+mod health_cli;
 mod hostile_html;
 mod hostile_numbers;
 mod http_server;
