@@ -7,6 +7,7 @@ mod budgets;
 mod caldav;
 mod calendar;
 mod cli;
+mod deploy_files;
 mod email;
 mod exactly_once;
 mod export_forget;
