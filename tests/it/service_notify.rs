@@ -67,7 +67,11 @@ async fn under_systemd_the_daemon_says_ready_pings_the_watchdog_and_says_stoppin
     let dir = tempfile::tempdir().unwrap();
     let socket_path = dir.path().join("notify.sock");
     let socket = UnixDatagram::bind(&socket_path).unwrap();
-    let child = daemon(dir.path(), &fake, &socket_path).spawn().unwrap();
+    // Killed if an assertion fails before SIGTERM, so a failed run leaves no daemon behind.
+    let child = daemon(dir.path(), &fake, &socket_path)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
 
     let first = read_until(&socket, "READY=1").await;
     assert_eq!(first.len(), 1, "READY=1 comes first: {first:?}");
