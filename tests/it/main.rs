@@ -3,10 +3,13 @@
 mod support;
 
 mod assistant;
+mod backup_restore;
 mod budgets;
 mod caldav;
 mod calendar;
 mod cli;
+mod cli_ops;
+mod config_docs;
 mod email;
 mod exactly_once;
 mod export_forget;
@@ -38,6 +41,7 @@ mod scheduler_concurrency;
 mod strangers;
 mod streaming;
 mod trust;
+mod upgrades;
 mod usage_chart;
 mod voice;
 mod web_fetch;
