@@ -9,9 +9,13 @@ use minicrew::config::{Config, Purpose};
 use minicrew::gmail;
 use tokio_util::sync::CancellationToken;
 
+/// The version and, when built from a git checkout, its short commit (from build.rs), e.g.
+/// `0.2.0 (c097dd71d)`. Only the binary reads it, so a new commit relinks the binary alone.
+const VERSION: &str = env!("MINICREW_VERSION");
+
 /// A personal AI assistant that lives in Telegram.
 #[derive(Parser)]
-#[command(version = env!("MINICREW_VERSION"), about)]
+#[command(version = VERSION, about)]
 struct Cli {
     /// Read this file instead of ./.env.
     #[arg(long, global = true, value_name = "PATH")]
@@ -135,7 +139,7 @@ fn one_off(cli: &Cli, config: &Config) -> Option<Result<String, String>> {
         Some(Command::Backup(args)) => cli::backup::run(config, args).map_err(|e| e.to_string()),
         Some(Command::Restore(args)) => cli::restore::run(config, args).map_err(|e| e.to_string()),
         Some(Command::Config) => {
-            cli::show_config::render(cli.env_file.as_deref()).map_err(|e| e.to_string())
+            cli::show_config::render(cli.env_file.as_deref(), VERSION).map_err(|e| e.to_string())
         }
         _ => return None,
     })

@@ -12,10 +12,6 @@ pub mod show_config;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-/// The version `minicrew --version` prints: the crate version and, when built from a git
-/// checkout, its short commit, e.g. `0.2.0 (c097dd7a1)`.
-pub const VERSION: &str = env!("MINICREW_VERSION");
-
 /// Errors of the one-off commands, each said so that the user knows what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {

@@ -69,7 +69,7 @@ pub fn documented_default(key: &str) -> Option<&'static str> {
 
 /// Every known key with its effective value and origin, read as the daemon reads them, and the
 /// header lines (the env file read, unknown keys in it).
-pub fn rows(env_file: Option<&Path>) -> Result<(Vec<Row>, String), ConfigError> {
+pub fn rows(env_file: Option<&Path>, version: &str) -> Result<(Vec<Row>, String), ConfigError> {
     let sources = read_sources(env_file)?;
     let file_note = match &sources.file {
         Some(path) => format!("env file: {}", path.display()),
@@ -102,10 +102,7 @@ pub fn rows(env_file: Option<&Path>) -> Result<(Vec<Row>, String), ConfigError> 
         };
         rows.push(Row { key, shown, origin });
     }
-    let mut notes = format!(
-        "# minicrew {} effective configuration ({file_note})\n",
-        super::VERSION
-    );
+    let mut notes = format!("# minicrew {version} effective configuration ({file_note})\n");
     for (unknown, meant) in &sources.unknown_keys {
         notes.push_str(&format!("# unknown key in the env file: {unknown}"));
         if let Some(meant) = meant {
@@ -116,9 +113,9 @@ pub fn rows(env_file: Option<&Path>) -> Result<(Vec<Row>, String), ConfigError> 
     Ok((rows, notes))
 }
 
-/// The listing `minicrew config` prints.
-pub fn render(env_file: Option<&Path>) -> Result<String, ConfigError> {
-    let (rows, notes) = rows(env_file)?;
+/// The listing `minicrew config` prints; `version` is what `--version` says.
+pub fn render(env_file: Option<&Path>, version: &str) -> Result<String, ConfigError> {
+    let (rows, notes) = rows(env_file, version)?;
     let width = rows.iter().map(|r| r.key.len()).max().unwrap_or(0);
     let mut out = notes;
     for row in rows {
