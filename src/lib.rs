@@ -4,6 +4,7 @@
 //! - [`app`]: builds everything from the config and runs the daemon until a shutdown signal.
 //! - [`calendar`]: one `Calendar` trait (CalDAV now), events in the user's timezone, accounts.
 //! - [`chart`]: the `/usage` picture: a PNG drawn with plotters and a built-in bitmap font.
+//! - [`cli`]: one-off commands: `backup`, `restore`, `config`, and the `--version` text.
 //! - [`config`]: `.env` + environment → validated [`config::Config`]; secrets never print.
 //! - [`dispatch`]: routes a message to a tool (`/command`) or the LLM (free text).
 //! - [`doctor`]: `minicrew doctor`, one line per health check of the setup.
@@ -33,6 +34,7 @@
 pub mod app;
 pub mod calendar;
 pub mod chart;
+pub mod cli;
 pub mod config;
 pub mod dispatch;
 pub mod doctor;

@@ -9,9 +9,13 @@ use minicrew::config::{Config, Purpose};
 use minicrew::gmail;
 use tokio_util::sync::CancellationToken;
 
+/// The version and, when built from a git checkout, its short commit (from build.rs), e.g.
+/// `0.2.0 (c097dd71d)`. Only the binary reads it, so a new commit relinks the binary alone.
+const VERSION: &str = env!("MINICREW_VERSION");
+
 /// A personal AI assistant that lives in Telegram.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version = VERSION, about)]
 struct Cli {
     /// Read this file instead of ./.env.
     #[arg(long, global = true, value_name = "PATH")]
@@ -45,12 +49,18 @@ enum Command {
         #[arg(long, value_name = "URL")]
         url: Option<url::Url>,
     },
+    /// Copy the database to FILE while the bot runs (consistent; never over a file without --force).
+    Backup(minicrew::cli::backup::BackupArgs),
+    /// Replace the database with a backup after checking it; the bot must be stopped.
+    Restore(minicrew::cli::restore::RestoreArgs),
+    /// Print every setting, its value and where it came from (env, env file, default); secrets masked.
+    Config,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let purpose = match cli.command {
-        None | Some(Command::Doctor) if !cli.auth_gmail => Purpose::Daemon,
+        None | Some(Command::Doctor | Command::Config) if !cli.auth_gmail => Purpose::Daemon,
         _ => Purpose::Local,
     };
     let config = match Config::load(cli.env_file.as_deref(), purpose) {
@@ -72,6 +82,18 @@ fn main() -> ExitCode {
         "warn"
     };
     minicrew::logging::init(config.log_format, default_level);
+    if let Some(result) = one_off(&cli, &config) {
+        return match result {
+            Ok(report) => {
+                print!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("minicrew: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -121,13 +143,27 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             minicrew::terminal::run_chat(app.dispatcher(), chat_id, &name).await?;
             Ok(())
         }
-        Some(Command::Doctor | Command::Health { .. }) => Ok(()), // handled above, without the app
+        // doctor and the one-off commands are handled before the app is built
+        Some(_) => Ok(()),
         None => {
             let shutdown = CancellationToken::new();
             tokio::spawn(stop_on_signal(shutdown.clone()));
             app.run_until_stopped(shutdown).await
         }
     }
+}
+
+/// `backup`, `restore` and `config`: commands that run without the bot, or `None`.
+fn one_off(cli: &Cli, config: &Config) -> Option<Result<String, String>> {
+    use minicrew::cli;
+    Some(match &cli.command {
+        Some(Command::Backup(args)) => cli::backup::run(config, args).map_err(|e| e.to_string()),
+        Some(Command::Restore(args)) => cli::restore::run(config, args).map_err(|e| e.to_string()),
+        Some(Command::Config) => {
+            cli::show_config::render(cli.env_file.as_deref(), VERSION).map_err(|e| e.to_string())
+        }
+        _ => return None,
+    })
 }
 
 /// `--auth-gmail`: the one-time OAuth flow in the browser; the token is stored encrypted.

@@ -83,6 +83,8 @@ pub struct Sources {
     pub reader: EnvReader,
     /// The env file that was read, if any.
     pub file: Option<PathBuf>,
+    /// Known keys whose value came from the process environment (it wins over the file).
+    pub from_env: Vec<String>,
     /// Keys in the file that minicrew does not know, each with the key it probably meant.
     pub unknown_keys: Vec<(String, Option<&'static str>)>,
 }
@@ -125,14 +127,17 @@ pub fn read_sources(env_file: Option<&Path>) -> Result<Sources, ConfigError> {
         .filter(|k| !KNOWN_KEYS.contains(&k.as_str()))
         .map(|k| (k.clone(), near_miss(k, KNOWN_KEYS)))
         .collect();
+    let mut from_env = Vec::new();
     for (key, value) in std::env::vars() {
         if KNOWN_KEYS.contains(&key.as_str()) {
+            from_env.push(key.clone());
             values.insert(key, value);
         }
     }
     Ok(Sources {
         reader: EnvReader::new(values),
         file,
+        from_env,
         unknown_keys,
     })
 }

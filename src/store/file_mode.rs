@@ -50,7 +50,7 @@ fn permission_error(path: &Path, source: std::io::Error) -> StoreError {
 }
 
 /// `minicrew.db-wal` beside `minicrew.db`.
-fn sidecar(db: &Path, suffix: &str) -> PathBuf {
+pub(super) fn sidecar(db: &Path, suffix: &str) -> PathBuf {
     let mut name = db.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
@@ -58,7 +58,7 @@ fn sidecar(db: &Path, suffix: &str) -> PathBuf {
 
 /// Creates an empty file with mode 0600 unless it exists (SQLite takes an empty file as a new
 /// database).
-fn create_private(path: &Path) -> std::io::Result<()> {
+pub(super) fn create_private(path: &Path) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true).write(true).create(true);
     #[cfg(unix)]

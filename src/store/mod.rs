@@ -14,6 +14,7 @@ mod group_migration;
 mod groups;
 mod history;
 mod inbox;
+pub mod instance_lock;
 mod journal;
 pub mod llm_usage;
 mod memory;
@@ -24,6 +25,7 @@ mod recall_query;
 mod recall_window;
 mod schedules;
 mod settings;
+pub mod snapshot;
 mod stream_messages;
 mod tool_logs;
 mod usage_days;
@@ -91,6 +93,13 @@ pub enum StoreError {
         /// The underlying I/O error.
         source: std::io::Error,
     },
+    /// Another process holds the database in a way that prevents this (a restore in progress,
+    /// or the bot running while a restore is asked for).
+    #[error("{0}")]
+    Busy(String),
+    /// SQLite's own check found the database damaged (its report's first lines).
+    #[error("the database failed SQLite's check: {0}")]
+    Damaged(String),
     /// The database thread panicked while running the query (the call is lost, the thread lives on).
     #[error("database task failed: {0}")]
     Task(String),
@@ -129,25 +138,30 @@ impl Store {
         file_mode::create_data_dir(data_dir)?;
         let path = data_dir.join(DB_FILE_NAME);
         file_mode::make_private(&path)?;
+        let lock = instance_lock::shared(&path)?;
         let conn = Connection::open(&path)?;
-        Self::from_connection(conn)
+        Self::from_connection(conn, Some(lock))
     }
 
     /// Opens a private in-memory database (for unit tests and benchmarks).
     pub fn open_in_memory() -> Result<Self, StoreError> {
-        Self::from_connection(Connection::open_in_memory()?)
+        Self::from_connection(Connection::open_in_memory()?, None)
     }
 
-    fn from_connection(mut conn: Connection) -> Result<Self, StoreError> {
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        migrations().to_latest(&mut conn)?;
+    /// Prepares `conn` and starts its thread, which keeps `lock` (the file's shared instance
+    /// lock) for as long as the connection lives.
+    fn from_connection(
+        mut conn: Connection,
+        lock: Option<instance_lock::InstanceLock>,
+    ) -> Result<Self, StoreError> {
+        prepare(&mut conn)?;
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("minicrew-sqlite".into())
-            .spawn(move || run_queries(conn, queue))
+            .spawn(move || {
+                run_queries(conn, queue);
+                drop(lock);
+            })
             .map_err(|e| StoreError::Task(format!("cannot start the database thread: {e}")))?;
         Ok(Self { jobs })
     }
@@ -175,6 +189,17 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.call(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await
     }
+}
+
+/// The connection settings every store uses (WAL, busy timeout, foreign keys), then the
+/// migrations up to the latest.
+fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    migrations().to_latest(conn)?;
+    Ok(())
 }
 
 /// The database thread: runs queries in arrival order until every handle is dropped. A query that

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::support::app::{OWNER, WAIT};
 use crate::support::fake_telegram::FakeTelegram;
 
-fn minicrew(dir: &tempfile::TempDir, env_file: &str) -> Command {
+pub(crate) fn minicrew(dir: &tempfile::TempDir, env_file: &str) -> Command {
     let path = dir.path().join("test.env");
     std::fs::write(&path, env_file).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_minicrew"));

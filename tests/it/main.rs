@@ -3,10 +3,13 @@
 mod support;
 
 mod assistant;
+mod backup_restore;
 mod budgets;
 mod caldav;
 mod calendar;
 mod cli;
+mod cli_ops;
+mod config_docs;
 mod deploy_files;
 mod email;
 mod exactly_once;
@@ -41,6 +44,7 @@ mod service_notify;
 mod strangers;
 mod streaming;
 mod trust;
+mod upgrades;
 mod usage_chart;
 mod voice;
 mod web_fetch;
