@@ -7,6 +7,8 @@ mod budgets;
 mod caldav;
 mod calendar;
 mod cli;
+mod doctor;
+mod doctor_calendars;
 mod email;
 mod exactly_once;
 mod export_forget;
