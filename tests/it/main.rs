@@ -9,6 +9,7 @@ mod calendar;
 mod cli;
 mod doctor;
 mod doctor_calendars;
+mod doctor_files;
 mod email;
 mod exactly_once;
 mod export_forget;
