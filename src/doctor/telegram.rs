@@ -12,6 +12,8 @@ use crate::config::{BotMode, Config};
 use crate::telegram::webhook::webhook_url;
 use crate::telegram::{build_bot, describe_error};
 
+/// The longest one Bot API call may take (both fit in doctor's network limit).
+const CALL_LIMIT: std::time::Duration = std::time::Duration::from_secs(7);
 /// Where a bot token comes from.
 const BOTFATHER: &str = "https://t.me/BotFather";
 /// Telegram's guide to webhooks (ports, certificates).
@@ -48,20 +50,23 @@ pub async fn check(config: &Config) -> Vec<Check> {
             )];
         }
     };
-    let me = match bot.get_me().await {
-        Ok(me) => me,
-        Err(e) => {
+    let late = format!("no answer within {} s", CALL_LIMIT.as_secs());
+    let me = match tokio::time::timeout(CALL_LIMIT, bot.get_me()).await {
+        Ok(Ok(me)) => me,
+        Ok(Err(e)) => {
             return vec![Check::fail(
                 "telegram",
                 describe_error(&e),
                 request_fix(&e, config),
             )];
         }
+        Err(_) => return vec![Check::fail("telegram", late, unreachable_fix(config))],
     };
     let telegram = Check::ok("telegram", format!("@{}", me.username()));
-    let webhook = match bot.get_webhook_info().await {
-        Ok(info) => webhook(config, &info, Utc::now()),
-        Err(e) => Check::fail("webhook", describe_error(&e), request_fix(&e, config)),
+    let webhook = match tokio::time::timeout(CALL_LIMIT, bot.get_webhook_info()).await {
+        Ok(Ok(info)) => webhook(config, &info, Utc::now()),
+        Ok(Err(e)) => Check::fail("webhook", describe_error(&e), request_fix(&e, config)),
+        Err(_) => Check::fail("webhook", late, unreachable_fix(config)),
     };
     vec![telegram, webhook]
 }
