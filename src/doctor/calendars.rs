@@ -43,6 +43,9 @@ pub async fn check(config: &Config, store: &Store) -> Vec<Check> {
     if config.calendar.owner_caldav.is_some() && !users.iter().any(User::is_owner) {
         users.push(owner_before_first_start(config));
     }
+    if !any_calendar(config, store, &users).await {
+        return Vec::new();
+    }
     let key = match SecretKey::load_or_create(config.secret_key.as_ref(), &config.data_dir) {
         Ok(key) => key,
         Err(e) => {
@@ -69,6 +72,21 @@ pub async fn check(config: &Config, store: &Store) -> Vec<Check> {
         async move { check_one(config, accounts, user, *source).await }
     });
     futures::future::join_all(checks).await
+}
+
+/// Whether any calendar may be in use, known without the secret key (which doctor would
+/// otherwise create on a fresh setup): the owner's `CALDAV_*`, a connected account, or a token
+/// file that may hold a calendar consent.
+async fn any_calendar(config: &Config, store: &Store, users: &[User]) -> bool {
+    if config.calendar.owner_caldav.is_some() {
+        return true;
+    }
+    for user in users {
+        if matches!(store.calendar_account(user.id).await, Ok(Some(_))) {
+            return true;
+        }
+    }
+    std::fs::read_dir(&config.gmail.credentials_dir).is_ok_and(|mut d| d.next().is_some())
 }
 
 /// Which calendar the bot would open for `user`, if any.

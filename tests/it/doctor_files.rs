@@ -21,6 +21,10 @@ async fn a_database_readable_by_others_is_reported_and_said_to_be_mended_by_open
     let fake = FakeTelegram::start().await;
     let first = doctor(dir.path(), &fake, &[]).await;
     assert_eq!(first.code, Some(0), "{}", first.stdout);
+    assert!(
+        !dir.path().join("data/secret.key").exists(),
+        "with no calendar and no Gmail, doctor creates no secret key"
+    );
     let db = dir.path().join("data/minicrew.db");
     set_mode(&db, 0o644);
 
