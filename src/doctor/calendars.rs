@@ -86,7 +86,9 @@ async fn any_calendar(config: &Config, store: &Store, users: &[User]) -> bool {
             return true;
         }
     }
-    std::fs::read_dir(&config.gmail.credentials_dir).is_ok_and(|mut d| d.next().is_some())
+    std::fs::read_dir(&config.gmail.credentials_dir).is_ok_and(|mut entries| {
+        entries.any(|e| e.is_ok_and(|e| super::files::is_token_file(&e.path())))
+    })
 }
 
 /// Which calendar the bot would open for `user`, if any.

@@ -1,5 +1,5 @@
 //! File permission checks: the database (and its `-wal`/`-shm` files), `secret.key`, the Gmail
-//! token files, `DATA_DIR` and `CREDENTIALS_DIR` are private to the user running the bot and
+//! token files (`gmail_<id>.json`), `DATA_DIR` and `CREDENTIALS_DIR` are private to the user running the bot and
 //! owned by it. A private file readable by anyone else fails (`chmod 600`); a folder others may
 //! write into fails, one they may only list warns (`chmod 700`); a path owned by another user
 //! fails (`chown`). Paths that do not exist yet are skipped (the bot creates them private).
@@ -50,12 +50,20 @@ pub fn paths(config: &Config) -> Vec<(PathBuf, Kind)> {
         let mut tokens: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .map(|e| e.path())
-            .filter(|p| p.is_file())
+            .filter(|p| p.is_file() && is_token_file(p))
             .collect();
         tokens.sort();
         paths.extend(tokens.into_iter().map(|p| (p, Kind::File)));
     }
     paths
+}
+
+/// Whether `path` is a token file the bot wrote (`gmail_<user id>.json`), not a file shipped
+/// beside them (a README).
+pub fn is_token_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("gmail_") && n.ends_with(".json"))
 }
 
 /// Checks every path; one ok line when all are private, else one line per problem.

@@ -2,8 +2,10 @@
 //! token and the webhook as Telegram reports it), each LLM provider, the web search backend,
 //! the Gmail tokens, each calendar in use and each MCP server. One line per check (ok, warn or
 //! FAIL); under a warning or failure, one line with its fix: the key to set, the command to run
-//! or the page to visit. Exit 1 on any failure. Outside calls run side by side, each bounded,
-//! so a server that never answers costs at most [`NETWORK_LIMIT`]; no secret is ever printed.
+//! or the page to visit. Exit 1 on any failure. Outside calls run side by side, each bounded
+//! ([`NETWORK_LIMIT`]; LLM providers `LLM_TIMEOUT_SECS` up to [`llm::LIMIT`]; MCP servers their
+//! `startup_timeout_secs`), so a server that never answers cannot hold doctor up for longer;
+//! no secret is ever printed.
 //!
 //! Map: [`check`] is the outcome and the report; one file per group of checks: [`files`],
 //! [`telegram`], [`llm`], [`search`], [`gmail`], [`calendars`], [`mcp`].

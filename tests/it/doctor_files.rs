@@ -19,8 +19,19 @@ fn set_mode(path: &std::path::Path, mode: u32) {
 async fn a_database_readable_by_others_is_reported_and_said_to_be_mended_by_opening_it() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeTelegram::start().await;
+    // A README shipped in the credentials folder is not a token: it may stay readable.
+    let credentials = dir.path().join("credentials");
+    std::fs::create_dir(&credentials).unwrap();
+    set_mode(&credentials, 0o700);
+    std::fs::write(credentials.join("README.md"), "tokens live here").unwrap();
+    set_mode(&credentials.join("README.md"), 0o644);
     let first = doctor(dir.path(), &fake, &[]).await;
     assert_eq!(first.code, Some(0), "{}", first.stdout);
+    assert!(
+        first.stdout.contains("ok   permissions: "),
+        "{}",
+        first.stdout
+    );
     assert!(
         !dir.path().join("data/secret.key").exists(),
         "with no calendar and no Gmail, doctor creates no secret key"
