@@ -41,7 +41,7 @@ enum Command {
         #[arg(long, value_name = "CHAT_ID")]
         user: Option<i64>,
     },
-    /// Check the config, database, Telegram, each LLM provider, Gmail tokens and MCP servers; exit 1 on failure.
+    /// Check the setup (config, file permissions, database, Telegram and its webhook, LLM providers, web search, Gmail, calendars, MCP servers), each problem with its fix; exit 1 on failure.
     Doctor,
     /// Ask the running bot's /health on this machine (HTTP_LISTEN); exit 0 if healthy, else 1.
     Health {

@@ -168,7 +168,10 @@ async fn doctor_prints_one_line_per_check_and_fails_on_a_rejected_key() {
     let (code, stdout) = run().await;
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("FAIL llm claude:"), "{stdout}");
-    assert!(!stdout.contains("SECRET"), "the key is never printed");
+    assert!(
+        !stdout.contains("sk-ant-doctor-SECRET"),
+        "the key is never printed: {stdout}"
+    );
 }
 
 #[tokio::test]

@@ -189,6 +189,13 @@ impl FakeTelegram {
         });
     }
 
+    /// Makes getWebhookInfo report a failed delivery at `date` (Unix time) with `message`, as
+    /// Telegram does when it cannot reach the webhook (only while one is set).
+    pub fn set_webhook_error(&self, date: i64, message: &str) {
+        self.shared
+            .update(|state| state.webhook_error = Some((date, message.to_owned())));
+    }
+
     /// Parameters of the active webhook (`None` when unset or deleted).
     pub fn webhook(&self) -> Option<Value> {
         self.shared.state().webhook.clone()

@@ -97,6 +97,16 @@ impl Radicale {
         found
     }
 
+    /// Gives the user another password (Radicale reads its users file at each login), as when
+    /// an app password is revoked.
+    pub fn change_password(&self, password: &str) {
+        std::fs::write(
+            self.dir.path().join("users"),
+            format!("{USER}:{password}\n"),
+        )
+        .expect("users");
+    }
+
     /// Stores an iCalendar object as `<name>.ics` through CalDAV (as another client would).
     pub async fn put(&self, name: &str, ics: &str) {
         let response = reqwest::Client::new()

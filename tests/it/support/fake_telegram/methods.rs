@@ -144,6 +144,10 @@ fn webhook_info(state: &State) -> Value {
                 info[key] = value.clone();
             }
         }
+        if let Some((date, message)) = &state.webhook_error {
+            info["last_error_date"] = json!(date);
+            info["last_error_message"] = json!(message);
+        }
     }
     info
 }

@@ -135,6 +135,8 @@ pub struct State {
     pub offsets: Vec<i64>,
     /// Parameters of the last setWebhook, `None` after deleteWebhook.
     pub webhook: Option<Value>,
+    /// Telegram's last failed delivery to the webhook (`last_error_date`, `last_error_message`).
+    pub webhook_error: Option<(i64, String)>,
     /// The last non-empty `allowed_updates` the bot asked for.
     pub allowed_updates: Option<Vec<String>>,
     /// `commands` of the last setMyCommands.
