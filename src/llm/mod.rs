@@ -18,7 +18,6 @@ pub mod openai;
 pub mod pricing;
 pub mod prompt;
 pub mod provider_core;
-pub mod provider_kind;
 pub mod registry;
 pub mod retry;
 pub mod router;
@@ -31,10 +30,10 @@ pub mod vision;
 
 use async_trait::async_trait;
 
+pub use crate::config::ProviderKind;
 pub use budget::Budget;
 pub use error::LlmError;
 pub use http::http_client;
-pub use provider_kind::ProviderKind;
 pub use registry::ProviderRegistry;
 pub use retry::RetryPolicy;
 pub use router::{ChatRequest, LlmRouter, ProviderFailure, RouterError, RouterReply};

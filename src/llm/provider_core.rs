@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 
 use super::error::LlmError;
 use super::http::{ErrorReply, PostError, endpoint, post_json, secret_header};
-use super::registry::configured_model;
 use super::stream::{Assemble, LIMITS, StreamObserver, post_sse};
 use super::types::{LlmResponse, Tier};
 use crate::config::ProviderConfig;
@@ -59,7 +58,7 @@ impl ProviderCore {
 
     /// The configured model id for `tier`.
     pub fn model(&self, tier: Tier) -> &str {
-        configured_model(&self.cfg, tier)
+        self.cfg.model(tier)
     }
 
     /// Whether the model of `tier` accepts images (the owner's setting, else the guess).
