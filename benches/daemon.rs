@@ -7,6 +7,10 @@
 //! cargo build --release && cargo bench --bench daemon
 //! ```
 
+// Test code may unwrap: clippy.toml exempts only `#[test]`s and `#[cfg(test)]` modules, not
+// the helpers and fakes of a test or bench crate.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::path::Path;

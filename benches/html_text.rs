@@ -6,6 +6,10 @@
 //!
 //! Run: `cargo bench --bench html_text`.
 
+// Test code may unwrap: clippy.toml exempts only `#[test]`s and `#[cfg(test)]` modules, not
+// the helpers and fakes of a test or bench crate.
+#![allow(clippy::unwrap_used)]
+
 use std::time::{Duration, Instant};
 
 use base64::Engine;

@@ -10,6 +10,10 @@
 //! RECALL_BENCH_MAX_ROWS=10000 cargo bench --bench recall   # a quick look at the smallest size
 //! ```
 
+// Test code may unwrap: clippy.toml exempts only `#[test]`s and `#[cfg(test)]` modules, not
+// the helpers and fakes of a test or bench crate.
+#![allow(clippy::unwrap_used)]
+
 use std::time::{Duration, Instant};
 
 use minicrew::store::{RecallQuery, Store};

@@ -16,6 +16,10 @@
 //! SOAK_MINUTES=1 cargo bench --bench soak                       # a quick check
 //! ```
 
+// Test code may unwrap: clippy.toml exempts only `#[test]`s and `#[cfg(test)]` modules, not
+// the helpers and fakes of a test or bench crate.
+#![allow(clippy::unwrap_used)]
+
 #[path = "support/soak_chart.rs"]
 mod soak_chart;
 #[path = "support/soak_llm.rs"]

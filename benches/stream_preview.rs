@@ -11,6 +11,10 @@
 //! cargo bench --bench stream_preview --profile dev
 //! ```
 
+// Test code may unwrap: clippy.toml exempts only `#[test]`s and `#[cfg(test)]` modules, not
+// the helpers and fakes of a test or bench crate.
+#![allow(clippy::unwrap_used)]
+
 #[path = "shared/streamed_answer.rs"]
 mod streamed_answer;
 #[path = "../tests/it/support/mod.rs"]

@@ -5,6 +5,10 @@
 //!
 //! Run: `cargo bench --bench webhook_ack`.
 
+// Test code may unwrap: clippy.toml exempts only `#[test]`s and `#[cfg(test)]` modules, not
+// the helpers and fakes of a test or bench crate.
+#![allow(clippy::unwrap_used)]
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 

@@ -5,7 +5,8 @@
 //! - [`calendar`]: one `Calendar` trait (CalDAV now), events in the user's timezone, accounts.
 //! - [`chart`]: the `/usage` picture: a PNG drawn with plotters and a built-in bitmap font.
 //! - [`cli`]: one-off commands: `backup`, `restore`, `config`, and the `--version` text.
-//! - [`config`]: `.env` + environment → validated [`config::Config`]; secrets never print.
+//! - [`config`]: `.env` + environment → validated [`config::Config`]; secrets never print. Owns
+//!   the leaf names `ProviderKind` and `Tier`, so it imports nothing from [`llm`].
 //! - [`dispatch`]: routes a message to a tool (`/command`) or the LLM (free text).
 //! - [`doctor`]: `minicrew doctor`, one line per health check of the setup.
 //! - [`health`]: shared runtime health (last update, poll state, provider errors) for `/health`.
@@ -13,7 +14,7 @@
 //! - [`http`]: the HTTP server: webhook route, `/health`, `/metrics`.
 //! - [`groups`]: group chats: approval, mention gating, one conversation and budget per group.
 //! - [`gmail`]: Gmail OAuth (loopback + PKCE, chat consent links), encrypted tokens, REST client.
-//! - [`llm`]: LLM providers, registry and router.
+//! - [`llm`]: LLM providers (each takes its models from its `ProviderConfig`), registry, router.
 //! - [`mcp`]: MCP servers (stdio and streamable HTTP) whose tools join the tool list.
 //! - [`media`]: photos, documents and forwarded messages: downloads, PDF and text extraction.
 //! - [`logging`]: tracing setup (pretty, json, logfmt).

@@ -4,10 +4,12 @@
 //! The keys are fixed by ARCHITECTURE.md §3; `.env.example` documents each one.
 
 mod calendar;
+mod provider_kind;
 mod reader;
 mod search;
 mod sections;
 mod source;
+mod tier;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,10 +21,12 @@ use secrecy::SecretString;
 use url::Url;
 
 pub use calendar::{CalDavKeys, CalendarConfig};
+pub use provider_kind::{ProviderKind, UnknownProvider};
 pub use reader::{ConfigError, EnvReader, near_miss};
 pub use search::{BRAVE_DEFAULT_URL, SearchConfig};
 pub use sections::{GmailConfig, LlmConfig, ProviderConfig, TranscribeConfig};
 pub use source::{KNOWN_KEYS, read_sources};
+pub use tier::Tier;
 
 /// How the daemon receives Telegram updates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use url::Url;
 
 use super::reader::{ConfigError, EnvReader};
-use crate::llm::ProviderKind;
+use super::{ProviderKind, Tier};
 
 /// Default Claude models (cheap, mid); override with `CLAUDE_MODEL_CHEAP` / `CLAUDE_MODEL_MID`.
 pub const CLAUDE_DEFAULT_MODELS: (&str, &str) = ("claude-haiku-4-5", "claude-sonnet-4-5");
@@ -33,6 +33,16 @@ pub struct ProviderConfig {
     pub model_mid: String,
     /// Whether its models see images (`CLAUDE_VISION`, ...); `None`: guessed by model family.
     pub vision: Option<bool>,
+}
+
+impl ProviderConfig {
+    /// The configured model id for `tier`.
+    pub fn model(&self, tier: Tier) -> &str {
+        match tier {
+            Tier::Cheap => &self.model_cheap,
+            Tier::Mid => &self.model_mid,
+        }
+    }
 }
 
 /// LLM routing settings.
@@ -123,7 +133,7 @@ fn parse_order(env: &EnvReader) -> Result<Vec<ProviderKind>, ConfigError> {
 }
 
 fn provider(env: &EnvReader, kind: ProviderKind) -> Result<Option<ProviderConfig>, ConfigError> {
-    let vision_key = crate::llm::vision::setting_key(kind);
+    let vision_key = kind.vision_key();
     let vision = if env.is_set(vision_key) {
         Some(env.bool_or(vision_key, false)?)
     } else {

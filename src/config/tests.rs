@@ -156,6 +156,20 @@ fn openai_compatible_server_needs_no_key_but_a_model() {
 }
 
 #[test]
+fn a_provider_gives_the_model_configured_for_each_tier() {
+    let mut pairs = MINIMAL.to_vec();
+    pairs.extend([
+        ("ANTHROPIC_API_KEY", "sk-ant-x"),
+        ("CLAUDE_MODEL_CHEAP", "small-one"),
+        ("CLAUDE_MODEL_MID", "big-one"),
+    ]);
+    let c = Config::from_reader(&env(&pairs), Purpose::Daemon).unwrap();
+    let p = c.llm.provider(ProviderKindAlias::Claude).unwrap();
+    assert_eq!(p.model(super::Tier::Cheap), "small-one");
+    assert_eq!(p.model(super::Tier::Mid), "big-one");
+}
+
+#[test]
 fn default_llm_must_be_configured() {
     let mut pairs = MINIMAL.to_vec();
     pairs.push(("DEFAULT_LLM", "gemini"));
@@ -205,7 +219,7 @@ fn debug_output_hides_secrets() {
     assert!(!printed.contains("123:abc"));
 }
 
-use crate::llm::ProviderKind as ProviderKindAlias;
+use super::ProviderKind as ProviderKindAlias;
 
 #[test]
 fn env_example_loads_once_the_two_required_keys_are_filled() {

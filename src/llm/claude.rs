@@ -2,14 +2,15 @@
 //! blocks, `usage.input_tokens` / `output_tokens`, 529 "overloaded".
 
 use async_trait::async_trait;
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{LlmError, scrub};
-use super::http::{ErrorReply, PostError, endpoint, post_json, secret_header};
-use super::registry::configured_model;
+use super::http::ErrorReply;
+use super::provider_core::{KeyHeader, ProviderCore, push_merged};
+use super::stream::StreamObserver;
 use super::stream::claude::ClaudeStream;
-use super::stream::{LIMITS, StreamObserver, post_sse};
 use super::types::{LlmRequest, LlmResponse, Tier, ToolCall, ToolChoice, Turn, Usage};
 use super::{LlmProvider, ProviderKind};
 use crate::config::ProviderConfig;
@@ -17,16 +18,24 @@ use crate::config::ProviderConfig;
 /// The API version header value this encoder speaks.
 const ANTHROPIC_VERSION: &str = "2023-06-01";
 
+/// The Messages endpoint under the base URL.
+const PATH: &str = "/v1/messages";
+
 /// Claude over the Messages API.
 pub struct Claude {
-    cfg: ProviderConfig,
-    http: reqwest::Client,
+    core: ProviderCore,
 }
 
 impl Claude {
     /// A client for `cfg` using `http` (which carries the timeouts).
     pub fn new(cfg: ProviderConfig, http: reqwest::Client) -> Self {
-        Self { cfg, http }
+        let key = KeyHeader {
+            name: "x-api-key",
+            prefix: "",
+        };
+        Self {
+            core: ProviderCore::new(cfg, http, key, classify),
+        }
     }
 }
 
@@ -37,26 +46,20 @@ impl LlmProvider for Claude {
     }
 
     fn model(&self, tier: Tier) -> &str {
-        configured_model(&self.cfg, tier)
+        self.core.model(tier)
     }
 
     fn accepts_images(&self, tier: Tier) -> bool {
-        super::vision::sees_images(self.kind(), self.model(tier), self.cfg.vision)
+        self.core.accepts_images(tier)
     }
 
     async fn complete(&self, req: &LlmRequest) -> Result<LlmResponse, LlmError> {
-        let mut request = self
-            .http
-            .post(endpoint(&self.cfg.base_url, "/v1/messages"))
+        let request = self
+            .core
+            .post(PATH)?
             .header("anthropic-version", ANTHROPIC_VERSION);
-        if let Some(key) = &self.cfg.api_key {
-            request = request.header("x-api-key", secret_header(key, "")?);
-        }
-        match post_json::<WireResponse>(request, &encode(req)).await {
-            Ok(wire) => Ok(decode(wire, &req.model)),
-            Err(PostError::Status(reply)) => Err(classify(&reply, &self.cfg)),
-            Err(PostError::Failed(err)) => Err(err),
-        }
+        let answer = |wire| Ok(decode(wire, &req.model));
+        self.core.whole(request, &encode(req), answer).await
     }
 
     async fn stream(
@@ -64,25 +67,17 @@ impl LlmProvider for Claude {
         req: &LlmRequest,
         observer: &dyn StreamObserver,
     ) -> Result<LlmResponse, LlmError> {
-        let mut request = self
-            .http
-            .post(endpoint(&self.cfg.base_url, "/v1/messages"))
+        let request = self
+            .core
+            .post(PATH)?
             .header("anthropic-version", ANTHROPIC_VERSION);
-        if let Some(key) = &self.cfg.api_key {
-            request = request.header("x-api-key", secret_header(key, "")?);
-        }
         let mut body = encode(req);
         body["stream"] = json!(true);
-        let whole = |bytes: &[u8]| match serde_json::from_slice::<WireResponse>(bytes) {
-            Ok(wire) => Ok(decode(wire, &req.model)),
-            Err(e) => Err(LlmError::Decode(e.to_string())),
-        };
         let assembler = ClaudeStream::new(&req.model);
-        match post_sse(request, &body, LIMITS, assembler, observer, &whole).await {
-            Ok(response) => Ok(response),
-            Err(PostError::Status(reply)) => Err(classify(&reply, &self.cfg)),
-            Err(PostError::Failed(err)) => Err(err),
-        }
+        let answer = |wire| Ok(decode(wire, &req.model));
+        (self.core)
+            .streamed(request, &body, assembler, observer, answer)
+            .await
     }
 }
 
@@ -119,7 +114,7 @@ pub fn encode(req: &LlmRequest) -> Value {
                 ("user", blocks.collect())
             }
         };
-        push_merged(&mut messages, role, blocks);
+        push_merged(&mut messages, role, "content", blocks);
     }
     let mut body = json!({
         "model": req.model,
@@ -144,28 +139,14 @@ pub fn encode(req: &LlmRequest) -> Value {
     body
 }
 
+/// A text block, or none for blank text: Claude rejects a text block that is empty or only
+/// whitespace (Gemini takes whitespace, so its `text_part` drops only empty text).
 fn text_block(text: &str) -> Vec<Value> {
     if text.trim().is_empty() {
-        Vec::new() // Claude rejects empty text blocks.
+        Vec::new()
     } else {
         vec![json!({"type": "text", "text": text})]
     }
-}
-
-/// Appends blocks as a message, merging into the previous one of the same role (Claude wants
-/// alternating roles; stored history can hold two user lines in a row).
-fn push_merged(messages: &mut Vec<Value>, role: &str, blocks: Vec<Value>) {
-    if blocks.is_empty() {
-        return;
-    }
-    if let Some(last) = messages.last_mut()
-        && last["role"] == role
-        && let Some(content) = last["content"].as_array_mut()
-    {
-        content.extend(blocks);
-        return;
-    }
-    messages.push(json!({"role": role, "content": blocks}));
 }
 
 /// Claude ids must match `[a-zA-Z0-9_-]+`; ids from other providers are mapped into that set.
@@ -251,11 +232,11 @@ fn decode(wire: WireResponse, asked_model: &str) -> LlmResponse {
 }
 
 /// Reads Anthropic's `{"type":"error","error":{"type","message"}}`.
-fn classify(reply: &ErrorReply, cfg: &ProviderConfig) -> LlmError {
+fn classify(reply: &ErrorReply, key: Option<&SecretString>) -> LlmError {
     let kind = reply.body["error"]["type"].as_str().unwrap_or_default();
     let message = scrub(
         reply.body["error"]["message"].as_str().unwrap_or_default(),
-        cfg.api_key.as_ref(),
+        key,
     );
     let retry_after = super::http::retry_after(&reply.headers);
     match kind {
@@ -313,5 +294,22 @@ mod tests {
         assert_eq!(msgs[2]["content"][0]["type"], "tool_result");
         assert_eq!(msgs[2]["content"][0]["tool_use_id"], "call_1");
         assert_eq!(body["tools"][0]["input_schema"]["type"], "object");
+    }
+
+    #[test]
+    fn whitespace_only_text_sends_no_text_block_and_merges_nothing() {
+        let req = LlmRequest {
+            system: "sys".into(),
+            turns: vec![Turn::User("  \n".into()), Turn::User("hi".into())],
+            tools: Vec::new(),
+            tool_choice: ToolChoice::Auto,
+            model: "m".into(),
+            max_tokens: 100,
+        };
+        let body = encode(&req);
+        assert_eq!(
+            body["messages"],
+            json!([{"role": "user", "content": [{"type": "text", "text": "hi"}]}])
+        );
     }
 }

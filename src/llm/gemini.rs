@@ -8,10 +8,9 @@ use serde_json::{Value, json};
 
 use super::error::LlmError;
 use super::gemini_errors::classify;
-use super::http::{PostError, endpoint, post_json, secret_header};
-use super::registry::configured_model;
+use super::provider_core::{KeyHeader, ProviderCore, generated_call_id, push_merged};
+use super::stream::StreamObserver;
 use super::stream::gemini::GeminiStream;
-use super::stream::{LIMITS, StreamObserver, post_sse};
 use super::types::{LlmRequest, LlmResponse, Tier, ToolCall, ToolChoice, Turn, Usage};
 use super::{LlmProvider, ProviderKind};
 use crate::config::ProviderConfig;
@@ -22,14 +21,19 @@ const FOREIGN_CALL_SIGNATURE: &str = "skip_thought_signature_validator";
 
 /// Gemini over the Generative Language API.
 pub struct Gemini {
-    cfg: ProviderConfig,
-    http: reqwest::Client,
+    core: ProviderCore,
 }
 
 impl Gemini {
     /// A client for `cfg` using `http` (which carries the timeouts).
     pub fn new(cfg: ProviderConfig, http: reqwest::Client) -> Self {
-        Self { cfg, http }
+        let key = KeyHeader {
+            name: "x-goog-api-key",
+            prefix: "",
+        };
+        Self {
+            core: ProviderCore::new(cfg, http, key, classify),
+        }
     }
 }
 
@@ -40,24 +44,18 @@ impl LlmProvider for Gemini {
     }
 
     fn model(&self, tier: Tier) -> &str {
-        configured_model(&self.cfg, tier)
+        self.core.model(tier)
     }
 
     fn accepts_images(&self, tier: Tier) -> bool {
-        super::vision::sees_images(self.kind(), self.model(tier), self.cfg.vision)
+        self.core.accepts_images(tier)
     }
 
     async fn complete(&self, req: &LlmRequest) -> Result<LlmResponse, LlmError> {
         let path = format!("/v1beta/models/{}:generateContent", req.model);
-        let mut request = self.http.post(endpoint(&self.cfg.base_url, &path));
-        if let Some(key) = &self.cfg.api_key {
-            request = request.header("x-goog-api-key", secret_header(key, "")?);
-        }
-        match post_json::<WireResponse>(request, &encode(req)).await {
-            Ok(wire) => decode(wire, &req.model),
-            Err(PostError::Status(reply)) => Err(classify(&reply, self.cfg.api_key.as_ref())),
-            Err(PostError::Failed(err)) => Err(err),
-        }
+        let request = self.core.post(&path)?;
+        let answer = |wire| decode(wire, &req.model);
+        self.core.whole(request, &encode(req), answer).await
     }
 
     async fn stream(
@@ -66,20 +64,12 @@ impl LlmProvider for Gemini {
         observer: &dyn StreamObserver,
     ) -> Result<LlmResponse, LlmError> {
         let path = format!("/v1beta/models/{}:streamGenerateContent?alt=sse", req.model);
-        let mut request = self.http.post(endpoint(&self.cfg.base_url, &path));
-        if let Some(key) = &self.cfg.api_key {
-            request = request.header("x-goog-api-key", secret_header(key, "")?);
-        }
-        let whole = |bytes: &[u8]| match serde_json::from_slice::<WireResponse>(bytes) {
-            Ok(wire) => decode(wire, &req.model),
-            Err(e) => Err(LlmError::Decode(e.to_string())),
-        };
+        let request = self.core.post(&path)?;
         let assembler = GeminiStream::new(&req.model);
-        match post_sse(request, &encode(req), LIMITS, assembler, observer, &whole).await {
-            Ok(response) => Ok(response),
-            Err(PostError::Status(reply)) => Err(classify(&reply, self.cfg.api_key.as_ref())),
-            Err(PostError::Failed(err)) => Err(err),
-        }
+        let answer = |wire| decode(wire, &req.model);
+        (self.core)
+            .streamed(request, &encode(req), assembler, observer, answer)
+            .await
     }
 }
 
@@ -123,7 +113,7 @@ pub fn encode(req: &LlmRequest) -> Value {
                 ("user", parts.collect())
             }
         };
-        push_merged(&mut contents, role, parts);
+        push_merged(&mut contents, role, "parts", parts);
     }
     let mut body = json!({
         "systemInstruction": {"parts": [{"text": req.system}]},
@@ -147,26 +137,14 @@ fn signature(call: &ToolCall) -> Option<&str> {
         .as_str()
 }
 
+/// A text part, or none for empty text. Whitespace is kept, unlike Claude's `text_block`:
+/// Gemini accepts it, and a whitespace-only turn stays a turn.
 fn text_part(text: &str) -> Vec<Value> {
     if text.is_empty() {
         Vec::new()
     } else {
         vec![json!({"text": text})]
     }
-}
-
-fn push_merged(contents: &mut Vec<Value>, role: &str, parts: Vec<Value>) {
-    if parts.is_empty() {
-        return;
-    }
-    if let Some(last) = contents.last_mut()
-        && last["role"] == role
-        && let Some(existing) = last["parts"].as_array_mut()
-    {
-        existing.extend(parts);
-        return;
-    }
-    contents.push(json!({"role": role, "parts": parts}));
 }
 
 /// A function declaration; Gemini's schema subset rejects some JSON-Schema keywords and an
@@ -263,9 +241,7 @@ fn decode(wire: WireResponse, asked_model: &str) -> Result<LlmResponse, LlmError
                 call.args
             };
             tool_calls.push(ToolCall {
-                id: call
-                    .id
-                    .unwrap_or_else(|| format!("call_{:016x}", fastrand::u64(..))),
+                id: call.id.unwrap_or_else(generated_call_id),
                 name: call.name,
                 arguments: args,
                 provider_meta: part
@@ -292,4 +268,30 @@ fn decode(wire: WireResponse, asked_model: &str) -> Result<LlmResponse, LlmError
             .unwrap_or_else(|| asked_model.to_string()),
         stop_reason: candidate.finish_reason.unwrap_or_default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whitespace_only_text_stays_a_part_and_same_role_turns_merge() {
+        let req = LlmRequest {
+            system: "sys".into(),
+            turns: vec![
+                Turn::User("  ".into()),
+                Turn::User(String::new()),
+                Turn::User("hi".into()),
+            ],
+            tools: Vec::new(),
+            tool_choice: ToolChoice::Auto,
+            model: "m".into(),
+            max_tokens: 100,
+        };
+        let body = encode(&req);
+        assert_eq!(
+            body["contents"],
+            json!([{"role": "user", "parts": [{"text": "  "}, {"text": "hi"}]}])
+        );
+    }
 }

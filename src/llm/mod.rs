@@ -1,8 +1,10 @@
 //! LLM layer: the [`LlmProvider`] trait with one file per provider (hand-written over reqwest),
 //! the registry built from config, and the router (tool loop, retry, fallback, usage records).
 //!
-//! Map: `types` (generic conversation) → `claude` / `gemini` / `openai` (wire formats) →
-//! `registry` (config → providers) → `router` (+ `prompt`, `retry`, `pricing`, `budget`).
+//! Map: `types` (generic conversation) → `claude` / `gemini` / `openai` (wire formats only,
+//! over `provider_core`: client, key header, error mapping, merging, call ids; `http` and
+//! `stream` carry the bytes) → `registry` (config → providers) → `router` (+ `prompt`,
+//! `retry`, `pricing`, `budget`).
 
 pub mod budget;
 pub mod claude;
@@ -15,7 +17,7 @@ mod journal;
 pub mod openai;
 pub mod pricing;
 pub mod prompt;
-pub mod provider_kind;
+pub mod provider_core;
 pub mod registry;
 pub mod retry;
 pub mod router;
@@ -28,10 +30,10 @@ pub mod vision;
 
 use async_trait::async_trait;
 
+pub use crate::config::ProviderKind;
 pub use budget::Budget;
 pub use error::LlmError;
 pub use http::http_client;
-pub use provider_kind::ProviderKind;
 pub use registry::ProviderRegistry;
 pub use retry::RetryPolicy;
 pub use router::{ChatRequest, LlmRouter, ProviderFailure, RouterError, RouterReply};

@@ -4,34 +4,43 @@
 //! `Authorization: Bearer` is sent only when a key is set (local servers need none).
 
 use async_trait::async_trait;
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{LlmError, scrub};
-use super::http::{ErrorReply, PostError, endpoint, post_json, retry_after, secret_header};
-use super::registry::configured_model;
+use super::http::{ErrorReply, PostError, retry_after};
+use super::provider_core::{KeyHeader, ProviderCore, generated_call_id};
+use super::stream::StreamObserver;
 use super::stream::openai::OpenAiStream;
-use super::stream::{LIMITS, StreamObserver, post_sse};
 use super::types::{LlmRequest, LlmResponse, Tier, ToolCall, ToolChoice, Turn, Usage};
 use super::{LlmProvider, ProviderKind};
 use crate::config::ProviderConfig;
 
+/// The chat completions endpoint under the base URL.
+const PATH: &str = "/chat/completions";
+
 /// Any OpenAI-compatible server.
 pub struct OpenAi {
-    cfg: ProviderConfig,
-    http: reqwest::Client,
+    core: ProviderCore,
 }
 
 impl OpenAi {
     /// A client for `cfg` using `http` (which carries the timeouts).
     pub fn new(cfg: ProviderConfig, http: reqwest::Client) -> Self {
-        Self { cfg, http }
+        let key = KeyHeader {
+            name: "authorization",
+            prefix: "Bearer ",
+        };
+        Self {
+            core: ProviderCore::new(cfg, http, key, classify),
+        }
     }
 
     /// OpenAI's own API wants `max_completion_tokens` (newer models reject `max_tokens`);
     /// the compatible servers know only `max_tokens`.
     fn max_tokens_field(&self) -> &'static str {
-        match self.cfg.base_url.host_str() {
+        match self.core.cfg().base_url.host_str() {
             Some("api.openai.com") => "max_completion_tokens",
             _ => "max_tokens",
         }
@@ -45,27 +54,19 @@ impl LlmProvider for OpenAi {
     }
 
     fn model(&self, tier: Tier) -> &str {
-        configured_model(&self.cfg, tier)
+        self.core.model(tier)
     }
 
     fn accepts_images(&self, tier: Tier) -> bool {
-        super::vision::sees_images(self.kind(), self.model(tier), self.cfg.vision)
+        self.core.accepts_images(tier)
     }
 
     async fn complete(&self, req: &LlmRequest) -> Result<LlmResponse, LlmError> {
-        let mut request = self
-            .http
-            .post(endpoint(&self.cfg.base_url, "/chat/completions"));
-        if let Some(key) = &self.cfg.api_key {
-            request = request.header("authorization", secret_header(key, "Bearer ")?);
-        }
+        let request = self.core.post(PATH)?;
         let mut body = encode(req);
         body[self.max_tokens_field()] = json!(req.max_tokens);
-        match post_json::<WireResponse>(request, &body).await {
-            Ok(wire) => decode(wire, &req.model),
-            Err(PostError::Status(reply)) => Err(classify(&reply, &self.cfg)),
-            Err(PostError::Failed(err)) => Err(err),
-        }
+        let answer = |wire| decode(wire, &req.model);
+        self.core.whole(request, &body, answer).await
     }
 
     async fn stream(
@@ -73,22 +74,17 @@ impl LlmProvider for OpenAi {
         req: &LlmRequest,
         observer: &dyn StreamObserver,
     ) -> Result<LlmResponse, LlmError> {
-        let mut request = self
-            .http
-            .post(endpoint(&self.cfg.base_url, "/chat/completions"));
-        if let Some(key) = &self.cfg.api_key {
-            request = request.header("authorization", secret_header(key, "Bearer ")?);
-        }
+        let request = self.core.post(PATH)?;
         let mut body = encode(req);
         body[self.max_tokens_field()] = json!(req.max_tokens);
         body["stream"] = json!(true);
         body["stream_options"] = json!({"include_usage": true});
-        let whole = |bytes: &[u8]| match serde_json::from_slice::<WireResponse>(bytes) {
-            Ok(wire) => decode(wire, &req.model),
-            Err(e) => Err(LlmError::Decode(e.to_string())),
-        };
         let assembler = OpenAiStream::new(&req.model);
-        match post_sse(request, &body, LIMITS, assembler, observer, &whole).await {
+        let answer = |wire| decode(wire, &req.model);
+        match (self.core)
+            .stream_raw(request, &body, assembler, observer, answer)
+            .await
+        {
             Ok(response) => Ok(response),
             // A compatible server that does not know streaming (or `stream_options`) says so
             // with a 400: ask it again for a whole answer.
@@ -100,8 +96,7 @@ impl LlmProvider for OpenAi {
                 observer.text(&response.text);
                 Ok(response)
             }
-            Err(PostError::Status(reply)) => Err(classify(&reply, &self.cfg)),
-            Err(PostError::Failed(err)) => Err(err),
+            Err(e) => Err(self.core.failure(e)),
         }
     }
 }
@@ -225,7 +220,7 @@ fn decode(wire: WireResponse, asked_model: &str) -> Result<LlmResponse, LlmError
             id: c
                 .id
                 .filter(|id| !id.is_empty())
-                .unwrap_or_else(|| format!("call_{:016x}", fastrand::u64(..))),
+                .unwrap_or_else(generated_call_id),
             name: c.function.name,
             arguments: parse_arguments(c.function.arguments),
             provider_meta: None,
@@ -257,14 +252,11 @@ fn parse_arguments(raw: Value) -> Value {
 
 /// Reads `{"error":{"message","type","code"}}`; `insufficient_quota` (and OpenRouter's 402)
 /// are final.
-fn classify(reply: &ErrorReply, cfg: &ProviderConfig) -> LlmError {
+fn classify(reply: &ErrorReply, key: Option<&SecretString>) -> LlmError {
     let error = &reply.body["error"];
     let code = error["code"].as_str().unwrap_or_default();
     let kind = error["type"].as_str().unwrap_or_default();
-    let message = scrub(
-        error["message"].as_str().unwrap_or_default(),
-        cfg.api_key.as_ref(),
-    );
+    let message = scrub(error["message"].as_str().unwrap_or_default(), key);
     if code == "insufficient_quota" || kind == "insufficient_quota" || reply.status == 402 {
         return LlmError::Quota(message);
     }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use super::claude::Claude;
 use super::gemini::Gemini;
 use super::openai::OpenAi;
-use super::types::Tier;
 use super::{LlmProvider, ProviderKind};
 use crate::config::{LlmConfig, ProviderConfig};
 
@@ -17,14 +16,6 @@ fn build(cfg: &ProviderConfig, http: &reqwest::Client) -> Arc<dyn LlmProvider> {
         ProviderKind::Claude => Arc::new(Claude::new(cfg, http)),
         ProviderKind::Gemini => Arc::new(Gemini::new(cfg, http)),
         ProviderKind::OpenAi => Arc::new(OpenAi::new(cfg, http)),
-    }
-}
-
-/// The model id configured for `tier`.
-pub fn configured_model(cfg: &ProviderConfig, tier: Tier) -> &str {
-    match tier {
-        Tier::Cheap => &cfg.model_cheap,
-        Tier::Mid => &cfg.model_mid,
     }
 }
 

@@ -80,7 +80,7 @@ impl RouterError {
 fn no_vision_message(kinds: &[ProviderKind]) -> String {
     let keys: Vec<String> = kinds
         .iter()
-        .map(|k| format!("{}=true", super::vision::setting_key(*k)))
+        .map(|k| format!("{}=true", k.vision_key()))
         .collect();
     format!(
         "None of the configured AI models can see images, so I can't look at your photo. If \

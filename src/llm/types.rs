@@ -13,15 +13,7 @@ pub enum Role {
     Assistant,
 }
 
-/// Which model size of a provider to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Tier {
-    /// The cheap, fast model (everyday chat).
-    #[default]
-    Cheap,
-    /// The mid-tier model (summaries, harder questions).
-    Mid,
-}
+pub use crate::config::Tier;
 
 /// One tool as offered to a model: the single generic spec each provider converts.
 #[derive(Debug, Clone, PartialEq)]

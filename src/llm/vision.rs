@@ -38,15 +38,6 @@ fn openai_family_sees(model: &str) -> bool {
         && !OPENAI_TEXT_ONLY.iter().any(|t| name.starts_with(t))
 }
 
-/// The `.env` key that says whether `kind`'s model sees images.
-pub fn setting_key(kind: ProviderKind) -> &'static str {
-    match kind {
-        ProviderKind::Claude => "CLAUDE_VISION",
-        ProviderKind::Gemini => "GEMINI_VISION",
-        ProviderKind::OpenAi => "OPENAI_VISION",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
+use rustix::process::{Pid, Signal, kill_process_group};
 use secrecy::ExposeSecret as _;
 use tokio::io::AsyncReadExt as _;
 use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
@@ -84,13 +85,15 @@ pub fn spawn(
 /// Kills the child's whole process group (the child and anything it started), then the child.
 pub fn kill_group(child: &mut Child) {
     // `id()` is `None` once the child was reaped: then there is nothing left to kill.
-    if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
-        // SAFETY: kill(2) takes plain integers and touches no memory of ours; `-pid` names the
-        // group the child leads (it was spawned with `process_group(0)`), and the child has
-        // not been reaped yet (`id()` is `Some`), so the group id cannot have been reused.
-        unsafe {
-            libc::kill(-pid, libc::SIGKILL);
-        }
+    // The group is the one the child leads (it was spawned with `process_group(0)`), and the
+    // child has not been reaped yet (`id()` is `Some`), so the group id cannot have been reused.
+    if let Some(pid) = child
+        .id()
+        .and_then(|pid| i32::try_from(pid).ok())
+        .and_then(Pid::from_raw)
+    {
+        // Fails only when the group is already gone: nothing left to kill.
+        let _ = kill_process_group(pid, Signal::KILL);
     }
     let _ = child.start_kill();
 }

@@ -15,6 +15,10 @@
 //! `CRASHTEST_SEED` replays a run's random choices (the seed is printed);
 //! `CRASHTEST_MAX_KILL_MS` moves the kill window; `CRASHTEST_BINARY` runs another binary.
 
+// Test code may unwrap: clippy.toml exempts only `#[test]`s and `#[cfg(test)]` modules, not
+// the helpers and fakes of a test or bench crate.
+#![allow(clippy::unwrap_used)]
+
 mod checks;
 #[allow(dead_code)]
 #[path = "../../benches/support/daemon.rs"]

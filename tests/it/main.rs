@@ -1,5 +1,9 @@
 //! The one integration-test binary: real components against fakes on 127.0.0.1.
 
+// Test code may unwrap: clippy.toml exempts only `#[test]`s and `#[cfg(test)]` modules, not
+// the helpers and fakes of a test or bench crate.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 mod assistant;

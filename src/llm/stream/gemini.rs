@@ -6,11 +6,9 @@
 
 use serde_json::{Value, json};
 
-use super::{
-    Assemble, Flow, MAX_PARTS, StreamObserver, cut_off, generated_call_id, in_stream_error,
-    parse_event,
-};
+use super::{Assemble, Flow, MAX_PARTS, StreamObserver, cut_off, in_stream_error, parse_event};
 use crate::llm::error::LlmError;
+use crate::llm::provider_core::generated_call_id;
 use crate::llm::types::{LlmResponse, ToolCall, Usage};
 
 /// Assembles one streamed Gemini answer.

@@ -93,11 +93,6 @@ pub fn parse_arguments(raw: &str) -> Value {
     serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()))
 }
 
-/// A call id for a provider that sent none.
-pub fn generated_call_id() -> String {
-    format!("call_{:016x}", fastrand::u64(..))
-}
-
 /// Reads an event's JSON; a malformed event is a decode error (not retried).
 pub fn parse_event(data: &str) -> Result<Value, LlmError> {
     serde_json::from_str(data)

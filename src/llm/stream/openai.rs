@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{
-    Assemble, Flow, MAX_PARTS, StreamObserver, cut_off, generated_call_id, in_stream_error,
-    parse_arguments, parse_event,
+    Assemble, Flow, MAX_PARTS, StreamObserver, cut_off, in_stream_error, parse_arguments,
+    parse_event,
 };
 use crate::llm::error::LlmError;
+use crate::llm::provider_core::generated_call_id;
 use crate::llm::types::{LlmResponse, ToolCall, Usage};
 
 /// The end marker.

@@ -1,4 +1,5 @@
 //! The names of the LLM providers minicrew can talk to, as used in config, `/model` and `users`.
+//! A leaf type: config reads it and `llm` builds on it, so it lives below both.
 
 use std::fmt;
 use std::str::FromStr;
@@ -33,6 +34,15 @@ impl ProviderKind {
             Self::Claude => "ANTHROPIC_API_KEY",
             Self::Gemini => "GEMINI_API_KEY",
             Self::OpenAi => "OPENAI_API_KEY",
+        }
+    }
+
+    /// The `.env` key that says whether this provider's models see images.
+    pub fn vision_key(self) -> &'static str {
+        match self {
+            Self::Claude => "CLAUDE_VISION",
+            Self::Gemini => "GEMINI_VISION",
+            Self::OpenAi => "OPENAI_VISION",
         }
     }
 
