@@ -156,8 +156,7 @@ fn inspect(_path: &Path) -> Option<Found> {
 /// The effective user id doctor runs as.
 #[cfg(unix)]
 fn current_uid() -> Option<u32> {
-    // SAFETY: geteuid has no preconditions, cannot fail and touches no memory of ours.
-    Some(unsafe { libc::geteuid() })
+    Some(rustix::process::geteuid().as_raw())
 }
 
 #[cfg(not(unix))]

@@ -71,31 +71,18 @@ enum Mode {
     Exclusive,
 }
 
-/// Takes the lock without waiting; `Ok(false)` when another holder prevents it.
-#[cfg(unix)]
+/// Takes the lock without waiting (std's `flock` wrappers); `Ok(false)` when another holder
+/// prevents it.
 fn try_lock(file: &File, mode: Mode) -> std::io::Result<bool> {
-    use std::os::fd::AsRawFd;
-    let op = match mode {
-        Mode::Shared => libc::LOCK_SH,
-        Mode::Exclusive => libc::LOCK_EX,
+    let taken = match mode {
+        Mode::Shared => file.try_lock_shared(),
+        Mode::Exclusive => file.try_lock(),
     };
-    loop {
-        // SAFETY: flock on a descriptor this function borrows for the call; no memory is shared.
-        if unsafe { libc::flock(file.as_raw_fd(), op | libc::LOCK_NB) } == 0 {
-            return Ok(true);
-        }
-        let err = std::io::Error::last_os_error();
-        match err.raw_os_error() {
-            Some(libc::EWOULDBLOCK) => return Ok(false),
-            Some(libc::EINTR) => continue,
-            _ => return Err(err),
-        }
+    match taken {
+        Ok(()) => Ok(true),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
     }
-}
-
-#[cfg(not(unix))]
-fn try_lock(_file: &File, _mode: Mode) -> std::io::Result<bool> {
-    Ok(true)
 }
 
 #[cfg(all(test, unix))]
