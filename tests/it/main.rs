@@ -29,6 +29,7 @@ mod memory;
 mod outgoing_files;
 mod panics;
 mod polling;
+mod rendering;
 mod schedule_limits;
 mod scheduler;
 mod scheduler_briefing;
