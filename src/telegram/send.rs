@@ -24,6 +24,7 @@ use super::rate_limit::RateLimiter;
 use super::split::{TELEGRAM_MAX_UTF16, split_message};
 use super::{describe_error, error_code, is_permanent};
 use crate::message::{Button, FileKind, OutgoingFile, Reply};
+use crate::scheduler::Outlet;
 use crate::store::{NewChunk, OutboxRow, Store, StoreError};
 
 /// Network failures tolerated per chunk before it is given up (backoff 1, 2, 4, 8, 16 s).
@@ -280,6 +281,14 @@ impl TelegramSender {
             }
         };
         Ok(i64::from(message.id.0))
+    }
+}
+
+/// The scheduler's messages go out through the outbox like every other reply.
+#[async_trait::async_trait]
+impl Outlet for TelegramSender {
+    async fn send_now(&self, replies: Vec<Reply>) -> Result<Vec<OutboxRow>, String> {
+        self.send(None, replies).await.map_err(|e| e.to_string())
     }
 }
 
