@@ -21,6 +21,7 @@ mod health;
 mod hostile_html;
 mod hostile_numbers;
 mod http_server;
+mod layering;
 mod llm_router;
 mod mcp;
 mod mcp_ops;
