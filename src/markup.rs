@@ -3,9 +3,6 @@
 //! each channel renders them at its edge (Telegram HTML in `telegram/`, terminal text in
 //! `terminal`), so nothing below the channels knows how a chat app shows text.
 
-use std::fmt;
-use std::str::FromStr;
-
 /// What a reply's text is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Markup {
@@ -14,46 +11,6 @@ pub enum Markup {
     /// Markdown as LLMs write it (`**bold**`, `` `code` ``, lists, fences, `[text](url)`);
     /// quote outside content in it with [`escape_markdown`].
     Markdown,
-}
-
-impl Markup {
-    /// The stable lowercase name: `"plain"` or `"markdown"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Markup::Plain => "plain",
-            Markup::Markdown => "markdown",
-        }
-    }
-}
-
-impl fmt::Display for Markup {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Errors of this module.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MarkupError {
-    /// A name other than `plain` or `markdown` (case-insensitive) was given.
-    #[error("unknown markup {0:?} (expected \"plain\" or \"markdown\")")]
-    Unknown(String),
-}
-
-impl FromStr for Markup {
-    type Err = MarkupError;
-
-    /// Parses `"plain"` or `"markdown"`, ignoring ASCII case and surrounding whitespace.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let name = s.trim();
-        if name.eq_ignore_ascii_case("plain") {
-            Ok(Markup::Plain)
-        } else if name.eq_ignore_ascii_case("markdown") {
-            Ok(Markup::Markdown)
-        } else {
-            Err(MarkupError::Unknown(name.to_string()))
-        }
-    }
 }
 
 /// Characters that start inline Markdown anywhere in a line.
@@ -118,19 +75,6 @@ pub fn bare_url_len(text: &str, i: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn markup_round_trips_through_its_name() {
-        for markup in [Markup::Plain, Markup::Markdown] {
-            assert_eq!(markup.as_str().parse::<Markup>(), Ok(markup));
-            assert_eq!(markup.to_string(), markup.as_str());
-        }
-        assert_eq!(" Markdown ".parse::<Markup>(), Ok(Markup::Markdown));
-        assert_eq!(
-            "html".parse::<Markup>(),
-            Err(MarkupError::Unknown("html".into()))
-        );
-    }
 
     #[test]
     fn escaping_marks_inline_markers_everywhere_and_block_markers_at_line_starts() {
