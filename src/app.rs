@@ -111,7 +111,7 @@ impl App {
             .attach_telegram(TelegramFiles::new(bot.clone()));
         self.services
             .media
-            .attach_telegram(TelegramFiles::new(bot.clone()));
+            .attach(Arc::new(TelegramFiles::new(bot.clone())));
         let store = self.services.store.clone();
         let sender = TelegramSender::new(
             bot.clone(),

@@ -18,6 +18,7 @@
 //! - [`mcp`]: MCP servers (stdio and streamable HTTP) whose tools join the tool list.
 //! - [`media`]: photos, documents and forwarded messages: downloads, PDF and text extraction.
 //! - [`logging`]: tracing setup (pretty, json, logfmt).
+//! - [`markup`]: channel-neutral reply text (plain or Markdown); channels render it at their edge.
 //! - [`metrics`]: Prometheus metric names and one-line recording functions.
 //! - [`message`]: channel-neutral [`message::Incoming`] and [`message::Reply`].
 //! - [`queue`]: per-chat ordered, cross-chat concurrent work queues.
@@ -46,6 +47,7 @@ pub mod health_probe;
 pub mod http;
 pub mod llm;
 pub mod logging;
+pub mod markup;
 pub mod mcp;
 pub mod media;
 pub mod message;

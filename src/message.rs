@@ -1,7 +1,7 @@
 //! Channel-neutral messages: what arrives from a user ([`Incoming`]) and what goes back
 //! ([`Reply`]). Telegram, the terminal channel and the scheduler all speak these types.
 
-use crate::telegram::format::TextFormat;
+use crate::markup::Markup;
 
 /// A message or button press from a chat.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +40,19 @@ pub struct GroupMessage {
     pub text_mentions: Vec<i64>,
     /// Telegram user id of the author of the message this one replies to.
     pub reply_to_user: Option<i64>,
+}
+
+/// Where a streamed group answer goes: the question it quotes, in its forum topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupTarget {
+    /// The group.
+    pub chat_id: i64,
+    /// The update being answered (keys the recorded messages).
+    pub update_id: i64,
+    /// The message the answer quotes.
+    pub reply_to: i64,
+    /// The forum topic.
+    pub thread_id: Option<i32>,
 }
 
 /// The part of an [`Incoming`] the dispatcher routes on.
@@ -137,8 +150,8 @@ pub struct Reply {
     pub chat_id: i64,
     /// The text, in `format`.
     pub text: String,
-    /// Plain text or Telegram HTML.
-    pub format: TextFormat,
+    /// Plain text or Markdown; each channel renders it (Telegram HTML, terminal text).
+    pub format: Markup,
     /// Rows of inline buttons under the message.
     pub buttons: Vec<Vec<Button>>,
     /// The text holds a one-time secret (a consent link): once Telegram has it, the stored
@@ -200,7 +213,7 @@ impl Reply {
         Self {
             chat_id,
             text: text.into(),
-            format: TextFormat::Plain,
+            format: Markup::Plain,
             buttons: Vec::new(),
             forget_after_send: false,
             reply_to_message_id: None,
@@ -209,10 +222,10 @@ impl Reply {
         }
     }
 
-    /// Telegram HTML to `chat_id` (escape user text with `format::escape_html`).
-    pub fn html(chat_id: i64, text: impl Into<String>) -> Self {
+    /// Markdown to `chat_id` (quote outside text with [`crate::markup::escape_markdown`]).
+    pub fn markdown(chat_id: i64, text: impl Into<String>) -> Self {
         Self {
-            format: TextFormat::Html,
+            format: Markup::Markdown,
             ..Self::plain(chat_id, text)
         }
     }

@@ -7,8 +7,12 @@ use std::io::{BufRead, IsTerminal, Write};
 use tokio::sync::mpsc;
 
 use crate::dispatch::Dispatcher;
+use crate::markup::Markup;
 use crate::message::{Incoming, OutgoingFile, Reply};
-use crate::telegram::format::{TextFormat, html_to_plain};
+
+mod markdown;
+
+pub use markdown::markdown_for_terminal;
 
 /// Reads lines from stdin until EOF and answers each as a message from `chat_id`.
 pub async fn run_chat(dispatcher: Dispatcher, chat_id: i64, name: &str) -> std::io::Result<()> {
@@ -44,14 +48,14 @@ pub async fn run_chat(dispatcher: Dispatcher, chat_id: i64, name: &str) -> std::
     Ok(())
 }
 
-/// Shows replies as terminal text: HTML becomes plain, buttons are listed with their commands,
+/// Shows replies as terminal text: Markdown stays readable Markdown, buttons are listed with their commands,
 /// and messages meant for another chat are marked with it.
 pub fn render(chat_id: i64, replies: &[Reply]) -> String {
     let mut text = String::new();
     for reply in replies {
         let body = match reply.format {
-            TextFormat::Html => html_to_plain(&reply.text),
-            TextFormat::Plain => reply.text.clone(),
+            Markup::Markdown => markdown_for_terminal(&reply.text),
+            Markup::Plain => reply.text.clone(),
         };
         if reply.chat_id != chat_id {
             text.push_str(&format!("[to chat {}] ", reply.chat_id));

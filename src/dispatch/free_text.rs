@@ -6,11 +6,9 @@ use chrono::Utc;
 use super::llm_tools::{RegistryRunner, TurnInput};
 use crate::llm::stream::StreamObserver;
 use crate::llm::{ChatRequest, Image, Role, RouterError, Tier};
-use crate::message::Reply;
+use crate::message::{GroupTarget, Reply};
 use crate::services::Services;
 use crate::store::{NewTurn, Speaker, StepKey, StoreError};
-use crate::telegram::format::markdown_to_html;
-use crate::telegram::group_preview::GroupTarget;
 use crate::tools::ChatKind;
 use crate::users::User;
 
@@ -224,7 +222,7 @@ pub async fn answer_message(
             store
                 .add_turn_once(step("assistant_turn"), user.id, Speaker::Assistant, turn)
                 .await?;
-            vec![Reply::html(user.chat_id, markdown_to_html(&reply.text))]
+            vec![Reply::markdown(user.chat_id, reply.text)]
         }
         Err(RouterError::Cancelled) => vec![Reply::plain(
             user.chat_id,

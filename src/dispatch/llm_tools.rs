@@ -24,7 +24,6 @@ use crate::llm::ToolRunner;
 use crate::message::Reply;
 use crate::services::Services;
 use crate::store::StepKey;
-use crate::telegram::format::{TextFormat, html_to_plain};
 use crate::tools::{CallSource, ChatKind, Effect};
 use crate::users::User;
 
@@ -140,10 +139,8 @@ impl RegistryRunner<'_> {
         match invoke(self.services, &caller, &*tool, arguments).await {
             Outcome::Ran(out) => CallRecord {
                 untrusted: tool.returns_untrusted() || out.untrusted,
-                result: Ok(match out.format {
-                    TextFormat::Html => html_to_plain(&out.text),
-                    TextFormat::Plain => out.text,
-                }),
+                // Plain or Markdown: the model reads both as written.
+                result: Ok(out.text),
                 extra: out.notices,
             },
             Outcome::NotRun(text) => refused(text),

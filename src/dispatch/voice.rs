@@ -3,10 +3,10 @@
 //! mishearing is visible at once.
 
 use super::free_text;
+use crate::markup::{Markup, escape_markdown};
 use crate::message::{Reply, VoiceClip};
 use crate::services::Services;
 use crate::store::{StepKey, StoreError};
-use crate::telegram::format::{TextFormat, escape_html};
 use crate::users::User;
 
 /// Longest part of the transcript repeated above the answer, in characters.
@@ -69,10 +69,10 @@ fn echo(transcript: &str) -> String {
 }
 
 /// The answer `text` (in `format`) with the echo above it.
-fn with_echo(transcript: &str, format: TextFormat, text: &str) -> String {
+fn with_echo(transcript: &str, format: Markup, text: &str) -> String {
     match format {
-        TextFormat::Html => format!("<i>{}</i>\n\n{text}", escape_html(&echo(transcript))),
-        TextFormat::Plain => format!("{}\n\n{text}", echo(transcript)),
+        Markup::Markdown => format!("_{}_\n\n{text}", escape_markdown(&echo(transcript))),
+        Markup::Plain => format!("{}\n\n{text}", echo(transcript)),
     }
 }
 
@@ -89,8 +89,8 @@ mod tests {
     }
 
     #[test]
-    fn html_answers_get_an_escaped_echo() {
-        let text = with_echo("a <b> & c", TextFormat::Html, "<b>Hi</b>");
-        assert_eq!(text, "<i>🎤 “a &lt;b&gt; &amp; c”</i>\n\n<b>Hi</b>");
+    fn markdown_answers_get_an_escaped_italic_echo() {
+        let text = with_echo("a *b* <i> & c", Markup::Markdown, "**Hi**");
+        assert_eq!(text, "_🎤 “a \\*b\\* <i> & c”_\n\n**Hi**");
     }
 }

@@ -5,9 +5,9 @@
 //! and `/disable <group id>`, which end in [`approve`] and [`disable`].
 
 use super::{AddedBy, BotIdentity, Group, GroupState, GroupsMode};
+use crate::markup::escape_markdown;
 use crate::message::{Button, Reply};
 use crate::store::{Store, StoreError};
-use crate::telegram::format::escape_html;
 
 /// Approval requests for groups the owner hears of per hour; later ones wait in `/groups`.
 pub const OWNER_GROUP_NOTICES_PER_HOUR: u64 = 10;
@@ -141,20 +141,24 @@ fn greeting(me: Option<&BotIdentity>) -> String {
 /// The owner's Approve / Deny message for a group someone else added the bot to.
 fn ask_owner(owner_chat_id: i64, event: &MembershipEvent) -> Reply {
     let who = match &event.by_username {
-        Some(u) => format!("{} (@{})", escape_html(&event.by_name), escape_html(u)),
-        None => escape_html(&event.by_name),
+        Some(u) => format!(
+            "{} (@{})",
+            escape_markdown(&event.by_name),
+            escape_markdown(u)
+        ),
+        None => escape_markdown(&event.by_name),
     };
     let size = event
         .member_count
         .map_or_else(String::new, |n| format!("{n} members, "));
     let chat = event.chat_id;
-    Reply::html(
+    Reply::markdown(
         owner_chat_id,
         format!(
-            "<b>{who}</b> added me to the group <b>{}</b> ({size}chat id <code>{chat}</code>). \
+            "**{who}** added me to the group **{}** ({size}chat id `{chat}`). \
              If you approve it, anyone in it can talk to me there by mentioning me; none of them \
              becomes a user. Deny makes me leave.",
-            escape_html(&event.title)
+            escape_markdown(&event.title)
         ),
     )
     .with_buttons(vec![vec![
@@ -225,10 +229,12 @@ pub fn describe(group: &Group, tokens_today: u64, turns_today: u64) -> String {
     let by = group
         .added_by_name
         .as_deref()
-        .map_or_else(String::new, |n| format!(", added by {}", escape_html(n)));
+        .map_or_else(String::new, |n| {
+            format!(", added by {}", escape_markdown(n))
+        });
     format!(
-        "<b>{}</b> <code>{}</code>: {}{}; today {} tokens, {} messages",
-        escape_html(&group.title),
+        "**{}** `{}`: {}{}; today {} tokens, {} messages",
+        escape_markdown(&group.title),
         group.chat_id,
         group.state,
         by,

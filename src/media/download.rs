@@ -1,9 +1,33 @@
 //! Downloads of photos and documents through the running bot, capped at `MEDIA_MAX_MB` before
 //! (by the size Telegram reports) and while reading. Like voice, this runs in the chat's worker.
+//! The files come from a [`FileSource`] the channel attaches when it starts, so this module
+//! never names the channel.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
-use crate::telegram::files::{BOT_DOWNLOAD_LIMIT, FileError, TelegramFiles};
+use async_trait::async_trait;
+
+/// Where the files a chat sent are fetched from: the channel that received them (Telegram's
+/// `getFile` in the daemon). Attached once the channel runs.
+#[async_trait]
+pub trait FileSource: Send + Sync {
+    /// The largest file this channel lets anyone fetch, in bytes.
+    fn limit(&self) -> u64;
+
+    /// The bytes of `file_id`, refusing a file over `max_bytes` before or while reading it.
+    async fn fetch(&self, file_id: &str, max_bytes: u64) -> Result<Vec<u8>, FetchError>;
+}
+
+/// Why a [`FileSource`] could not fetch a file.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The file is over the limit asked for (or the channel's own).
+    #[error("the file is too big")]
+    TooBig,
+    /// The channel did not hand over the file; the description holds no URL or secret.
+    #[error("{0}")]
+    Failed(String),
+}
 
 /// Why a photo or document could not be fetched. Each variant has a reply for the user.
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +68,7 @@ impl MediaError {
 /// attached when the bot starts.
 pub struct Media {
     max_bytes: u64,
-    files: OnceLock<TelegramFiles>,
+    files: OnceLock<Arc<dyn FileSource>>,
 }
 
 impl Media {
@@ -56,16 +80,17 @@ impl Media {
         }
     }
 
-    /// Lets files be downloaded through the running bot (set once, when it starts).
-    pub fn attach_telegram(&self, files: TelegramFiles) {
+    /// Lets files be downloaded through the running channel (set once, when it starts).
+    pub fn attach(&self, files: Arc<dyn FileSource>) {
         if self.files.set(files).is_err() {
-            tracing::debug!("Telegram file downloads were already attached for media");
+            tracing::debug!("file downloads were already attached for media");
         }
     }
 
-    /// The largest file accepted, in bytes.
+    /// The largest file accepted, in bytes (also capped by the attached channel's limit).
     pub fn max_bytes(&self) -> u64 {
-        self.max_bytes.min(BOT_DOWNLOAD_LIMIT)
+        let channel = self.files.get().map_or(u64::MAX, |f| f.limit());
+        self.max_bytes.min(channel)
     }
 
     /// The error for a file of `size` bytes, before anything is downloaded.
@@ -87,10 +112,10 @@ impl Media {
     pub async fn download(&self, file_id: &str, size: Option<u64>) -> Result<Vec<u8>, MediaError> {
         self.check_size(size)?;
         let files = self.files.get().ok_or(MediaError::NoDownloads)?;
-        match files.download(file_id, self.max_bytes()).await {
-            Ok(file) => Ok(file.bytes),
-            Err(FileError::TooBig { .. }) => Err(self.too_big()),
-            Err(e) => Err(MediaError::Download(e.to_string())),
+        match files.fetch(file_id, self.max_bytes()).await {
+            Ok(bytes) => Ok(bytes),
+            Err(FetchError::TooBig) => Err(self.too_big()),
+            Err(FetchError::Failed(e)) => Err(MediaError::Download(e)),
         }
     }
 }

@@ -12,11 +12,11 @@
 
 use chrono::{DateTime, Utc};
 
+use super::outlet::Outlet;
 use crate::dispatch::{Caller, Outcome, error_reply, invoke};
 use crate::message::Reply;
 use crate::services::Services;
 use crate::store::{JobAction, Schedule, StoreError};
-use crate::telegram::send::TelegramSender;
 use crate::tools::{CallSource, ChatKind};
 use crate::users::User;
 
@@ -53,7 +53,7 @@ pub enum JobError {
 #[tracing::instrument(skip_all, fields(schedule_id = schedule.id, user_id = schedule.user_id))]
 pub async fn run_job(
     services: &Services,
-    sender: &TelegramSender,
+    sender: &dyn Outlet,
     schedule: &Schedule,
     now: DateTime<Utc>,
 ) -> Result<JobOutcome, JobError> {
@@ -132,13 +132,9 @@ async fn run_scheduled_tool(
 }
 
 /// Sends `replies`; the message_id of the last chunk to `chat_id`, or why it did not arrive.
-async fn deliver(
-    sender: &TelegramSender,
-    chat_id: i64,
-    replies: Vec<Reply>,
-) -> Result<i64, String> {
+async fn deliver(sender: &dyn Outlet, chat_id: i64, replies: Vec<Reply>) -> Result<i64, String> {
     let rows = sender
-        .send(None, replies)
+        .send_now(replies)
         .await
         .map_err(|e| format!("not delivered: {e}"))?;
     let last = rows
@@ -168,11 +164,11 @@ pub fn job_label(services: &Services, schedule: &Schedule) -> String {
 }
 
 /// Tells the owner their job failed; whether Telegram accepted the message.
-async fn tell_owner(sender: &TelegramSender, user: &User, what: &str, error: &str) -> bool {
+async fn tell_owner(sender: &dyn Outlet, user: &User, what: &str, error: &str) -> bool {
     let text =
         format!("⚠️ {what} failed: {error}\nI'll tell you again only if the problem changes.");
     sender
-        .send(None, vec![Reply::plain(user.chat_id, text)])
+        .send_now(vec![Reply::plain(user.chat_id, text)])
         .await
         .is_ok()
 }

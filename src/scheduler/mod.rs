@@ -10,6 +10,7 @@ pub mod limits;
 pub mod local_time;
 pub mod missed;
 pub mod next_run;
+pub mod outlet;
 pub mod runner;
 pub mod spec;
 pub mod system_jobs;
@@ -18,4 +19,5 @@ pub mod when;
 
 pub use clock::{Clock, ManualClock};
 pub use jobs::{JobOutcome, run_job};
+pub use outlet::Outlet;
 pub use runner::{SchedulerHandle, run_due, spawn};

@@ -19,11 +19,11 @@ use tokio_util::task::TaskTracker;
 use super::clock::Clock;
 use super::jobs::{JobOutcome, run_job};
 use super::missed::{MissedRun, decide};
+use super::outlet::Outlet;
 use super::system_jobs::{next_cleanup_after, run_cleanup, sync_briefings};
 use super::timezone::Timezone;
 use crate::services::Services;
 use crate::store::{Schedule, StoreError};
-use crate::telegram::send::TelegramSender;
 
 /// How long the loop waits after a failed database read before trying again.
 const RETRY_AFTER_ERROR: TimeDelta = TimeDelta::seconds(5);
@@ -55,7 +55,7 @@ impl SchedulerHandle {
 /// queues). The loop stops when `shutdown` fires.
 pub fn spawn(
     services: Arc<Services>,
-    sender: TelegramSender,
+    sender: impl Outlet + 'static,
     clock: Clock,
     permits: Arc<Semaphore>,
     shutdown: CancellationToken,
@@ -63,7 +63,7 @@ pub fn spawn(
     let (publish, wake_at) = watch::channel(None);
     let jobs = Jobs {
         services,
-        sender,
+        sender: Arc::new(sender),
         permits,
         tracker: TaskTracker::new(),
     };
@@ -75,7 +75,7 @@ pub fn spawn(
 /// LLM briefing, never delays the next due run).
 struct Jobs {
     services: Arc<Services>,
-    sender: TelegramSender,
+    sender: Arc<dyn Outlet>,
     permits: Arc<Semaphore>,
     tracker: TaskTracker,
 }
@@ -85,9 +85,9 @@ impl Jobs {
     fn start(&self, due: Vec<Schedule>, now: DateTime<Utc>) {
         for schedule in due {
             let services = Arc::clone(&self.services);
-            let (sender, permits) = (self.sender.clone(), Arc::clone(&self.permits));
+            let (sender, permits) = (Arc::clone(&self.sender), Arc::clone(&self.permits));
             self.tracker.spawn(async move {
-                run_bounded(&services, &sender, &permits, &schedule, now).await
+                run_bounded(&services, &*sender, &permits, &schedule, now).await
             });
         }
     }
@@ -172,7 +172,7 @@ async fn one_pass(
 /// Returns the outcomes of the jobs run.
 pub async fn run_due(
     services: &Services,
-    sender: &TelegramSender,
+    sender: &dyn Outlet,
     permits: &Semaphore,
     now: DateTime<Utc>,
 ) -> Result<Vec<(i64, JobOutcome)>, StoreError> {
@@ -229,7 +229,7 @@ async fn claim_due(services: &Services, now: DateTime<Utc>) -> Result<Vec<Schedu
 /// not run or not be recorded (logged here).
 async fn run_bounded(
     services: &Services,
-    sender: &TelegramSender,
+    sender: &dyn Outlet,
     permits: &Semaphore,
     schedule: &Schedule,
     now: DateTime<Utc>,

@@ -42,7 +42,7 @@ pub use inbox::{InboxOutcome, PendingUpdate};
 pub use journal::StepKey;
 pub use memory::{MAX_RECALL_RESULTS, MemoryKind, Recalled};
 pub use notes::{Note, SavedNote, title_key};
-pub use outbox::{NewChunk, OutboxRow};
+pub use outbox::{ChunkFormat, NewChunk, OutboxRow};
 pub use pending_actions::{Decision, NewPendingAction, PendingAction, Taken};
 pub use recall_query::RecallQuery;
 pub use schedules::{JobAction, NewSchedule, Schedule, ScheduleCategory};

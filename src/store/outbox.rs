@@ -1,12 +1,12 @@
 //! The `outbox` table: every outgoing Telegram message (one row per chunk) is written before it
 //! is sent and marked with Telegram's message_id after. After a crash only unsent rows go out,
-//! so a reply is never sent twice and never lost.
+//! so a reply is never sent twice and never lost. A row holds a chunk as the sender rendered
+//! it for Telegram, with its [`ChunkFormat`]; replies themselves stay channel-neutral.
 
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError, now_unix};
 use crate::message::{Button, FileKind, OutgoingFile};
-use crate::telegram::format::TextFormat;
 
 /// One message to send (a chunk of a reply), before it is stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,8 +15,8 @@ pub struct NewChunk {
     pub chat_id: i64,
     /// Text of this chunk (≤ 4096 UTF-16 units).
     pub text: String,
-    /// Plain or HTML.
-    pub format: TextFormat,
+    /// How Telegram reads the text.
+    pub format: ChunkFormat,
     /// Inline buttons (only on a reply's last chunk).
     pub buttons: Vec<Vec<Button>>,
     /// Replace the stored text once Telegram accepted it (it holds a one-time secret).
@@ -44,8 +44,8 @@ pub struct OutboxRow {
     pub seq: i64,
     /// Text of this chunk.
     pub text: String,
-    /// Plain or HTML.
-    pub format: TextFormat,
+    /// How Telegram reads the text.
+    pub format: ChunkFormat,
     /// Inline buttons.
     pub buttons: Vec<Vec<Button>>,
     /// Telegram's message id once sent.
@@ -60,6 +60,35 @@ pub struct OutboxRow {
     pub edit_message_id: Option<i64>,
     /// The file to send with the text as caption; its bytes are kept only until it is sent.
     pub file: Option<OutgoingFile>,
+}
+
+/// How Telegram reads a stored chunk's text (its `parse_mode`), as the channel's sender rendered
+/// it; stored in the `format` column as `plain` or `html`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChunkFormat {
+    /// Sent as is, no `parse_mode`.
+    Plain,
+    /// Telegram's HTML subset (`parse_mode=HTML`).
+    Html,
+}
+
+impl ChunkFormat {
+    /// The stored name: `"plain"` or `"html"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChunkFormat::Plain => "plain",
+            ChunkFormat::Html => "html",
+        }
+    }
+
+    /// Reads a stored name; anything but `html` is sent as plain text, which always shows.
+    pub fn parse(name: &str) -> Self {
+        if name.trim().eq_ignore_ascii_case("html") {
+            ChunkFormat::Html
+        } else {
+            ChunkFormat::Plain
+        }
+    }
 }
 
 /// What a sent chunk that held a one-time secret keeps instead of its text.
@@ -78,7 +107,7 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
         chat_id: r.get(2)?,
         seq: r.get(3)?,
         text: r.get(4)?,
-        format: format.parse().unwrap_or(TextFormat::Plain),
+        format: ChunkFormat::parse(&format),
         buttons: buttons
             .and_then(|b| serde_json::from_str(&b).ok())
             .unwrap_or_default(),
@@ -222,5 +251,19 @@ impl Store {
             Ok(())
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_formats_read_back_from_their_stored_names() {
+        for format in [ChunkFormat::Plain, ChunkFormat::Html] {
+            assert_eq!(ChunkFormat::parse(format.as_str()), format);
+        }
+        assert_eq!(ChunkFormat::parse(" HTML "), ChunkFormat::Html);
+        assert_eq!(ChunkFormat::parse("markdown"), ChunkFormat::Plain);
     }
 }

@@ -1,7 +1,7 @@
 //! The `stream_messages` table: the messages a streamed group answer created, by the update it
 //! answers, recorded as soon as Telegram gave their ids. A replay of the update after a crash
 //! edits them again instead of creating new ones, and the final text is stored in the outbox as
-//! edits of them (see `telegram::group_preview`).
+//! edits of them (the channel's group previews).
 
 use rusqlite::params;
 

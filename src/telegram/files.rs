@@ -12,6 +12,7 @@ use teloxide::types::FileId;
 use teloxide::{ApiError, RequestError};
 
 use super::describe_error;
+use crate::media::{FetchError, FileSource};
 
 /// The largest file the public Bot API lets a bot download.
 pub const BOT_DOWNLOAD_LIMIT: u64 = 20 * 1024 * 1024;
@@ -140,6 +141,22 @@ fn describe_http(e: &reqwest::Error) -> String {
         format!("HTTP {status}")
     } else {
         "network error".to_string()
+    }
+}
+
+/// Photos and documents for [`crate::media::Media`] come through `getFile`.
+#[async_trait::async_trait]
+impl FileSource for TelegramFiles {
+    fn limit(&self) -> u64 {
+        BOT_DOWNLOAD_LIMIT
+    }
+
+    async fn fetch(&self, file_id: &str, max_bytes: u64) -> Result<Vec<u8>, FetchError> {
+        match self.download(file_id, max_bytes).await {
+            Ok(file) => Ok(file.bytes),
+            Err(FileError::TooBig { .. }) => Err(FetchError::TooBig),
+            Err(e) => Err(FetchError::Failed(e.to_string())),
+        }
     }
 }
 

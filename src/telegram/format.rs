@@ -1,60 +1,21 @@
-//! Text formats of outgoing messages: the [`TextFormat`] a chunk is sent with, HTML escaping, the
-//! Markdown → Telegram-HTML conversion ([`markdown_to_html`]) and the way back to plain text
+//! Text formats of outgoing messages: [`render`] turns a reply's channel-neutral text into what
+//! Telegram reads (the [`ChunkFormat`] a chunk is sent with), HTML escaping, the Markdown →
+//! Telegram-HTML conversion ([`markdown_to_html`]) and the way back to plain text
 //! ([`html_to_plain`]) used when Telegram refuses a chunk with "can't parse entities".
 
 mod markdown;
 
-use std::fmt;
-use std::str::FromStr;
-
 pub use markdown::markdown_to_html;
 
-/// How Telegram should read a message text (`parse_mode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum TextFormat {
-    /// Sent as is, no `parse_mode`.
-    Plain,
-    /// Telegram's HTML subset (`parse_mode=HTML`).
-    Html,
-}
+use crate::markup::Markup;
+pub use crate::store::ChunkFormat;
 
-impl TextFormat {
-    /// The stable lowercase name: `"plain"` or `"html"` (stored in the outbox, used in config).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TextFormat::Plain => "plain",
-            TextFormat::Html => "html",
-        }
-    }
-}
-
-impl fmt::Display for TextFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Errors of this module.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FormatError {
-    /// A format name other than `plain` or `html` (case-insensitive) was given.
-    #[error("unknown text format {0:?} (expected \"plain\" or \"html\")")]
-    UnknownFormat(String),
-}
-
-impl FromStr for TextFormat {
-    type Err = FormatError;
-
-    /// Parses `"plain"` or `"html"`, ignoring ASCII case and surrounding whitespace.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let name = s.trim();
-        if name.eq_ignore_ascii_case("plain") {
-            Ok(TextFormat::Plain)
-        } else if name.eq_ignore_ascii_case("html") {
-            Ok(TextFormat::Html)
-        } else {
-            Err(FormatError::UnknownFormat(name.to_string()))
-        }
+/// Renders a reply's channel-neutral text for Telegram: Markdown becomes Telegram HTML, plain
+/// text is sent as is. The one place where a reply turns into Telegram's markup.
+pub fn render(text: &str, markup: Markup) -> (String, ChunkFormat) {
+    match markup {
+        Markup::Markdown => (markdown_to_html(text), ChunkFormat::Html),
+        Markup::Plain => (text.to_string(), ChunkFormat::Plain),
     }
 }
 
@@ -159,18 +120,47 @@ pub(crate) fn entity(s: &str) -> Option<(char, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::markup::escape_markdown;
 
     #[test]
-    fn text_format_round_trips_through_its_name() {
-        for format in [TextFormat::Plain, TextFormat::Html] {
-            assert_eq!(format.as_str().parse::<TextFormat>(), Ok(format));
-            assert_eq!(format.to_string(), format.as_str());
-        }
-        assert_eq!(" HTML ".parse::<TextFormat>(), Ok(TextFormat::Html));
+    fn markdown_renders_to_html_and_plain_text_stays_as_is() {
         assert_eq!(
-            "markdown".parse::<TextFormat>(),
-            Err(FormatError::UnknownFormat("markdown".into()))
+            render("**Hi** <you> & `x`", Markup::Markdown),
+            (
+                "<b>Hi</b> &lt;you&gt; &amp; <code>x</code>".to_string(),
+                ChunkFormat::Html
+            )
         );
+        assert_eq!(
+            render("**Hi** <you>", Markup::Plain),
+            ("**Hi** <you>".to_string(), ChunkFormat::Plain)
+        );
+    }
+
+    #[test]
+    fn escaped_outside_text_renders_as_exactly_those_characters() {
+        let subject = "*Sale* <b>now</b> & _more_";
+        let md = format!("**{}** wrote", escape_markdown(subject));
+        assert_eq!(
+            render(&md, Markup::Markdown).0,
+            "<b>*Sale* &lt;b&gt;now&lt;/b&gt; &amp; _more_</b> wrote"
+        );
+        let echo = format!("_{}_\n\n**Hi**", escape_markdown("🎤 “a *b* <i> & c”"));
+        assert_eq!(
+            render(&echo, Markup::Markdown).0,
+            "<i>🎤 “a *b* &lt;i&gt; &amp; c”</i>\n\n<b>Hi</b>"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_escaped_text_shows_as_written_in_telegram(
+            text in r"(?s)[^\r]{0,200}|[-#>+*_~`\\\[\]()!<>&h:/ \na-z]{0,80}"
+        ) {
+            let (html, format) = render(&escape_markdown(&text), Markup::Markdown);
+            proptest::prop_assert_eq!(format, ChunkFormat::Html);
+            proptest::prop_assert_eq!(html_to_plain(&html), text);
+        }
     }
 
     #[test]

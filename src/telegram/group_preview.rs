@@ -21,12 +21,13 @@ use teloxide::{ApiError, RequestError};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::format::{TextFormat, html_to_plain, markdown_to_html};
+use super::format::{ChunkFormat, html_to_plain, markdown_to_html};
 use super::preview::DescribeCall;
 use super::rate_limit::RateLimiter;
 use super::split::{TELEGRAM_MAX_UTF16, split_message};
 use crate::llm::ToolCall;
 use crate::llm::stream::StreamObserver;
+pub use crate::message::GroupTarget;
 use crate::store::Store;
 
 /// Shortest time between two rounds of edits of one reply (Telegram allows a group about 20
@@ -44,19 +45,6 @@ const MAX_RATE_LIMITS: u32 = 2;
 
 /// Other failures after which a reply's edits stop.
 const MAX_FAILURES: u32 = 3;
-
-/// Where a group answer goes: the question it quotes, in its forum topic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GroupTarget {
-    /// The group.
-    pub chat_id: i64,
-    /// The update being answered (keys the recorded messages).
-    pub update_id: i64,
-    /// The message the answer quotes.
-    pub reply_to: i64,
-    /// The forum topic.
-    pub thread_id: Option<i32>,
-}
 
 /// Creates and edits streamed messages for one bot. Cheap to clone.
 #[derive(Clone)]
@@ -131,7 +119,7 @@ impl Shown {
         }
         split_message(
             &markdown_to_html(&self.text),
-            TextFormat::Html,
+            ChunkFormat::Html,
             TELEGRAM_MAX_UTF16,
         )
         .iter()
@@ -371,7 +359,7 @@ mod tests {
         let pages = shown.pages();
         let finals = split_message(
             &markdown_to_html(&text),
-            TextFormat::Html,
+            ChunkFormat::Html,
             TELEGRAM_MAX_UTF16,
         );
         assert!(pages.len() > 1, "{} chars in one page", text.len());

@@ -19,11 +19,12 @@ use teloxide::types::{
 };
 use teloxide::{ApiError, RequestError};
 
-use super::format::{TextFormat, html_to_plain};
+use super::format::{ChunkFormat, html_to_plain, render};
 use super::rate_limit::RateLimiter;
 use super::split::{TELEGRAM_MAX_UTF16, split_message};
 use super::{describe_error, error_code, is_permanent};
 use crate::message::{Button, FileKind, OutgoingFile, Reply};
+use crate::scheduler::Outlet;
 use crate::store::{NewChunk, OutboxRow, Store, StoreError};
 
 /// Network failures tolerated per chunk before it is given up (backoff 1, 2, 4, 8, 16 s).
@@ -169,10 +170,10 @@ impl TelegramSender {
                         .pause_chat(row.chat_id, super::retry_wait(wait));
                 }
                 Err(RequestError::Api(ApiError::CantParseEntities(_)))
-                    if format == TextFormat::Html =>
+                    if format == ChunkFormat::Html =>
                 {
                     tracing::warn!("Telegram could not parse the HTML; resending as plain text");
-                    (text, format) = (html_to_plain(&text), TextFormat::Plain);
+                    (text, format) = (html_to_plain(&text), ChunkFormat::Plain);
                 }
                 Err(e) if outcome_unknown(&e) => {
                     if unknown_outcomes >= MAX_UNKNOWN_OUTCOME_RESENDS {
@@ -206,7 +207,7 @@ impl TelegramSender {
         &self,
         row: &OutboxRow,
         text: &str,
-        format: TextFormat,
+        format: ChunkFormat,
     ) -> Result<i64, RequestError> {
         if let Some(id) = row.edit_message_id.and_then(|id| i32::try_from(id).ok()) {
             match self.edit_chunk(row, MessageId(id), text, format).await {
@@ -228,7 +229,7 @@ impl TelegramSender {
                 .await;
         }
         let mut request = self.bot.send_message(ChatId(row.chat_id), text);
-        if format == TextFormat::Html {
+        if format == ChunkFormat::Html {
             request = request.parse_mode(ParseMode::Html);
         }
         if !row.buttons.is_empty() {
@@ -254,14 +255,14 @@ impl TelegramSender {
         &self,
         chat_id: i64,
         text: &str,
-        format: TextFormat,
+        format: ChunkFormat,
         buttons: &[Vec<Button>],
         file: &OutgoingFile,
     ) -> Result<i64, RequestError> {
         let input = InputFile::memory(file.bytes.clone()).file_name(file.name.clone());
         let caption = (!text.trim().is_empty()).then(|| text.to_string());
         let parse_mode =
-            (format == TextFormat::Html && caption.is_some()).then_some(ParseMode::Html);
+            (format == ChunkFormat::Html && caption.is_some()).then_some(ParseMode::Html);
         let markup = (!buttons.is_empty()).then(|| keyboard(buttons));
         let message = match file.kind {
             FileKind::Document => {
@@ -283,6 +284,14 @@ impl TelegramSender {
     }
 }
 
+/// The scheduler's messages go out through the outbox like every other reply.
+#[async_trait::async_trait]
+impl Outlet for TelegramSender {
+    async fn send_now(&self, replies: Vec<Reply>) -> Result<Vec<OutboxRow>, String> {
+        self.send(None, replies).await.map_err(|e| e.to_string())
+    }
+}
+
 impl TelegramSender {
     /// Finalises streamed message `id` by editing it to this chunk (an edit is idempotent: a
     /// retry after an unknown outcome cannot make a second copy).
@@ -291,10 +300,10 @@ impl TelegramSender {
         row: &OutboxRow,
         id: MessageId,
         text: &str,
-        format: TextFormat,
+        format: ChunkFormat,
     ) -> Result<(), RequestError> {
         let mut request = self.bot.edit_message_text(ChatId(row.chat_id), id, text);
-        if format == TextFormat::Html {
+        if format == ChunkFormat::Html {
             request = request.parse_mode(ParseMode::Html);
         }
         if !row.buttons.is_empty() {
@@ -304,14 +313,16 @@ impl TelegramSender {
     }
 }
 
-/// Splits replies into outbox chunks; a reply's buttons go on its last chunk. A reply with a file
+/// Renders replies for Telegram (Markdown → HTML) and splits them into outbox chunks; a reply's
+/// buttons go on its last chunk. A reply with a file
 /// becomes one chunk with the text as caption, or, when the text is too long for a caption, its
 /// text chunks followed by the file.
 pub fn to_chunks(replies: Vec<Reply>) -> Vec<NewChunk> {
     let mut chunks = Vec::new();
     for reply in replies {
+        let (rendered, format) = render(&reply.text, reply.format);
         if let Some(file) = reply.file.clone() {
-            let caption = split_message(&reply.text, reply.format, TELEGRAM_MAX_CAPTION_UTF16);
+            let caption = split_message(&rendered, format, TELEGRAM_MAX_CAPTION_UTF16);
             let text = if caption.len() <= 1 {
                 caption.into_iter().next().unwrap_or_default()
             } else {
@@ -326,7 +337,7 @@ pub fn to_chunks(replies: Vec<Reply>) -> Vec<NewChunk> {
             chunks.push(NewChunk {
                 chat_id: reply.chat_id,
                 text,
-                format: reply.format,
+                format,
                 buttons: reply.buttons,
                 forget_text: reply.forget_after_send,
                 reply_to_message_id: reply.reply_to_message_id,
@@ -336,7 +347,7 @@ pub fn to_chunks(replies: Vec<Reply>) -> Vec<NewChunk> {
             });
             continue;
         }
-        let parts = split_message(&reply.text, reply.format, TELEGRAM_MAX_UTF16);
+        let parts = split_message(&rendered, format, TELEGRAM_MAX_UTF16);
         let last = parts.len().saturating_sub(1);
         for (i, text) in parts.into_iter().enumerate() {
             let buttons = if i == last {
@@ -347,7 +358,7 @@ pub fn to_chunks(replies: Vec<Reply>) -> Vec<NewChunk> {
             chunks.push(NewChunk {
                 chat_id: reply.chat_id,
                 text,
-                format: reply.format,
+                format,
                 buttons,
                 forget_text: reply.forget_after_send,
                 // Only the first chunk quotes the message it answers; all stay in its topic.

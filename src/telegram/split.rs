@@ -8,7 +8,7 @@
 
 mod walk;
 
-use super::format::{TextFormat, entity, tag_len};
+use super::format::{ChunkFormat, entity, tag_len};
 use walk::next_cut;
 
 /// Telegram's limit on a message text, in UTF-16 code units.
@@ -26,11 +26,11 @@ pub fn utf16_len(s: &str) -> usize {
 /// cut is dropped (inside `<pre>`/`<code>` only the separator, so indentation survives), and so
 /// is a run of whitespace too long for one chunk before any visible character. Text that
 /// fits is returned unchanged as one chunk; text with nothing visible (empty, only whitespace or
-/// tags) gives no chunk. For [`TextFormat::Html`] a cut never falls inside a tag or an entity, and
+/// tags) gives no chunk. For [`ChunkFormat::Html`] a cut never falls inside a tag or an entity, and
 /// every chunk is well-formed when the input is. A `limit` too small for even one character plus
 /// the reopened tags yields chunks of one character over the limit rather than no progress.
-pub fn split_message(text: &str, format: TextFormat, limit: usize) -> Vec<String> {
-    let html = format == TextFormat::Html;
+pub fn split_message(text: &str, format: ChunkFormat, limit: usize) -> Vec<String> {
+    let html = format == ChunkFormat::Html;
     if !has_visible(text, html) {
         return Vec::new();
     }

@@ -45,7 +45,7 @@ fn finalising(mut parts: Vec<NewChunk>, ids: &[i64]) -> Vec<NewChunk> {
     for &id in ids.iter().skip(parts.len()) {
         parts.push(NewChunk {
             text: UNUSED_PART.to_string(),
-            format: crate::telegram::format::TextFormat::Plain,
+            format: crate::telegram::format::ChunkFormat::Plain,
             buttons: Vec::new(),
             reply_to_message_id: None,
             edit_message_id: Some(id),

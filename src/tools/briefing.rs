@@ -13,7 +13,7 @@ use crate::calendar::local::today;
 use crate::calendar::render::{day_lines, day_name};
 use crate::calendar::{CalendarAccounts, CalendarError};
 use crate::gmail::TokenStore;
-use crate::telegram::format::{TextFormat, escape_html};
+use crate::markup::{Markup, escape_markdown};
 use crate::users::User;
 
 /// The morning briefing.
@@ -51,9 +51,9 @@ impl MorningBriefing {
                 if lines.is_empty() {
                     return String::new();
                 }
-                let mut text = format!("📅 <b>Today, {}</b>\n", escape_html(&day_name(day)));
+                let mut text = format!("📅 **Today, {}**\n", escape_markdown(&day_name(day)));
                 for line in lines {
-                    text.push_str(&format!("  {}\n", escape_html(&line)));
+                    text.push_str(&format!("  {}\n", escape_markdown(&line)));
                 }
                 text
             }
@@ -62,7 +62,7 @@ impl MorningBriefing {
                 tracing::warn!(user_id = user.id, error = %e, "briefing could not read the calendar");
                 format!(
                     "📅 I couldn't read your calendar: {}\n",
-                    escape_html(&e.to_string())
+                    escape_markdown(&e.to_string())
                 )
             }
         }
@@ -101,8 +101,8 @@ impl Tool for MorningBriefing {
         let mail = if has_gmail {
             let out = self.email.call(ctx, json!({"args": ""})).await?;
             match out.format {
-                TextFormat::Html => out.text,
-                TextFormat::Plain => escape_html(&out.text),
+                Markup::Markdown => out.text,
+                Markup::Plain => escape_markdown(&out.text),
             }
         } else {
             String::new()
@@ -112,6 +112,6 @@ impl Tool for MorningBriefing {
             .filter(|part| !part.is_empty())
             .collect::<Vec<_>>()
             .join("\n\n");
-        Ok(ToolOutput::html(text))
+        Ok(ToolOutput::markdown(text))
     }
 }

@@ -1,5 +1,5 @@
-//! `/cancel`: stops the user's running AI request. The stop itself happens at intake, the moment
-//! the message arrives (see `telegram::intake`); this tool only answers when nothing was running.
+//! `/cancel`: stops the user's running AI request. The stop itself happens in the channel's intake,
+//! the moment the message arrives; this tool only answers when nothing was running.
 
 use async_trait::async_trait;
 use serde_json::Value;

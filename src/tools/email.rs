@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 use super::{CallSource, Effect, Tool, ToolContext, ToolError, ToolHandles, ToolOutput};
 use crate::gmail::{EmailArgs, GmailClient, parse_email_args, summary_prompt};
 use crate::llm::{ChatRequest, LlmRouter, NoTools, ProviderKind, Tier};
-use crate::telegram::format::markdown_to_html;
 
 /// Summarises recent email.
 pub struct EmailSummary {
@@ -128,10 +127,7 @@ impl Tool for EmailSummary {
             )));
         }
         let header = format!("📬 {} email(s)\n\n", messages.len());
-        Ok(ToolOutput::html(markdown_to_html(&format!(
-            "{header}{}",
-            reply.text
-        ))))
+        Ok(ToolOutput::markdown(format!("{header}{}", reply.text)))
     }
 }
 

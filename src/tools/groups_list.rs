@@ -79,7 +79,7 @@ impl Tool for GroupsList {
         );
         Ok(ToolOutput {
             buttons,
-            ..ToolOutput::html(lines.join("\n"))
+            ..ToolOutput::markdown(lines.join("\n"))
         })
     }
 }

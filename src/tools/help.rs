@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use super::{ChatKind, Effect, Tool, ToolContext, ToolError, ToolOutput, Where};
-use crate::telegram::format::escape_html;
+use crate::markup::escape_markdown;
 
 /// Lists the commands the user may run.
 pub struct Help;
@@ -36,7 +36,7 @@ impl Tool for Help {
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, _args: Value) -> Result<ToolOutput, ToolError> {
-        let mut text = String::from("<b>Commands</b>\n");
+        let mut text = String::from("**Commands**\n");
         // In a group, only what works there: personal commands belong to private chats.
         let here = ctx
             .catalogue
@@ -45,8 +45,8 @@ impl Tool for Help {
         for tool in here {
             text.push_str(&format!(
                 "{} — {}\n",
-                escape_html(tool.usage),
-                escape_html(tool.description)
+                escape_markdown(tool.usage),
+                escape_markdown(tool.description)
             ));
         }
         if ctx.chat == ChatKind::Group {
@@ -57,6 +57,6 @@ impl Tool for Help {
         } else {
             text.push_str("\nAnything else you write goes to the assistant.");
         }
-        Ok(ToolOutput::html(text))
+        Ok(ToolOutput::markdown(text))
     }
 }

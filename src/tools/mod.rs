@@ -39,11 +39,11 @@ use tokio::sync::Notify;
 use crate::config::Config;
 use crate::dispatch::Cancellations;
 use crate::llm::LlmRouter;
+use crate::markup::Markup;
 use crate::mcp::McpTools;
 use crate::message::{Button, OutgoingFile, Reply};
 use crate::services::GmailServices;
 use crate::store::{Store, StoreError};
-use crate::telegram::format::TextFormat;
 use crate::users::User;
 
 pub use effect::{ChatKind, Effect, Where, may_run};
@@ -155,8 +155,8 @@ pub struct ToolContext<'a> {
 pub struct ToolOutput {
     /// The answer: shown to the user for a command, returned to the model for an LLM call.
     pub text: String,
-    /// Plain or HTML (HTML is turned into plain text for the model).
-    pub format: TextFormat,
+    /// Plain or Markdown (the model reads either as written).
+    pub format: Markup,
     /// Inline buttons under the answer (commands only).
     pub buttons: Vec<Vec<Button>>,
     /// Messages to other chats, e.g. telling a user the owner approved them.
@@ -175,7 +175,7 @@ impl ToolOutput {
     pub fn plain(text: impl Into<String>) -> Self {
         Self {
             text: text.into(),
-            format: TextFormat::Plain,
+            format: Markup::Plain,
             buttons: Vec::new(),
             notices: Vec::new(),
             forget_after_send: false,
@@ -184,10 +184,10 @@ impl ToolOutput {
         }
     }
 
-    /// An HTML answer.
-    pub fn html(text: impl Into<String>) -> Self {
+    /// A Markdown answer (quote outside text with [`crate::markup::escape_markdown`]).
+    pub fn markdown(text: impl Into<String>) -> Self {
         Self {
-            format: TextFormat::Html,
+            format: Markup::Markdown,
             ..Self::plain(text)
         }
     }

@@ -1,8 +1,8 @@
 //! What `/start` does for a stranger (which tools a user may run is `tools::effect::may_run`).
 
+use crate::markup::escape_markdown;
 use crate::message::{Button, Reply};
 use crate::store::{Store, StoreError};
-use crate::telegram::format::escape_html;
 
 use super::UserStatus;
 
@@ -76,12 +76,12 @@ pub async fn register_start(
 /// The owner's Approve / Deny message for a new request.
 fn ask_owner(owner_chat_id: i64, chat_id: i64, name: &str, username: Option<&str>) -> Reply {
     let who = match username {
-        Some(u) => format!("{} (@{})", escape_html(name), escape_html(u)),
-        None => escape_html(name),
+        Some(u) => format!("{} (@{})", escape_markdown(name), escape_markdown(u)),
+        None => escape_markdown(name),
     };
-    Reply::html(
+    Reply::markdown(
         owner_chat_id,
-        format!("<b>{who}</b> wants to use the bot (chat id <code>{chat_id}</code>)."),
+        format!("**{who}** wants to use the bot (chat id `{chat_id}`)."),
     )
     .with_buttons(vec![vec![
         Button::new("Approve", format!("/approve {chat_id}")),

@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 use minicrew::message::{FileKind, OutgoingFile};
+use minicrew::store::ChunkFormat;
 use minicrew::store::{NewChunk, Store};
-use minicrew::telegram::format::TextFormat;
 use minicrew::tools::{Effect, Tool, ToolContext, ToolError, ToolHandles, ToolOutput, all_tools};
 use serde_json::Value;
 
@@ -118,7 +118,7 @@ async fn a_file_stored_but_not_sent_before_a_crash_goes_out_at_the_next_start() 
     let chunk = NewChunk {
         chat_id: OWNER,
         text: "Your export".into(),
-        format: TextFormat::Plain,
+        format: ChunkFormat::Plain,
         buttons: vec![],
         forget_text: false,
         reply_to_message_id: None,

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use minicrew::store::ChunkFormat;
 use minicrew::store::{NewChunk, Store};
-use minicrew::telegram::format::TextFormat;
 use minicrew::telegram::split::{TELEGRAM_MAX_UTF16, split_message};
 
 use crate::support::app::{OWNER, STRANGER, TestApp, WAIT};
@@ -113,7 +113,7 @@ async fn ten_thousand_character_reply_arrives_as_valid_chunks_that_join_back() {
     let owner = app.store.user_by_chat(OWNER).await.unwrap().unwrap();
     let id = app.store.add_note(owner.id, "long", &body).await.unwrap();
     let reply = format!("#{id}\n{body}");
-    let expected_chunks = split_message(&reply, TextFormat::Plain, TELEGRAM_MAX_UTF16).len();
+    let expected_chunks = split_message(&reply, ChunkFormat::Plain, TELEGRAM_MAX_UTF16).len();
     assert!(expected_chunks >= 3);
     app.fake.push_text(OWNER, &format!("/note get {id}"));
     let sent = app.fake.wait_for_sent(expected_chunks, WAIT).await;
@@ -226,7 +226,7 @@ async fn restart_sends_only_the_chunks_not_yet_delivered() {
     let chunk = |text: &str| NewChunk {
         chat_id: OWNER,
         text: text.into(),
-        format: TextFormat::Plain,
+        format: ChunkFormat::Plain,
         buttons: vec![],
         forget_text: false,
         reply_to_message_id: None,
@@ -373,7 +373,7 @@ async fn a_scheduled_message_left_unsent_by_a_crash_goes_out_at_the_next_start()
     let chunk = NewChunk {
         chat_id: OWNER,
         text: "⏰ stand up".into(),
-        format: TextFormat::Plain,
+        format: ChunkFormat::Plain,
         buttons: vec![],
         forget_text: false,
         reply_to_message_id: None,

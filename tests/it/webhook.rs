@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use minicrew::telegram::format::TextFormat;
+use minicrew::store::ChunkFormat;
 use minicrew::telegram::split::{TELEGRAM_MAX_UTF16, split_message};
 
 use crate::support::app::{OWNER, TestApp, WAIT};
@@ -219,7 +219,7 @@ async fn killed_while_replying_resumes_after_restart_without_resending() {
     let note = app.store.add_note(owner.id, "long", &body).await.unwrap();
     let expected = split_message(
         &format!("#{note}\n{body}"),
-        TextFormat::Plain,
+        ChunkFormat::Plain,
         TELEGRAM_MAX_UTF16,
     );
     assert_eq!(expected.len(), 3);

@@ -83,7 +83,7 @@ fn solid(s: &str) -> String {
 
 /// The checks every HTML split must pass; `strict` asks for the limit with no exception.
 fn assert_html_split(html: &str, limit: usize, strict: bool) -> Result<(), TestCaseError> {
-    let chunks = split_message(html, TextFormat::Html, limit);
+    let chunks = split_message(html, ChunkFormat::Html, limit);
     for (i, chunk) in chunks.iter().enumerate() {
         if let Err(e) = check_well_formed(chunk) {
             return Err(TestCaseError::fail(format!(
@@ -108,7 +108,7 @@ fn assert_html_split(html: &str, limit: usize, strict: bool) -> Result<(), TestC
 proptest! {
     #[test]
     fn plain_chunks_fit_and_are_the_text_in_order(text in text(300), limit in 2usize..120) {
-        let chunks = split_message(&text, TextFormat::Plain, limit);
+        let chunks = split_message(&text, ChunkFormat::Plain, limit);
         for chunk in &chunks {
             prop_assert!(utf16_len(chunk) <= limit, "{} > {limit}: {chunk:?}", utf16_len(chunk));
             prop_assert!(!chunk.trim().is_empty());
@@ -133,7 +133,7 @@ proptest! {
         limit in 0usize..40,
         html in any::<bool>(),
     ) {
-        let format = if html { TextFormat::Html } else { TextFormat::Plain };
+        let format = if html { ChunkFormat::Html } else { ChunkFormat::Plain };
         let chunks = split_message(&text, format, limit);
         prop_assert!(chunks.len() <= text.chars().count().max(1));
     }
@@ -145,7 +145,7 @@ proptest! {
 
     #[test]
     fn long_plain_replies_fit_telegram(text in long_text()) {
-        let chunks = split_message(&text, TextFormat::Plain, TELEGRAM_MAX_UTF16);
+        let chunks = split_message(&text, ChunkFormat::Plain, TELEGRAM_MAX_UTF16);
         for chunk in &chunks {
             prop_assert!(utf16_len(chunk) <= TELEGRAM_MAX_UTF16);
         }

@@ -67,7 +67,7 @@ pub(crate) fn check_well_formed(html: &str) -> Result<(), String> {
 }
 
 fn plain(text: &str, limit: usize) -> Vec<String> {
-    split_message(text, TextFormat::Plain, limit)
+    split_message(text, ChunkFormat::Plain, limit)
 }
 
 fn words(s: &str) -> Vec<&str> {
@@ -75,7 +75,7 @@ fn words(s: &str) -> Vec<&str> {
 }
 
 /// Asserts the limit, non-emptiness and (for HTML) well-formedness of every chunk.
-fn assert_chunks(chunks: &[String], format: TextFormat, limit: usize) {
+fn assert_chunks(chunks: &[String], format: ChunkFormat, limit: usize) {
     for (i, chunk) in chunks.iter().enumerate() {
         assert!(
             utf16_len(chunk) <= limit,
@@ -83,7 +83,7 @@ fn assert_chunks(chunks: &[String], format: TextFormat, limit: usize) {
             utf16_len(chunk)
         );
         assert!(!chunk.trim().is_empty(), "chunk {i} is empty");
-        if format == TextFormat::Html {
+        if format == ChunkFormat::Html {
             if let Err(e) = check_well_formed(chunk) {
                 panic!("chunk {i} is malformed: {e}\n{chunk}");
             }
@@ -109,7 +109,7 @@ fn text_that_fits_is_one_unchanged_chunk() {
 fn empty_or_blank_text_gives_no_chunk() {
     assert!(plain("", 10).is_empty());
     assert!(plain(" \n\t ", 10).is_empty());
-    assert!(split_message("<b> </b>", TextFormat::Html, 10).is_empty());
+    assert!(split_message("<b> </b>", ChunkFormat::Html, 10).is_empty());
 }
 
 #[test]
@@ -119,7 +119,7 @@ fn long_reply_is_split_at_paragraphs() {
     assert!(text.len() >= 10_000);
     let chunks = plain(&text, TELEGRAM_MAX_UTF16);
     assert!(chunks.len() >= 3);
-    assert_chunks(&chunks, TextFormat::Plain, TELEGRAM_MAX_UTF16);
+    assert_chunks(&chunks, ChunkFormat::Plain, TELEGRAM_MAX_UTF16);
     for chunk in &chunks {
         assert!(
             chunk.starts_with("This") && chunk.ends_with("much."),
@@ -184,7 +184,7 @@ fn single_huge_word_is_hard_cut() {
 fn html_prefers_cuts_outside_elements() {
     let html = "Intro line. <b>bold text here</b>";
     assert_eq!(
-        split_message(html, TextFormat::Html, 30),
+        split_message(html, ChunkFormat::Html, 30),
         vec!["Intro line.", "<b>bold text here</b>"]
     );
 }
@@ -193,7 +193,7 @@ fn html_prefers_cuts_outside_elements() {
 fn html_cut_never_falls_inside_a_tag_or_entity() {
     let html = "a&amp;&amp;&amp;<a href=\"https://example.org/\">x</a>";
     for limit in 1..html.len() {
-        let chunks = split_message(html, TextFormat::Html, limit);
+        let chunks = split_message(html, ChunkFormat::Html, limit);
         for chunk in &chunks {
             check_well_formed(chunk).unwrap_or_else(|e| panic!("limit {limit}: {e} in {chunk:?}"));
         }
@@ -212,8 +212,8 @@ fn huge_code_block_is_closed_and_reopened_in_each_chunk() {
         "Here:\n<pre><code class=\"language-rust\">{}</code></pre>",
         escape_code(&code)
     );
-    let chunks = split_message(&html, TextFormat::Html, TELEGRAM_MAX_UTF16);
-    assert_chunks(&chunks, TextFormat::Html, TELEGRAM_MAX_UTF16);
+    let chunks = split_message(&html, ChunkFormat::Html, TELEGRAM_MAX_UTF16);
+    assert_chunks(&chunks, ChunkFormat::Html, TELEGRAM_MAX_UTF16);
     assert_eq!(chunks[0], "Here:");
     assert!(chunks.len() >= 3);
     for chunk in &chunks[1..] {
@@ -243,19 +243,19 @@ fn leading_whitespace_longer_than_the_limit_is_dropped_not_sent_over_it() {
     let text = format!("{}Hello there.", " ".repeat(5_000));
     let chunks = plain(&text, TELEGRAM_MAX_UTF16);
     assert_eq!(chunks.len(), 1, "the spaces alone make no message");
-    assert_chunks(&chunks, TextFormat::Plain, TELEGRAM_MAX_UTF16);
+    assert_chunks(&chunks, ChunkFormat::Plain, TELEGRAM_MAX_UTF16);
     assert_eq!(chunks[0].trim(), "Hello there.");
     let html = format!("<b>{}bold</b>", "\n".repeat(5_000));
-    let chunks = split_message(&html, TextFormat::Html, TELEGRAM_MAX_UTF16);
+    let chunks = split_message(&html, ChunkFormat::Html, TELEGRAM_MAX_UTF16);
     assert_eq!(chunks.len(), 1);
-    assert_chunks(&chunks, TextFormat::Html, TELEGRAM_MAX_UTF16);
+    assert_chunks(&chunks, ChunkFormat::Html, TELEGRAM_MAX_UTF16);
     assert_eq!(html_to_plain(&chunks[0]).trim(), "bold");
 }
 
 #[test]
 fn tiny_limit_still_makes_progress() {
     assert_eq!(plain("ab😀", 1), vec!["a", "b", "😀"]);
-    let chunks = split_message("<b>xyz</b>", TextFormat::Html, 3);
+    let chunks = split_message("<b>xyz</b>", ChunkFormat::Html, 3);
     assert_eq!(chunks, vec!["<b>x</b>", "<b>y</b>", "<b>z</b>"]);
 }
 
@@ -296,15 +296,15 @@ fn generated_inputs_respect_limits_and_stay_well_formed() {
         let md = random_markdown(&mut rng);
         let limit = rng.usize(60..700);
         let plain_chunks = plain(&md, limit);
-        assert_chunks(&plain_chunks, TextFormat::Plain, limit);
+        assert_chunks(&plain_chunks, ChunkFormat::Plain, limit);
         assert_eq!(
             words(&plain_chunks.concat()).concat(),
             words(&md).concat(),
             "round {round}"
         );
         let html = markdown_to_html(&md);
-        let chunks = split_message(&html, TextFormat::Html, limit);
-        assert_chunks(&chunks, TextFormat::Html, limit);
+        let chunks = split_message(&html, ChunkFormat::Html, limit);
+        assert_chunks(&chunks, ChunkFormat::Html, limit);
         let shown: String = chunks.iter().map(|c| html_to_plain(c)).collect();
         let expected = html_to_plain(&html);
         assert_eq!(
