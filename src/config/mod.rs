@@ -11,7 +11,6 @@ mod source;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use chrono::NaiveTime;
 use chrono_tz::Tz;
@@ -192,11 +191,6 @@ impl Config {
             data_dir: PathBuf::from(env.string_or("DATA_DIR", "data")),
             log_format: parse_log_format(env)?,
         })
-    }
-
-    /// The per-request LLM timeout.
-    pub fn llm_timeout(&self) -> Duration {
-        self.llm.timeout
     }
 }
 
