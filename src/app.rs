@@ -12,8 +12,9 @@ use teloxide::{ApiError, RequestError};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 
+use crate::cancellations::Cancellations;
 use crate::config::{BotMode, Config};
-use crate::dispatch::{Cancellations, Dispatcher};
+use crate::dispatch::Dispatcher;
 use crate::gmail::{GmailClient, GmailConnect, SecretKey, TokenStore};
 use crate::health::Health;
 use crate::http::{self, GmailCallbackState, HttpServer, StatusState, WebhookState};

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::calendar::CalendarAccounts;
+use crate::cancellations::Cancellations;
 use crate::config::Config;
-use crate::dispatch::Cancellations;
 use crate::gmail::{GmailClient, GmailConnect};
 use crate::health::Health;
 use crate::llm::LlmRouter;

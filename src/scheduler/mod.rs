@@ -13,7 +13,6 @@ pub mod next_run;
 pub mod runner;
 pub mod spec;
 pub mod system_jobs;
-pub mod timezone;
 pub mod when;
 
 pub use clock::{Clock, ManualClock};

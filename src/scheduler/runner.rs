@@ -20,10 +20,10 @@ use super::clock::Clock;
 use super::jobs::{JobOutcome, run_job};
 use super::missed::{MissedRun, decide};
 use super::system_jobs::{next_cleanup_after, run_cleanup, sync_briefings};
-use super::timezone::Timezone;
 use crate::services::Services;
 use crate::store::{Schedule, StoreError};
 use crate::telegram::send::TelegramSender;
+use crate::timezone::Timezone;
 
 /// How long the loop waits after a failed database read before trying again.
 const RETRY_AFTER_ERROR: TimeDelta = TimeDelta::seconds(5);

@@ -6,8 +6,8 @@ use rusqlite::params;
 
 use super::schedules::{COLUMNS, schedule_from_row};
 use super::{Schedule, Store, StoreError, now_unix};
-use crate::scheduler::spec::ScheduleSpec;
-use crate::scheduler::timezone::Timezone;
+use crate::schedule_spec::ScheduleSpec;
+use crate::timezone::Timezone;
 
 /// The `system` value of the morning briefing rows.
 pub const BRIEFING: &str = "briefing";

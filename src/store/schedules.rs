@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError, now_unix};
-use crate::scheduler::spec::ScheduleSpec;
-use crate::scheduler::timezone::{Timezone, parse_timezone};
+use crate::schedule_spec::ScheduleSpec;
+use crate::timezone::{Timezone, parse_timezone};
 
 /// What a schedule does when it fires.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -36,8 +36,8 @@ use async_trait::async_trait;
 use serde_json::Value;
 use tokio::sync::Notify;
 
+use crate::cancellations::Cancellations;
 use crate::config::Config;
-use crate::dispatch::Cancellations;
 use crate::llm::LlmRouter;
 use crate::mcp::McpTools;
 use crate::message::{Button, OutgoingFile, Reply};

@@ -10,12 +10,12 @@ use tokio::sync::Notify;
 
 use super::schedule::{ScheduleHandles, list_is_read, remove_own};
 use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, str_arg};
+use crate::schedule_spec::ScheduleSpec;
 use crate::scheduler::limits::{Quota, check_count};
 use crate::scheduler::local_time::format_local;
-use crate::scheduler::spec::ScheduleSpec;
-use crate::scheduler::timezone::Timezone;
 use crate::scheduler::when::parse_when;
 use crate::store::{JobAction, NewSchedule, ScheduleCategory, Store};
+use crate::timezone::Timezone;
 
 /// Reminders.
 pub struct Remind {

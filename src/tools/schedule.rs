@@ -10,12 +10,13 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, int_arg, may_run};
+use crate::schedule_spec::ScheduleSpec;
 use crate::scheduler::limits::{Quota, check_count, check_interval};
 use crate::scheduler::local_time::format_local;
 use crate::scheduler::next_run::next_run_after;
-use crate::scheduler::spec::{ScheduleSpec, parse_recurrence};
-use crate::scheduler::timezone::Timezone;
+use crate::scheduler::spec::parse_recurrence;
 use crate::store::{JobAction, NewSchedule, Schedule, ScheduleCategory, Store};
+use crate::timezone::Timezone;
 
 /// Recurring commands.
 pub struct ScheduleTool {

@@ -11,11 +11,11 @@ use tokio::sync::Notify;
 
 use super::schedule::ScheduleHandles;
 use super::{Effect, Tool, ToolContext, ToolError, ToolOutput};
+use crate::schedule_spec::ScheduleSpec;
 use crate::scheduler::local_time::format_local;
 use crate::scheduler::next_run::next_run_after;
-use crate::scheduler::spec::ScheduleSpec;
-use crate::scheduler::timezone::{Timezone, parse_timezone};
 use crate::store::{ScheduleCategory, Store};
+use crate::timezone::{Timezone, parse_timezone};
 
 /// The user's timezone.
 pub struct Tz {

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use minicrew::scheduler::local_time::format_local;
 use minicrew::scheduler::next_run::next_run_after;
-use minicrew::scheduler::timezone::Timezone;
 use minicrew::store::Store;
+use minicrew::timezone::Timezone;
 use minicrew::users::UserStatus;
 
 use crate::support::app::{OWNER, TestApp, WAIT};
