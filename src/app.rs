@@ -340,7 +340,6 @@ fn build_services(
         gmail: GmailServices { connect, client },
         calendar,
         cancellations: Cancellations::default(),
-        schedule_changed: Arc::new(tokio::sync::Notify::new()),
         mcp,
     };
     let tools = ToolRegistry::new(tools(&handles)).with_mcp(handles.mcp.clone());
@@ -351,7 +350,6 @@ fn build_services(
         gmail,
         calendar,
         cancellations,
-        schedule_changed,
         mcp: _,
     } = handles;
     Ok(Services {
@@ -364,7 +362,6 @@ fn build_services(
         gmail,
         calendar,
         cancellations,
-        schedule_changed,
         health,
         voice,
         bot_identity: crate::groups::BotIdentityCell::default(),

@@ -1,5 +1,5 @@
 //! The scheduler loop: one task that sleeps until the earliest `next_run_at` (or the daily
-//! cleanup), wakes early when a schedule changes (`Services::schedule_changed`), and fires due
+//! cleanup), wakes early when a schedule changes (the store wakes it: `Store::schedule_changed`), and fires due
 //! jobs. Each due schedule's next run is stored before its job runs, so a crash never repeats a
 //! run and a job gets at most one catch-up run after downtime (see [`super::missed`]).
 //!
@@ -105,7 +105,7 @@ async fn run_loop(
     tracing::info!(%next_cleanup, "scheduler started");
     loop {
         // Registered before the pass, so a change made during it still wakes the next sleep.
-        let changed = services.schedule_changed.notified();
+        let changed = services.store.schedule_changed();
         tokio::pin!(changed);
         changed.as_mut().enable();
         let now = clock.now();

@@ -58,6 +58,7 @@ impl Store {
             Ok(())
         })
         .await
+        .inspect(|_| self.wake_scheduler())
     }
 
     /// Removes a user's morning briefing (no Gmail token any more, user disabled, feature off).
@@ -70,5 +71,6 @@ impl Store {
             Ok(())
         })
         .await
+        .inspect(|_| self.wake_scheduler())
     }
 }

@@ -169,6 +169,7 @@ impl Store {
                 .optional()
         })
         .await
+        .inspect(|_| self.wake_scheduler())
     }
 
     /// Every user, owner first, then by when they arrived (a group's account is no user).
@@ -205,6 +206,7 @@ impl Store {
             Ok(())
         })
         .await
+        .inspect(|_| self.wake_scheduler())
     }
 
     /// Sets (or clears) the user's preferred LLM provider.

@@ -4,10 +4,6 @@ use async_trait::async_trait;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use std::sync::Arc;
-
-use tokio::sync::Notify;
-
 use super::schedule::{ScheduleHandles, list_is_read, remove_own};
 use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, str_arg};
 use crate::schedule_spec::ScheduleSpec;
@@ -24,9 +20,9 @@ pub struct Remind {
 
 impl Remind {
     /// The tool over the schedules table.
-    pub fn new(handles: (Store, Arc<Notify>)) -> Self {
+    pub fn new(store: Store) -> Self {
         Self {
-            h: ScheduleHandles::new(handles),
+            h: ScheduleHandles::new(store),
         }
     }
 }
@@ -147,7 +143,6 @@ async fn add(
             ctx.once.map(str::to_string),
         )
         .await?;
-    h.changed.notify_one();
     Ok(ToolOutput::plain(format!(
         "⏰ Reminder #{id} set for {}: {text}",
         format_local(at, tz)
@@ -189,7 +184,7 @@ mod tests {
     #[test]
     fn command_forms_become_arguments() {
         let store = Store::open_in_memory().unwrap();
-        let r = Remind::new((store, Arc::new(Notify::new())));
+        let r = Remind::new(store);
         assert_eq!(r.parse_command("").unwrap(), json!({"action": "list"}));
         assert_eq!(
             r.parse_command("remove 7").unwrap(),

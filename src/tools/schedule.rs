@@ -5,10 +5,6 @@ use async_trait::async_trait;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use std::sync::Arc;
-
-use tokio::sync::Notify;
-
 use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, int_arg, may_run};
 use crate::schedule_spec::ScheduleSpec;
 use crate::scheduler::limits::{Quota, check_count, check_interval};
@@ -23,27 +19,25 @@ pub struct ScheduleTool {
     h: ScheduleHandles,
 }
 
-/// What the schedule, reminder and timezone tools touch: the schedules and the scheduler's
-/// wake-up.
+/// What the schedule, reminder and timezone tools touch: the schedules (whose writes wake the
+/// scheduler themselves).
 pub(super) struct ScheduleHandles {
     /// The database.
     pub store: Store,
-    /// Wakes the scheduler loop after a change.
-    pub changed: Arc<Notify>,
 }
 
 impl ScheduleHandles {
-    /// From the store and the scheduler's wake-up.
-    pub fn new((store, changed): (Store, Arc<Notify>)) -> Self {
-        Self { store, changed }
+    /// From the store.
+    pub fn new(store: Store) -> Self {
+        Self { store }
     }
 }
 
 impl ScheduleTool {
     /// The tool over the schedules table.
-    pub fn new(handles: (Store, Arc<Notify>)) -> Self {
+    pub fn new(store: Store) -> Self {
         Self {
-            h: ScheduleHandles::new(handles),
+            h: ScheduleHandles::new(store),
         }
     }
 }
@@ -153,7 +147,6 @@ pub(super) async fn remove_own(
         .delete_user_schedule(ctx.user.id, id, category)
         .await?
     {
-        h.changed.notify_one();
         Ok(ToolOutput::plain(format!("Removed {noun} #{id}.")))
     } else {
         Err(ToolError::Failed(format!("You have no {noun} #{id}.")))
@@ -229,7 +222,6 @@ async fn add(
             ctx.once.map(str::to_string),
         )
         .await?;
-    h.changed.notify_one();
     let line = format!("/{} {tool_args}", tool.command);
     Ok(ToolOutput::plain(format!(
         "Scheduled #{id}: {} at cron '{cron}' ({tz}). Next run: {}.",

@@ -5,10 +5,6 @@ use async_trait::async_trait;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use std::sync::Arc;
-
-use tokio::sync::Notify;
-
 use super::schedule::ScheduleHandles;
 use super::{Effect, Tool, ToolContext, ToolError, ToolOutput};
 use crate::schedule_spec::ScheduleSpec;
@@ -24,9 +20,9 @@ pub struct Tz {
 
 impl Tz {
     /// The tool over users' timezones and their schedules.
-    pub fn new(handles: (Store, Arc<Notify>)) -> Self {
+    pub fn new(store: Store) -> Self {
         Self {
-            h: ScheduleHandles::new(handles),
+            h: ScheduleHandles::new(store),
         }
     }
 }
@@ -115,7 +111,6 @@ impl Tool for Tz {
                     .await?;
             }
         }
-        self.h.changed.notify_one();
         let moved = match schedules.len() {
             0 => String::new(),
             n => format!(" Your {n} schedule(s) now run on this local time."),

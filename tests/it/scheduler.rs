@@ -251,7 +251,6 @@ async fn loop_fires_a_near_reminder_when_its_time_comes_on_the_clock() {
         .insert_schedule(reminder(h.owner_id, "stretch", due))
         .await
         .unwrap();
-    h.services.schedule_changed.notify_one();
     tokio::time::timeout(WAIT, wake_at.wait_for(|w| *w == Some(due)))
         .await
         .unwrap()
