@@ -119,7 +119,8 @@ impl App {
             store.clone(),
             config.telegram.rate_global,
             config.telegram.rate_per_chat,
-        );
+        )
+        .with_shutdown(shutdown.child_token());
         self.services
             .previews
             .attach(DraftClient::new(&bot, sender.limiter()));

@@ -35,6 +35,7 @@ mod scheduler_briefing;
 mod scheduler_cleanup;
 mod scheduler_commands;
 mod scheduler_concurrency;
+mod send_shutdown;
 mod strangers;
 mod streaming;
 mod trust;
