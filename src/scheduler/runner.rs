@@ -23,7 +23,6 @@ use super::system_jobs::{next_cleanup_after, run_cleanup, sync_briefings};
 use crate::services::Services;
 use crate::store::{Schedule, StoreError};
 use crate::telegram::send::TelegramSender;
-use crate::timezone::Timezone;
 
 /// How long the loop waits after a failed database read before trying again.
 const RETRY_AFTER_ERROR: TimeDelta = TimeDelta::seconds(5);
@@ -100,7 +99,7 @@ async fn run_loop(
     publish: watch::Sender<Option<DateTime<Utc>>>,
 ) {
     let services = Arc::clone(&jobs.services);
-    let system_tz = Timezone::new(services.config.timezone);
+    let system_tz = services.config.timezone;
     let mut next_cleanup = next_cleanup_after(system_tz, clock.now());
     tracing::info!(%next_cleanup, "scheduler started");
     loop {
@@ -153,7 +152,7 @@ async fn one_pass(
         if let Err(e) = run_cleanup(services, now).await {
             tracing::error!(error = %e, "daily cleanup failed");
         }
-        *next_cleanup = next_cleanup_after(Timezone::new(services.config.timezone), now);
+        *next_cleanup = next_cleanup_after(services.config.timezone, now);
     }
     match services.store.earliest_next_run().await {
         // Never earlier than now: a row that could not be advanced must not spin the loop.

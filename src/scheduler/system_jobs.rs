@@ -73,7 +73,7 @@ pub async fn sync_briefings(services: &Services, now: DateTime<Utc>) -> Result<(
             {
                 continue;
             }
-            let tz = Timezone::new(user.timezone);
+            let tz = user.timezone;
             let current = existing.remove(&user.id);
             if current.is_some_and(|s| s.active && s.spec == spec && s.timezone == tz) {
                 continue;

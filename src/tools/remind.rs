@@ -11,7 +11,6 @@ use crate::scheduler::limits::{Quota, check_count};
 use crate::scheduler::local_time::format_local;
 use crate::scheduler::when::parse_when;
 use crate::store::{JobAction, NewSchedule, ScheduleCategory, Store};
-use crate::timezone::Timezone;
 
 /// Reminders.
 pub struct Remind {
@@ -113,7 +112,7 @@ async fn add(
     ctx: &ToolContext<'_>,
     args: &Value,
 ) -> Result<ToolOutput, ToolError> {
-    let tz = Timezone::new(ctx.user.timezone);
+    let tz = ctx.user.timezone;
     let when = str_arg(args, "when", USAGE)?;
     let (at, rest) = parse_when(when, tz, Utc::now())
         .map_err(|e| ToolError::InvalidArguments(format!("{e} Example: /remind 10m stand up")))?;
@@ -151,7 +150,7 @@ async fn add(
 
 /// The user's pending reminders, soonest first.
 async fn list(h: &ScheduleHandles, ctx: &ToolContext<'_>) -> Result<ToolOutput, ToolError> {
-    let tz = Timezone::new(ctx.user.timezone);
+    let tz = ctx.user.timezone;
     let reminders = h
         .store
         .user_schedules(ctx.user.id, ScheduleCategory::Reminder)

@@ -175,7 +175,9 @@ async fn add(
     let line = add_line(args);
     let (cron, rest) =
         parse_recurrence(&line).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
-    let local_now = Utc::now().with_timezone(&ctx.user.timezone).naive_local();
+    let local_now = Utc::now()
+        .with_timezone(&ctx.user.timezone.tz())
+        .naive_local();
     check_interval(&cron, local_now).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
     let active = h
         .store
@@ -202,7 +204,7 @@ async fn add(
     }
     let tool_args = tool_args.trim();
     refuse_passwords(tool.command, tool_args)?;
-    let tz = Timezone::new(ctx.user.timezone);
+    let tz = ctx.user.timezone;
     let next = next_run_after(cron.as_str(), tz, Utc::now())
         .map_err(|e| ToolError::InvalidArguments(e.to_string()))?
         .ok_or_else(|| ToolError::InvalidArguments(format!("'{cron}' never runs again.")))?;
@@ -232,7 +234,7 @@ async fn add(
 
 /// The user's recurring schedules, soonest first, in their timezone.
 async fn list(h: &ScheduleHandles, ctx: &ToolContext<'_>) -> Result<ToolOutput, ToolError> {
-    let tz = Timezone::new(ctx.user.timezone);
+    let tz = ctx.user.timezone;
     let schedules = h
         .store
         .user_schedules(ctx.user.id, ScheduleCategory::Tool)

@@ -11,7 +11,7 @@ use crate::schedule_spec::ScheduleSpec;
 use crate::scheduler::local_time::format_local;
 use crate::scheduler::next_run::next_run_after;
 use crate::store::{ScheduleCategory, Store};
-use crate::timezone::{Timezone, parse_timezone};
+use crate::timezone::parse_timezone;
 
 /// The user's timezone.
 pub struct Tz {
@@ -89,7 +89,7 @@ impl Tool for Tz {
             .and_then(Value::as_str)
             .filter(|s| !s.trim().is_empty());
         let Some(requested) = requested else {
-            let tz = Timezone::new(ctx.user.timezone);
+            let tz = ctx.user.timezone;
             return Ok(ToolOutput::plain(format!(
                 "Your timezone is {tz}; it is {} there. Change it with {USAGE}.",
                 format_local(now, tz)
@@ -98,7 +98,7 @@ impl Tool for Tz {
         let tz =
             parse_timezone(requested).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
         let store = &self.h.store;
-        store.set_user_timezone(ctx.user.id, tz.name()).await?;
+        store.set_user_timezone(ctx.user.id, tz).await?;
         let schedules = store
             .user_schedules(ctx.user.id, ScheduleCategory::Tool)
             .await?;

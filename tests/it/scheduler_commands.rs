@@ -118,7 +118,7 @@ async fn tz_suggests_a_near_miss_and_sets_a_valid_zone() {
     let owner = app.store.user_by_chat(OWNER).await.unwrap().unwrap();
     assert_eq!(
         owner.timezone,
-        chrono_tz::UTC,
+        Timezone::UTC,
         "a rejected zone changes nothing"
     );
     let reply = ask(&app, OWNER, "/tz europe/berlin").await;
