@@ -104,7 +104,7 @@ async fn start_server(store: Store) -> (SocketAddr, HttpServer) {
     let intake = Intake::new(
         store.clone(),
         queues,
-        minicrew::dispatch::Cancellations::default(),
+        minicrew::cancellations::Cancellations::default(),
     );
     let webhook = WebhookState::new("/bot/webhook", &SecretString::from(SECRET), intake);
     let status = StatusState {

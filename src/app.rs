@@ -12,8 +12,9 @@ use teloxide::{ApiError, RequestError};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 
+use crate::cancellations::Cancellations;
 use crate::config::{BotMode, Config};
-use crate::dispatch::{Cancellations, Dispatcher};
+use crate::dispatch::Dispatcher;
 use crate::gmail::{GmailClient, GmailConnect, SecretKey, TokenStore};
 use crate::health::Health;
 use crate::http::{self, GmailCallbackState, HttpServer, StatusState, WebhookState};
@@ -118,7 +119,8 @@ impl App {
             store.clone(),
             config.telegram.rate_global,
             config.telegram.rate_per_chat,
-        );
+        )
+        .with_shutdown(shutdown.child_token());
         self.services
             .previews
             .attach(DraftClient::new(&bot, sender.limiter()));
@@ -349,7 +351,6 @@ fn build_services(
         gmail: GmailServices { connect, client },
         calendar,
         cancellations: Cancellations::default(),
-        schedule_changed: Arc::new(tokio::sync::Notify::new()),
         mcp,
     };
     let tools = ToolRegistry::new(tools(&handles)).with_mcp(handles.mcp.clone());
@@ -360,7 +361,6 @@ fn build_services(
         gmail,
         calendar,
         cancellations,
-        schedule_changed,
         mcp: _,
     } = handles;
     Ok(Services {
@@ -373,7 +373,6 @@ fn build_services(
         gmail,
         calendar,
         cancellations,
-        schedule_changed,
         health,
         voice,
         bot_identity: crate::groups::BotIdentityCell::default(),

@@ -3,6 +3,7 @@
 //! Data flow: channel → inbox → per-chat queue → dispatcher → tool | LLM → outbox → Telegram.
 //! - [`app`]: builds everything from the config and runs the daemon until a shutdown signal.
 //! - [`calendar`]: one `Calendar` trait (CalDAV now), events in the user's timezone, accounts.
+//! - [`cancellations`]: each chat's running request, so `/cancel` (and shutdown) can stop it.
 //! - [`chart`]: the `/usage` picture: a PNG drawn with plotters and a built-in bitmap font.
 //! - [`cli`]: one-off commands: `backup`, `restore`, `config`, and the `--version` text.
 //! - [`config`]: `.env` + environment → validated [`config::Config`]; secrets never print. Owns
@@ -22,12 +23,14 @@
 //! - [`metrics`]: Prometheus metric names and one-line recording functions.
 //! - [`message`]: channel-neutral [`message::Incoming`] and [`message::Reply`].
 //! - [`queue`]: per-chat ordered, cross-chat concurrent work queues.
+//! - [`schedule_spec`]: a schedule's timing (`cron` or `once`) and cron validation, shared by store and scheduler.
 //! - [`scheduler`]: timezone-correct next runs, `/remind` and `/schedule` parsing, missed runs.
 //! - [`services`]: the shared handles (config, store, tools).
 //! - [`service_notify`]: systemd readiness, watchdog and stopping notifications (`sd_notify`).
 //! - [`store`]: SQLite (WAL), migrations, typed repository methods; all SQL lives here.
 //! - [`telegram`]: polling, update conversion, the outbox sender, the command menu.
 //! - [`terminal`]: `minicrew chat`, the terminal channel.
+//! - [`timezone`]: the one `Timezone` type (IANA), its parsing and DST-correct local times.
 //! - [`tools`]: the `Tool` trait, the registry, one file per tool.
 //! - [`untrusted`]: outside content quoted for the model as data it cannot mistake for instructions.
 //! - [`users`]: the user manager and access rules.
@@ -35,6 +38,7 @@
 
 pub mod app;
 pub mod calendar;
+pub mod cancellations;
 pub mod chart;
 pub mod cli;
 pub mod config;
@@ -53,12 +57,14 @@ pub mod media;
 pub mod message;
 pub mod metrics;
 pub mod queue;
+pub mod schedule_spec;
 pub mod scheduler;
 pub mod service_notify;
 pub mod services;
 pub mod store;
 pub mod telegram;
 pub mod terminal;
+pub mod timezone;
 pub mod tools;
 pub mod untrusted;
 pub mod users;

@@ -3,11 +3,9 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Notify;
-
 use crate::calendar::CalendarAccounts;
+use crate::cancellations::Cancellations;
 use crate::config::Config;
-use crate::dispatch::Cancellations;
 use crate::gmail::{GmailClient, GmailConnect};
 use crate::health::Health;
 use crate::llm::LlmRouter;
@@ -44,8 +42,6 @@ pub struct Services {
     pub cancellations: Cancellations,
     /// Messages per minute of non-owner users.
     pub user_rate_limit: UserRateLimit,
-    /// Wakes the scheduler loop early after a schedule (or a user's timezone) changed.
-    pub schedule_changed: Arc<Notify>,
     /// Shared runtime health, read by `/health`.
     pub health: Health,
     /// Voice messages to text (Telegram downloads are attached when the bot starts).

@@ -103,7 +103,7 @@ impl CalendarAccounts {
     /// The user's calendar, discovered afresh; [`CalendarError::NotConnected`] when they have
     /// none.
     pub async fn calendar_for(&self, user: &User) -> Result<CalendarLink, CalendarError> {
-        let tz = user.timezone;
+        let tz = user.timezone.tz();
         if let Some(row) = self.store.calendar_account(user.id).await? {
             let sealed = row.secret.as_deref().ok_or(CalendarError::Decrypt)?;
             let password = self
@@ -151,7 +151,7 @@ impl CalendarAccounts {
                 self.gmail.clone(),
                 self.tokens.clone(),
                 user.id,
-                user.timezone,
+                user.timezone.tz(),
                 token,
             )),
         })
@@ -171,7 +171,7 @@ impl CalendarAccounts {
             request.username.clone(),
             request.password.clone(),
         )?;
-        let calendar = CalDavCalendar::open(client, user.timezone).await?;
+        let calendar = CalDavCalendar::open(client, user.timezone.tz()).await?;
         let sealed = self.key.seal(
             request.password.expose_secret().as_bytes(),
             &context(user.id),

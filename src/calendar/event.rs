@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
-use crate::scheduler::timezone::Timezone;
+use crate::timezone::Timezone;
 
 /// When an event happens.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use icalendar::{
 };
 
 use super::event::{Event, EventTime, NewEvent};
-use crate::scheduler::timezone::Timezone;
+use crate::timezone::Timezone;
 
 /// Most occurrences of one recurring event expanded into one range.
 const MAX_OCCURRENCES: usize = 400;

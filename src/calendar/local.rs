@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 
-use crate::scheduler::timezone::Timezone;
+use crate::timezone::Timezone;
 
 /// A local date-time such as `2026-12-24T18:00` (seconds and a space instead of `T` allowed).
 pub fn parse_local_datetime(text: &str) -> Option<NaiveDateTime> {

@@ -13,12 +13,13 @@ mod tier;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use chrono::NaiveTime;
 use chrono_tz::Tz;
 use secrecy::SecretString;
 use url::Url;
+
+use crate::timezone::Timezone;
 
 pub use calendar::{CalDavKeys, CalendarConfig};
 pub use provider_kind::{ProviderKind, UnknownProvider};
@@ -104,7 +105,7 @@ pub struct Config {
     /// Days of chat history kept by the daily cleanup.
     pub history_retention_days: u32,
     /// Default timezone of new users and of system jobs.
-    pub timezone: Tz,
+    pub timezone: Timezone,
     /// Local time of the morning briefing; `None` disables it.
     pub morning_briefing_time: Option<NaiveTime>,
     /// How late a missed scheduled run may still be made up (`SCHEDULE_GRACE_MINUTES`).
@@ -196,11 +197,6 @@ impl Config {
             data_dir: PathBuf::from(env.string_or("DATA_DIR", "data")),
             log_format: parse_log_format(env)?,
         })
-    }
-
-    /// The per-request LLM timeout.
-    pub fn llm_timeout(&self) -> Duration {
-        self.llm.timeout
     }
 }
 
@@ -366,8 +362,8 @@ fn check_webhook_secret(secret: &str) -> Result<(), ConfigError> {
 }
 
 /// Parses an IANA timezone name for `key`.
-pub fn parse_tz(key: &str, raw: &str) -> Result<Tz, ConfigError> {
-    raw.parse::<Tz>().map_err(|_| {
+pub fn parse_tz(key: &str, raw: &str) -> Result<Timezone, ConfigError> {
+    raw.parse::<Tz>().map(Timezone::new).map_err(|_| {
         ConfigError::new(
             key,
             format!("unknown timezone '{raw}'; use an IANA name like Europe/Berlin"),

@@ -24,7 +24,7 @@ fn minimal_daemon_config_uses_contract_defaults() {
     assert_eq!(c.telegram.api_url.as_str(), "https://api.telegram.org/");
     assert_eq!((c.telegram.rate_global, c.telegram.rate_per_chat), (30, 1));
     assert_eq!(c.llm.max_context_messages, 10);
-    assert_eq!(c.timezone, chrono_tz::UTC);
+    assert_eq!(c.timezone, crate::timezone::Timezone::UTC);
     assert_eq!(c.morning_briefing_time, NaiveTime::from_hms_opt(7, 0, 0));
     assert!(c.llm.providers.is_empty());
     assert_eq!(c.data_dir, PathBuf::from("data"));

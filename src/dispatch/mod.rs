@@ -3,7 +3,6 @@
 //! `/command` runs its tool directly (zero LLM tokens); anything else is free text for the LLM.
 
 mod calendar_connect;
-mod cancellations;
 mod command;
 mod confirm;
 mod document;
@@ -26,7 +25,6 @@ use crate::store::StoreError;
 use crate::tools::{CallSource, ChatKind, Effect};
 use crate::users::{RateDecision, User, register_start};
 
-pub use cancellations::{Cancellations, RunningRequest};
 pub use command::{CommandLine, parse_command};
 use once::{Begun, begin};
 

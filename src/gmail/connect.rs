@@ -212,6 +212,9 @@ impl GmailConnect {
         let auth = GmailAuth::new(&self.gmail)?;
         let token = auth.exchange_code(code, &verifier, &redirect).await?;
         self.tokens.save(pending.user_id, &token).await?;
+        // The morning briefing now has mail to read; the token is a file, so this writer wakes
+        // the scheduler itself.
+        self.store.wake_scheduler();
         let user_id = pending.user_id;
         tracing::info!(user_id, "Gmail connected from chat");
         let email = match profile::email_address(&self.gmail, &token).await {
@@ -234,6 +237,7 @@ impl GmailConnect {
             Err(e) => Err(e),
         };
         self.tokens.delete(user_id).await?;
+        self.store.wake_scheduler(); // no mail for the morning briefing any more
         match revoked {
             Ok(()) => Ok(Disconnect::Revoked),
             Err(e) => {

@@ -92,7 +92,6 @@ async fn confirmed(State(state): State<GmailCallbackState>, form: Bytes) -> Resp
         Ok(connected) => connected,
         Err(e) => return refused(e),
     };
-    services.schedule_changed.notify_one(); // the morning briefing now has mail to read
     let user = services.store.user_by_id(connected.user_id).await;
     if let Ok(Some(user)) = &user {
         let note = Reply::plain(user.chat_id, connected.chat_message());

@@ -7,8 +7,8 @@
 //! router writes after every attempt, so a loop that crosses the limit stops before its next call.
 //! A call already made is finished, so a day can end at most one call's tokens over the limit.
 
+use crate::timezone::Timezone;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use chrono_tz::Tz;
 
 use super::router_error::RouterError;
 use crate::store::Store;
@@ -19,7 +19,7 @@ pub struct Budget {
     /// Tokens (input plus output) per local day; `None` is unlimited.
     daily_tokens: Option<u64>,
     /// The timezone whose midnight starts a new day.
-    timezone: Tz,
+    timezone: Timezone,
 }
 
 impl Budget {
@@ -27,12 +27,12 @@ impl Budget {
     pub fn unlimited() -> Self {
         Self {
             daily_tokens: None,
-            timezone: chrono_tz::UTC,
+            timezone: Timezone::UTC,
         }
     }
 
     /// `limit` tokens per day in `timezone`; unlimited when `exempt` (the owner) or `limit` is 0.
-    pub fn daily(limit: u64, exempt: bool, timezone: Tz) -> Self {
+    pub fn daily(limit: u64, exempt: bool, timezone: Timezone) -> Self {
         Self {
             daily_tokens: (limit > 0 && !exempt).then_some(limit),
             timezone,
@@ -46,7 +46,7 @@ impl Budget {
 
     /// The Unix second at which the local day containing `now` began.
     pub fn day_start(&self, now: DateTime<Utc>) -> i64 {
-        let tz = self.timezone;
+        let tz = self.timezone.tz();
         let midnight = now.with_timezone(&tz).date_naive().and_hms_opt(0, 0, 0);
         // Where midnight does not exist (a DST change at 00:00), the day starts at the first
         // valid local time after it; an hour later always is one.
@@ -92,7 +92,7 @@ mod tests {
 
     #[test]
     fn the_owner_and_a_zero_limit_are_unlimited() {
-        let berlin = chrono_tz::Europe::Berlin;
+        let berlin = Timezone::new(chrono_tz::Europe::Berlin);
         assert_eq!(Budget::daily(1000, true, berlin).limit(), None);
         assert_eq!(Budget::daily(0, false, berlin).limit(), None);
         assert_eq!(Budget::daily(1000, false, berlin).limit(), Some(1000));
@@ -100,7 +100,7 @@ mod tests {
 
     #[test]
     fn the_day_starts_at_local_midnight() {
-        let budget = Budget::daily(1, false, chrono_tz::Asia::Tokyo);
+        let budget = Budget::daily(1, false, Timezone::new(chrono_tz::Asia::Tokyo));
         // 01:30 in Tokyo on the 2nd is 16:30 UTC on the 1st; the day began at 15:00 UTC.
         let now = at("2026-03-01T16:30:00Z");
         assert_eq!(
@@ -112,7 +112,7 @@ mod tests {
     #[test]
     fn a_missing_midnight_starts_the_day_an_hour_later() {
         // Santiago springs forward at 00:00 on 2026-09-06: that day has no midnight.
-        let budget = Budget::daily(1, false, chrono_tz::America::Santiago);
+        let budget = Budget::daily(1, false, Timezone::new(chrono_tz::America::Santiago));
         let now = at("2026-09-06T15:00:00Z");
         assert_eq!(
             budget.day_start(now),
@@ -138,7 +138,7 @@ mod tests {
             created_at: crate::store::now_unix(),
         };
         store.record_llm_usage(row).await.unwrap();
-        let utc = chrono_tz::UTC;
+        let utc = Timezone::UTC;
         assert_eq!(
             Budget::daily(100, false, utc).check(&store, owner.id).await,
             Err(RouterError::OverBudget)

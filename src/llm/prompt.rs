@@ -1,8 +1,8 @@
 //! The system prompt: the configured (or built-in) instructions plus who the user is and their
 //! local date, time and timezone, so "tomorrow at 9" means the user's 9.
 
+use crate::timezone::Timezone;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 
 /// Used when `SYSTEM_PROMPT` is not set.
 pub const DEFAULT_SYSTEM_PROMPT: &str = "You are minicrew, a personal assistant that chats in \
@@ -16,8 +16,13 @@ documents they sent. When they ask about something from earlier that is not in t
 conversation, recall it before saying you don't know, and say when it was from.";
 
 /// `base` (or the built-in prompt), the memory hint, then the user's name and local time.
-pub fn system_prompt(base: Option<&str>, user_name: &str, tz: Tz, now: DateTime<Utc>) -> String {
-    let local = now.with_timezone(&tz);
+pub fn system_prompt(
+    base: Option<&str>,
+    user_name: &str,
+    tz: Timezone,
+    now: DateTime<Utc>,
+) -> String {
+    let local = now.with_timezone(&tz.tz());
     format!(
         "{}\n\n{MEMORY_HINT}\n\nYou are talking with {}. Their local date and time is {} ({}, UTC{}).",
         base.unwrap_or(DEFAULT_SYSTEM_PROMPT),
@@ -36,7 +41,12 @@ mod tests {
     #[test]
     fn prompt_names_the_user_and_their_local_time() {
         let now = Utc.with_ymd_and_hms(2025, 3, 4, 8, 15, 0).unwrap();
-        let p = system_prompt(Some("Be nice."), "Ada", chrono_tz::Europe::Berlin, now);
+        let p = system_prompt(
+            Some("Be nice."),
+            "Ada",
+            Timezone::new(chrono_tz::Europe::Berlin),
+            now,
+        );
         assert!(p.starts_with("Be nice."));
         assert!(p.contains("Ada"));
         assert!(p.contains("recall tool"), "{p}");

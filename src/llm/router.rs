@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
+use crate::timezone::Timezone;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 
 use super::budget::Budget;
@@ -42,7 +42,7 @@ pub struct ChatRequest {
     /// Name used in the system prompt.
     pub user_name: String,
     /// The user's timezone.
-    pub timezone: Tz,
+    pub timezone: Timezone,
     /// Current instant (passed in so tests and schedules control it).
     pub now: DateTime<Utc>,
     /// The user's chosen provider, tried first.

@@ -21,7 +21,8 @@ pub enum RouterError {
     /// Every provider failed, in the order tried.
     #[error("all LLM providers failed: {}", describe(.0))]
     AllFailed(Vec<ProviderFailure>),
-    /// The cancellation token fired (`/cancel`, shutdown).
+    /// The cancellation token fired (`/cancel`). Shutdown does not cancel a running request: it
+    /// gets the shutdown grace to finish, else it resumes at the next start.
     #[error("cancelled")]
     Cancelled,
     /// The model kept calling tools past the round limit.

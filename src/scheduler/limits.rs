@@ -11,8 +11,8 @@
 use chrono::{NaiveDateTime, NaiveTime, TimeDelta};
 use croner::Cron;
 
-use super::next_run::parse;
-use super::spec::CronExpr;
+use crate::schedule_spec::CronExpr;
+use crate::schedule_spec::parse;
 
 /// Recurring schedules (`/schedule`) one non-owner may have active.
 pub const MAX_SCHEDULES: u64 = 20;

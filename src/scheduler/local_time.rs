@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::timezone::Timezone;
+use crate::timezone::Timezone;
 
 /// `at` on the wall clock of `tz`, e.g. `Mon 2026-05-04 09:00 CEST`.
 pub fn format_local(at: DateTime<Utc>, tz: Timezone) -> String {

@@ -9,9 +9,10 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::next_run::{CronError, next_run_after};
-use super::spec::ScheduleSpec;
-use super::timezone::Timezone;
+use super::next_run::next_run_after;
+use crate::schedule_spec::CronError;
+use crate::schedule_spec::ScheduleSpec;
+use crate::timezone::Timezone;
 
 /// How late a missed run may still be made up, unless configured otherwise.
 pub const DEFAULT_GRACE: TimeDelta = TimeDelta::hours(1);
@@ -107,7 +108,7 @@ fn decide_once(within_grace: bool, next_run_at: DateTime<Utc>) -> DueDecision {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scheduler::spec::CronExpr;
+    use crate::schedule_spec::CronExpr;
     use chrono::TimeZone;
 
     fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {

@@ -14,7 +14,6 @@ pub mod outlet;
 pub mod runner;
 pub mod spec;
 pub mod system_jobs;
-pub mod timezone;
 pub mod when;
 
 pub use clock::{Clock, ManualClock};

@@ -11,70 +11,17 @@
 //! croner 4 implements all of this for fixed-time patterns; for patterns with several times it
 //! skips a nonexistent time instead, which `gap_run` below corrects.
 
-use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
 use croner::Cron;
 use croner::errors::CronError as CronerError;
-use croner::parser::{CronParser, Seconds, Year};
 
-use super::timezone::Timezone;
-
-/// An example appended to every cron error so the user sees the correct shape.
-const CRON_EXAMPLE: &str = "A cron expression has five fields: minute hour day-of-month month \
-     day-of-week, e.g. \"0 7 * * 1-5\" (07:00 on weekdays).";
+use crate::schedule_spec::CronError;
+use crate::schedule_spec::parse;
+use crate::timezone::Timezone;
 
 /// Bound on the wall-clock matches inspected while looking for one inside a DST gap; a gap is at
 /// most a day, so even an every-minute pattern stays far below it.
 const MAX_GAP_SCAN: usize = 3_000;
-
-/// Why a cron expression was rejected or its next run could not be computed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CronError {
-    /// The expression does not have exactly five whitespace-separated fields.
-    #[error("'{expr}' has {found} field(s), not 5. {CRON_EXAMPLE}")]
-    FieldCount {
-        /// The expression as given.
-        expr: String,
-        /// How many fields it has.
-        found: usize,
-    },
-    /// A field is malformed or out of range (the reason comes from the cron parser).
-    #[error("'{expr}' is not a valid cron expression ({reason}). {CRON_EXAMPLE}")]
-    Invalid {
-        /// The expression as given.
-        expr: String,
-        /// What the parser objected to.
-        reason: String,
-    },
-    /// The expression is well formed but matches no real date, e.g. `0 0 30 2 *`.
-    #[error("'{expr}' never matches a real date. {CRON_EXAMPLE}")]
-    NeverFires {
-        /// The expression as given.
-        expr: String,
-    },
-    /// The search for the next run failed unexpectedly.
-    #[error("could not compute the next run of '{expr}': {reason}")]
-    Search {
-        /// The expression as given.
-        expr: String,
-        /// What went wrong.
-        reason: String,
-    },
-}
-
-/// Checks that `expr` is a five-field cron expression (`minute hour day-of-month month
-/// day-of-week`, names like `MON` and `JAN` allowed) that matches at least one real date.
-pub fn validate_cron(expr: &str) -> Result<(), CronError> {
-    let cron = parse(expr)?;
-    let origin = NaiveDate::from_ymd_opt(2000, 1, 1)
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .unwrap_or_default();
-    match cron.find_next_occurrence(&origin, false) {
-        Ok(_) => Ok(()),
-        Err(_) => Err(CronError::NeverFires {
-            expr: expr.trim().to_string(),
-        }),
-    }
-}
 
 /// The first run of `cron` strictly after `after`, computed in the local time of `tz` (see the
 /// module docs for the DST rules). `Ok(None)` means the pattern never fires again.
@@ -127,30 +74,10 @@ fn gap_run(
     None
 }
 
-/// Parses a five-field expression with croner (no seconds, no year field).
-pub(super) fn parse(expr: &str) -> Result<Cron, CronError> {
-    let expr = expr.trim();
-    let found = expr.split_whitespace().count();
-    if found != 5 {
-        return Err(CronError::FieldCount {
-            expr: expr.to_string(),
-            found,
-        });
-    }
-    CronParser::builder()
-        .seconds(Seconds::Disallowed)
-        .year(Year::Disallowed)
-        .build()
-        .parse(expr)
-        .map_err(|err| CronError::Invalid {
-            expr: expr.to_string(),
-            reason: err.to_string(),
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schedule_spec::validate_cron;
     use chrono::Timelike;
     use chrono_tz::{America::New_York, Europe::Berlin};
 

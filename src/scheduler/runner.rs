@@ -1,5 +1,5 @@
 //! The scheduler loop: one task that sleeps until the earliest `next_run_at` (or the daily
-//! cleanup), wakes early when a schedule changes (`Services::schedule_changed`), and fires due
+//! cleanup), wakes early when a schedule changes (the store wakes it: `Store::schedule_changed`), and fires due
 //! jobs. Each due schedule's next run is stored before its job runs, so a crash never repeats a
 //! run and a job gets at most one catch-up run after downtime (see [`super::missed`]).
 //!
@@ -21,7 +21,6 @@ use super::jobs::{JobOutcome, run_job};
 use super::missed::{MissedRun, decide};
 use super::outlet::Outlet;
 use super::system_jobs::{next_cleanup_after, run_cleanup, sync_briefings};
-use super::timezone::Timezone;
 use crate::services::Services;
 use crate::store::{Schedule, StoreError};
 
@@ -100,12 +99,12 @@ async fn run_loop(
     publish: watch::Sender<Option<DateTime<Utc>>>,
 ) {
     let services = Arc::clone(&jobs.services);
-    let system_tz = Timezone::new(services.config.timezone);
+    let system_tz = services.config.timezone;
     let mut next_cleanup = next_cleanup_after(system_tz, clock.now());
     tracing::info!(%next_cleanup, "scheduler started");
     loop {
         // Registered before the pass, so a change made during it still wakes the next sleep.
-        let changed = services.schedule_changed.notified();
+        let changed = services.store.schedule_changed();
         tokio::pin!(changed);
         changed.as_mut().enable();
         let now = clock.now();
@@ -153,7 +152,7 @@ async fn one_pass(
         if let Err(e) = run_cleanup(services, now).await {
             tracing::error!(error = %e, "daily cleanup failed");
         }
-        *next_cleanup = next_cleanup_after(Timezone::new(services.config.timezone), now);
+        *next_cleanup = next_cleanup_after(services.config.timezone, now);
     }
     match services.store.earliest_next_run().await {
         // Never earlier than now: a row that could not be advanced must not spin the loop.

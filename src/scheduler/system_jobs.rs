@@ -11,12 +11,13 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveTime, TimeDelta, Timelike, Utc};
 
-use super::next_run::{CronError, next_run_after};
-use super::spec::{CronExpr, ScheduleSpec};
-use super::timezone::Timezone;
+use super::next_run::next_run_after;
 use crate::config::Config;
+use crate::schedule_spec::CronError;
+use crate::schedule_spec::{CronExpr, ScheduleSpec};
 use crate::services::Services;
 use crate::store::StoreError;
+use crate::timezone::Timezone;
 use crate::users::User;
 
 /// The daily cleanup's cron expression, read in `TIMEZONE`.
@@ -72,7 +73,7 @@ pub async fn sync_briefings(services: &Services, now: DateTime<Utc>) -> Result<(
             {
                 continue;
             }
-            let tz = Timezone::new(user.timezone);
+            let tz = user.timezone;
             let current = existing.remove(&user.id);
             if current.is_some_and(|s| s.active && s.spec == spec && s.timezone == tz) {
                 continue;

@@ -12,7 +12,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 
-use super::timezone::Timezone;
+use crate::timezone::Timezone;
 
 /// The accepted forms, appended to every error so the user sees what works.
 const FORMS: &str = "Use 10m, 2h, 1d or 1h30m from now, HH:MM (e.g. 07:30), tomorrow HH:MM, \

@@ -6,8 +6,8 @@ use rusqlite::params;
 
 use super::schedules::{COLUMNS, schedule_from_row};
 use super::{Schedule, Store, StoreError, now_unix};
-use crate::scheduler::spec::ScheduleSpec;
-use crate::scheduler::timezone::Timezone;
+use crate::schedule_spec::ScheduleSpec;
+use crate::timezone::Timezone;
 
 /// The `system` value of the morning briefing rows.
 pub const BRIEFING: &str = "briefing";
@@ -58,6 +58,7 @@ impl Store {
             Ok(())
         })
         .await
+        .inspect(|_| self.wake_scheduler())
     }
 
     /// Removes a user's morning briefing (no Gmail token any more, user disabled, feature off).
@@ -70,5 +71,6 @@ impl Store {
             Ok(())
         })
         .await
+        .inspect(|_| self.wake_scheduler())
     }
 }

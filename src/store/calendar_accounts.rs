@@ -70,6 +70,7 @@ impl Store {
             Ok(())
         })
         .await
+        .inspect(|_| self.wake_scheduler())
     }
 
     /// Deletes `user_id`'s calendar account; `false` when there was none.
@@ -82,5 +83,6 @@ impl Store {
             Ok(n > 0)
         })
         .await
+        .inspect(|_| self.wake_scheduler())
     }
 }

@@ -31,6 +31,7 @@ mod tool_logs;
 mod usage_days;
 mod user_data;
 mod users;
+mod wake;
 
 pub use briefings::BRIEFING;
 pub use calendar_accounts::CalendarAccountRow;
@@ -51,13 +52,13 @@ pub use usage_days::DayUsage;
 pub use user_data::{ForgetReport, Owner, USER_TABLES, UserTable};
 
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use include_dir::{Dir, include_dir};
 use rusqlite::Connection;
 use rusqlite_migration::Migrations;
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 
 /// The migrations folder, compiled into the binary (`migrations/NN-name/up.sql`, append-only).
 static MIGRATIONS_DIR: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/migrations");
@@ -117,6 +118,8 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 #[derive(Clone)]
 pub struct Store {
     jobs: mpsc::Sender<Job>,
+    /// Wakes the scheduler after a change it plans from (see [`wake`]).
+    schedule_changes: Arc<Notify>,
 }
 
 impl std::fmt::Debug for Store {
@@ -163,7 +166,10 @@ impl Store {
                 drop(lock);
             })
             .map_err(|e| StoreError::Task(format!("cannot start the database thread: {e}")))?;
-        Ok(Self { jobs })
+        Ok(Self {
+            jobs,
+            schedule_changes: Arc::new(Notify::new()),
+        })
     }
 
     /// Runs `f` with the connection on the database thread and returns its result.

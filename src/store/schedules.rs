@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError, now_unix};
-use crate::scheduler::spec::ScheduleSpec;
-use crate::scheduler::timezone::{Timezone, parse_timezone};
+use crate::schedule_spec::ScheduleSpec;
+use crate::timezone::{Timezone, parse_timezone};
 
 /// What a schedule does when it fires.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,6 +172,7 @@ impl Store {
             )
         })
         .await
+        .inspect(|_| self.wake_scheduler())
     }
 
     /// A user's active schedules of one category, soonest first.
@@ -232,6 +233,7 @@ impl Store {
             Ok(n > 0)
         })
         .await
+        .inspect(|_| self.wake_scheduler())
     }
 
     /// Moves one of the user's schedules to another timezone with its recomputed next run.
@@ -257,6 +259,7 @@ impl Store {
             Ok(())
         })
         .await
+        .inspect(|_| self.wake_scheduler())
     }
 
     /// Every active schedule (all users) whose next run is at or before `now`: the loop's work.

@@ -168,6 +168,7 @@ impl Store {
             Ok(report)
         })
         .await
+        .inspect(|_| self.wake_scheduler())
     }
 }
 

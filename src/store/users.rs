@@ -3,6 +3,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError, now_unix};
+use crate::timezone::Timezone;
 use crate::users::{User, UserStatus};
 
 const COLUMNS: &str =
@@ -19,7 +20,7 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
         username: row.get(3)?,
         // Values are written only by this module, so an unknown one means a corrupt row.
         status: status.parse().map_err(|e: String| conversion_error(4, e))?,
-        timezone: tz.parse().unwrap_or(chrono_tz::UTC),
+        timezone: tz.parse().map_or(Timezone::UTC, Timezone::new),
         llm_provider: provider.and_then(|p| p.parse().ok()),
         context_since: row.get(7)?,
     })
@@ -169,6 +170,7 @@ impl Store {
                 .optional()
         })
         .await
+        .inspect(|_| self.wake_scheduler())
     }
 
     /// Every user, owner first, then by when they arrived (a group's account is no user).
@@ -194,9 +196,9 @@ impl Store {
             .collect())
     }
 
-    /// Sets the user's timezone (an IANA name, validated by the caller).
-    pub async fn set_user_timezone(&self, user_id: i64, tz: &str) -> Result<(), StoreError> {
-        let tz = tz.to_string();
+    /// Sets the user's timezone.
+    pub async fn set_user_timezone(&self, user_id: i64, tz: Timezone) -> Result<(), StoreError> {
+        let tz = tz.name();
         self.call(move |c| {
             c.execute(
                 "UPDATE users SET timezone = ?1, updated_at = ?2 WHERE id = ?3",
@@ -205,6 +207,7 @@ impl Store {
             Ok(())
         })
         .await
+        .inspect(|_| self.wake_scheduler())
     }
 
     /// Sets (or clears) the user's preferred LLM provider.

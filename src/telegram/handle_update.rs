@@ -62,6 +62,12 @@ impl UpdateHandler {
             }
             Ok(Ok(outcome)) => (outcome, None),
             Ok(Err(HandleError::Send(reason))) => (InboxOutcome::Failed, Some(reason)),
+            Ok(Err(HandleError::Stopped)) => {
+                // Its replies are stored; the next start sends them.
+                tracing::info!("shutting down; the update stays in the inbox");
+                crate::metrics::update_finished(kind, None, started.elapsed());
+                return;
+            }
             Ok(Err(HandleError::Store(e))) => {
                 // Leave the row pending: it is retried at the next start.
                 tracing::error!(error = %e, "database error; the update stays in the inbox");
@@ -226,6 +232,8 @@ fn panic_message(panic: &(dyn Any + Send)) -> String {
 enum HandleError {
     Store(StoreError),
     Send(String),
+    /// Shutdown came while a reply waited to be sent: the update and its replies stay pending.
+    Stopped,
 }
 
 impl From<StoreError> for HandleError {
@@ -239,6 +247,7 @@ impl HandleError {
         match e {
             super::send::SendError::Store(e) => Self::Store(e),
             super::send::SendError::Telegram(reason) => Self::Send(reason),
+            super::send::SendError::Stopped => Self::Stopped,
         }
     }
 }

@@ -5,7 +5,8 @@
 use teloxide::types::Update;
 
 use super::convert::{chat_of, decode_update, to_incoming};
-use crate::dispatch::{Cancellations, parse_command};
+use crate::cancellations::Cancellations;
+use crate::dispatch::parse_command;
 use crate::queue::ChatQueues;
 use crate::store::{PendingUpdate, Store, StoreError};
 

@@ -18,6 +18,7 @@ use teloxide::types::{
     ReplyParameters, ThreadId,
 };
 use teloxide::{ApiError, RequestError};
+use tokio_util::sync::CancellationToken;
 
 use super::format::{ChunkFormat, html_to_plain, render};
 use super::rate_limit::RateLimiter;
@@ -45,6 +46,10 @@ pub enum SendError {
     /// The outbox could not be written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Shutdown came while the chunk waited to be (re)sent; it stays pending in the outbox and
+    /// goes out at the next start.
+    #[error("shutting down; the message stays in the outbox for the next start")]
+    Stopped,
 }
 
 /// Sends replies through Telegram. Cheap to clone.
@@ -53,6 +58,8 @@ pub struct TelegramSender {
     bot: Bot,
     limiter: RateLimiter,
     store: Store,
+    /// Ends a wait for a rate-limit slot or a retry backoff at shutdown.
+    shutdown: CancellationToken,
 }
 
 impl TelegramSender {
@@ -62,6 +69,22 @@ impl TelegramSender {
             bot,
             limiter: RateLimiter::new(rate_global, rate_per_chat),
             store,
+            shutdown: CancellationToken::new(),
+        }
+    }
+
+    /// Stops waiting (for a rate-limit slot or before a retry) when `shutdown` fires: the chunk
+    /// stays pending, [`SendError::Stopped`].
+    pub fn with_shutdown(mut self, shutdown: CancellationToken) -> Self {
+        self.shutdown = shutdown;
+        self
+    }
+
+    /// Waits for `wait` unless shutdown comes first.
+    async fn pause(&self, wait: impl Future<Output = ()>) -> Result<(), SendError> {
+        tokio::select! {
+            () = self.shutdown.cancelled() => Err(SendError::Stopped),
+            () = wait => Ok(()),
         }
     }
 
@@ -148,7 +171,13 @@ impl TelegramSender {
             );
         }
         loop {
-            self.limiter.acquire(row.chat_id).await;
+            if rate_limits == 0 {
+                // A first try waits its turn even at shutdown: replies still being finished in
+                // the shutdown grace go out.
+                self.limiter.acquire(row.chat_id).await;
+            } else {
+                self.pause(self.limiter.acquire(row.chat_id)).await?;
+            }
             match self
                 .send_chunk(row, &text, format)
                 .await
@@ -185,13 +214,14 @@ impl TelegramSender {
                     unknown_outcomes += 1;
                     tracing::warn!(error = %describe_error(&e),
                         "send outcome unknown; resending once (the one case a reply can arrive twice)");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    self.pause(tokio::time::sleep(Duration::from_secs(1)))
+                        .await?;
                 }
                 Err(e) if !is_permanent(&e) && network_failures < MAX_NETWORK_RETRIES => {
                     let backoff = Duration::from_secs(1 << network_failures);
                     network_failures += 1;
                     tracing::warn!(error = %describe_error(&e), backoff_secs = backoff.as_secs(), "send failed; retrying");
-                    tokio::time::sleep(backoff).await;
+                    self.pause(tokio::time::sleep(backoff)).await?;
                 }
                 Err(e) => {
                     let reason = describe_error(&e);

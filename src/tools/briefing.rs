@@ -35,7 +35,7 @@ impl MorningBriefing {
 
     /// Today's events as HTML lines; empty when there are none or no calendar.
     async fn today(&self, user: &User) -> String {
-        let tz = user.timezone;
+        let tz = user.timezone.tz();
         let day = today(tz, Utc::now());
         let (from, to) = (
             local_midnight(tz, day),

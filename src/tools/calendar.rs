@@ -92,7 +92,7 @@ impl Tool for CalendarCommand {
 
     async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
         let user = ctx.user;
-        let tz = user.timezone;
+        let tz = user.timezone.tz();
         match args
             .get("action")
             .and_then(Value::as_str)
@@ -129,7 +129,7 @@ impl Tool for CalendarCommand {
 impl CalendarCommand {
     /// `/calendar add`: runs at once (the user typed it); the same update makes it once.
     async fn add(&self, ctx: &ToolContext<'_>, args: &Value) -> Result<ToolOutput, ToolError> {
-        let tz = ctx.user.timezone;
+        let tz = ctx.user.timezone.tz();
         let bad = |what: &str| {
             ToolError::InvalidArguments(format!(
                 "{what}. Usage: /calendar add <YYYY-MM-DD> <HH:MM> <HH:MM> <title>"

@@ -87,7 +87,7 @@ impl Tool for CalendarList {
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
-        let tz = ctx.user.timezone;
+        let tz = ctx.user.timezone.tz();
         let (from, to) = range(&args, tz, LIST_USAGE)?;
         let link = self.accounts.calendar_for(ctx.user).await?;
         let events = link.calendar.events(from, to).await?;
@@ -158,7 +158,7 @@ impl Tool for CalendarFreeSlots {
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
-        let tz = ctx.user.timezone;
+        let tz = ctx.user.timezone.tz();
         let (from, to) = range(&args, tz, SLOTS_USAGE)?;
         let minutes = super::int_arg(&args, "minutes", SLOTS_USAGE)?;
         if !(1..=24 * 60).contains(&minutes) {
@@ -288,7 +288,7 @@ impl Tool for CalendarCreate {
     }
 
     async fn preview(&self, user: &User, args: &Value) -> String {
-        let tz = user.timezone;
+        let tz = user.timezone.tz();
         let event = match requested(args, tz, String::new()) {
             Ok(event) => event,
             Err(e) => return format!("Create a calendar event ({e})"),
@@ -326,7 +326,7 @@ impl Tool for CalendarCreate {
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
-        let tz = ctx.user.timezone;
+        let tz = ctx.user.timezone.tz();
         let event = requested(&args, tz, event_uid(ctx.user.id, ctx.once))?;
         let link = self.accounts.calendar_for(ctx.user).await?;
         let created = link.calendar.create(&event).await?;

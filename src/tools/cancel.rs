@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, Where};
-use crate::dispatch::Cancellations;
+use crate::cancellations::Cancellations;
 
 /// Answers `/cancel`.
 pub struct Cancel {

@@ -3,11 +3,8 @@
 //! Confirm button, even when typed. The owner cannot be forgotten, only reset: their account,
 //! name, timezone and model choice stay (and the morning briefing is set up again).
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use serde_json::Value;
-use tokio::sync::Notify;
 
 use super::{Effect, Tool, ToolContext, ToolError, ToolOutput};
 use crate::gmail::GmailConnect;
@@ -17,17 +14,12 @@ use crate::store::Store;
 pub struct Forget {
     store: Store,
     gmail: GmailConnect,
-    schedule_changed: Arc<Notify>,
 }
 
 impl Forget {
     /// The tool over the user's rows, their Gmail token and the scheduler (their schedules go).
-    pub fn new(store: Store, gmail: GmailConnect, schedule_changed: Arc<Notify>) -> Self {
-        Self {
-            store,
-            gmail,
-            schedule_changed,
-        }
+    pub fn new(store: Store, gmail: GmailConnect) -> Self {
+        Self { store, gmail }
     }
 }
 
@@ -84,7 +76,6 @@ impl Tool for Forget {
         }
         let owner = user.is_owner();
         let report = self.store.forget_user(user.id, owner).await?;
-        self.schedule_changed.notify_one();
         let rows: usize = report.deleted.iter().map(|(_, n)| n).sum();
         tracing::info!(
             user_id = user.id,

@@ -71,7 +71,7 @@ impl Tool for History {
         if turns.is_empty() {
             return Ok(ToolOutput::plain("We haven't talked yet."));
         }
-        let tz = ctx.user.timezone;
+        let tz = ctx.user.timezone.tz();
         let mut lines = Vec::with_capacity(turns.len() + 1);
         if asked.is_some_and(|a| a > MAX_TURNS as u64) {
             lines.push(format!(

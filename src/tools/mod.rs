@@ -34,10 +34,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::Value;
-use tokio::sync::Notify;
 
+use crate::cancellations::Cancellations;
 use crate::config::Config;
-use crate::dispatch::Cancellations;
 use crate::llm::LlmRouter;
 use crate::markup::Markup;
 use crate::mcp::McpTools;
@@ -64,15 +63,12 @@ pub struct ToolHandles {
     pub calendar: crate::calendar::CalendarAccounts,
     /// Running LLM requests per chat, for `/cancel`.
     pub cancellations: Cancellations,
-    /// Wakes the scheduler loop after a schedule (or a user's timezone) changed.
-    pub schedule_changed: Arc<Notify>,
     /// The MCP servers and their live tools.
     pub mcp: McpTools,
 }
 
 /// Every tool, in the order `/help` lists them. One line per tool.
 pub fn all_tools(h: &ToolHandles) -> Vec<Box<dyn Tool>> {
-    let schedules = || (h.store.clone(), Arc::clone(&h.schedule_changed));
     vec![
         Box::new(help::Help),
         Box::new(email::EmailSummary::new(h)),
@@ -83,7 +79,6 @@ pub fn all_tools(h: &ToolHandles) -> Vec<Box<dyn Tool>> {
         Box::new(forget::Forget::new(
             h.store.clone(),
             h.gmail.connect.clone(),
-            Arc::clone(&h.schedule_changed),
         )),
         Box::new(web_fetch::WebFetch::new(h.config.web_fetch_allow_private)),
         Box::new(web_search::WebSearch::new(h.config.web_search.clone())),
@@ -95,9 +90,9 @@ pub fn all_tools(h: &ToolHandles) -> Vec<Box<dyn Tool>> {
         Box::new(new_chat::NewChat::new(h.store.clone())),
         Box::new(cancel::Cancel::new(h.cancellations.clone())),
         Box::new(usage::Usage::new(h.store.clone())),
-        Box::new(remind::Remind::new(schedules())),
-        Box::new(schedule::ScheduleTool::new(schedules())),
-        Box::new(tz::Tz::new(schedules())),
+        Box::new(remind::Remind::new(h.store.clone())),
+        Box::new(schedule::ScheduleTool::new(h.store.clone())),
+        Box::new(tz::Tz::new(h.store.clone())),
         Box::new(gmail_connect::AuthGmail::new(h.gmail.connect.clone())),
         Box::new(gmail_connect::DisconnectGmail::new(h.gmail.connect.clone())),
         Box::new(users_list::UsersList::new(h.store.clone())),

@@ -95,7 +95,7 @@ impl Tool for Recall {
 fn line(user: &User, r: &Recalled, for_model: bool) -> String {
     let date = DateTime::from_timestamp(r.created_at, 0)
         .map(|t| {
-            t.with_timezone(&user.timezone)
+            t.with_timezone(&user.timezone.tz())
                 .format("%Y-%m-%d")
                 .to_string()
         })

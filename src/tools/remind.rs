@@ -4,16 +4,11 @@ use async_trait::async_trait;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use std::sync::Arc;
-
-use tokio::sync::Notify;
-
 use super::schedule::{ScheduleHandles, list_is_read, remove_own};
 use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, str_arg};
+use crate::schedule_spec::ScheduleSpec;
 use crate::scheduler::limits::{Quota, check_count};
 use crate::scheduler::local_time::format_local;
-use crate::scheduler::spec::ScheduleSpec;
-use crate::scheduler::timezone::Timezone;
 use crate::scheduler::when::parse_when;
 use crate::store::{JobAction, NewSchedule, ScheduleCategory, Store};
 
@@ -24,9 +19,9 @@ pub struct Remind {
 
 impl Remind {
     /// The tool over the schedules table.
-    pub fn new(handles: (Store, Arc<Notify>)) -> Self {
+    pub fn new(store: Store) -> Self {
         Self {
-            h: ScheduleHandles::new(handles),
+            h: ScheduleHandles::new(store),
         }
     }
 }
@@ -117,7 +112,7 @@ async fn add(
     ctx: &ToolContext<'_>,
     args: &Value,
 ) -> Result<ToolOutput, ToolError> {
-    let tz = Timezone::new(ctx.user.timezone);
+    let tz = ctx.user.timezone;
     let when = str_arg(args, "when", USAGE)?;
     let (at, rest) = parse_when(when, tz, Utc::now())
         .map_err(|e| ToolError::InvalidArguments(format!("{e} Example: /remind 10m stand up")))?;
@@ -147,7 +142,6 @@ async fn add(
             ctx.once.map(str::to_string),
         )
         .await?;
-    h.changed.notify_one();
     Ok(ToolOutput::plain(format!(
         "⏰ Reminder #{id} set for {}: {text}",
         format_local(at, tz)
@@ -156,7 +150,7 @@ async fn add(
 
 /// The user's pending reminders, soonest first.
 async fn list(h: &ScheduleHandles, ctx: &ToolContext<'_>) -> Result<ToolOutput, ToolError> {
-    let tz = Timezone::new(ctx.user.timezone);
+    let tz = ctx.user.timezone;
     let reminders = h
         .store
         .user_schedules(ctx.user.id, ScheduleCategory::Reminder)
@@ -189,7 +183,7 @@ mod tests {
     #[test]
     fn command_forms_become_arguments() {
         let store = Store::open_in_memory().unwrap();
-        let r = Remind::new((store, Arc::new(Notify::new())));
+        let r = Remind::new(store);
         assert_eq!(r.parse_command("").unwrap(), json!({"action": "list"}));
         assert_eq!(
             r.parse_command("remove 7").unwrap(),

@@ -5,44 +5,39 @@ use async_trait::async_trait;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use std::sync::Arc;
-
-use tokio::sync::Notify;
-
 use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, int_arg, may_run};
+use crate::schedule_spec::ScheduleSpec;
 use crate::scheduler::limits::{Quota, check_count, check_interval};
 use crate::scheduler::local_time::format_local;
 use crate::scheduler::next_run::next_run_after;
-use crate::scheduler::spec::{ScheduleSpec, parse_recurrence};
-use crate::scheduler::timezone::Timezone;
+use crate::scheduler::spec::parse_recurrence;
 use crate::store::{JobAction, NewSchedule, Schedule, ScheduleCategory, Store};
+use crate::timezone::Timezone;
 
 /// Recurring commands.
 pub struct ScheduleTool {
     h: ScheduleHandles,
 }
 
-/// What the schedule, reminder and timezone tools touch: the schedules and the scheduler's
-/// wake-up.
+/// What the schedule, reminder and timezone tools touch: the schedules (whose writes wake the
+/// scheduler themselves).
 pub(super) struct ScheduleHandles {
     /// The database.
     pub store: Store,
-    /// Wakes the scheduler loop after a change.
-    pub changed: Arc<Notify>,
 }
 
 impl ScheduleHandles {
-    /// From the store and the scheduler's wake-up.
-    pub fn new((store, changed): (Store, Arc<Notify>)) -> Self {
-        Self { store, changed }
+    /// From the store.
+    pub fn new(store: Store) -> Self {
+        Self { store }
     }
 }
 
 impl ScheduleTool {
     /// The tool over the schedules table.
-    pub fn new(handles: (Store, Arc<Notify>)) -> Self {
+    pub fn new(store: Store) -> Self {
         Self {
-            h: ScheduleHandles::new(handles),
+            h: ScheduleHandles::new(store),
         }
     }
 }
@@ -152,7 +147,6 @@ pub(super) async fn remove_own(
         .delete_user_schedule(ctx.user.id, id, category)
         .await?
     {
-        h.changed.notify_one();
         Ok(ToolOutput::plain(format!("Removed {noun} #{id}.")))
     } else {
         Err(ToolError::Failed(format!("You have no {noun} #{id}.")))
@@ -181,7 +175,9 @@ async fn add(
     let line = add_line(args);
     let (cron, rest) =
         parse_recurrence(&line).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
-    let local_now = Utc::now().with_timezone(&ctx.user.timezone).naive_local();
+    let local_now = Utc::now()
+        .with_timezone(&ctx.user.timezone.tz())
+        .naive_local();
     check_interval(&cron, local_now).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
     let active = h
         .store
@@ -208,7 +204,7 @@ async fn add(
     }
     let tool_args = tool_args.trim();
     refuse_passwords(tool.command, tool_args)?;
-    let tz = Timezone::new(ctx.user.timezone);
+    let tz = ctx.user.timezone;
     let next = next_run_after(cron.as_str(), tz, Utc::now())
         .map_err(|e| ToolError::InvalidArguments(e.to_string()))?
         .ok_or_else(|| ToolError::InvalidArguments(format!("'{cron}' never runs again.")))?;
@@ -228,7 +224,6 @@ async fn add(
             ctx.once.map(str::to_string),
         )
         .await?;
-    h.changed.notify_one();
     let line = format!("/{} {tool_args}", tool.command);
     Ok(ToolOutput::plain(format!(
         "Scheduled #{id}: {} at cron '{cron}' ({tz}). Next run: {}.",
@@ -239,7 +234,7 @@ async fn add(
 
 /// The user's recurring schedules, soonest first, in their timezone.
 async fn list(h: &ScheduleHandles, ctx: &ToolContext<'_>) -> Result<ToolOutput, ToolError> {
-    let tz = Timezone::new(ctx.user.timezone);
+    let tz = ctx.user.timezone;
     let schedules = h
         .store
         .user_schedules(ctx.user.id, ScheduleCategory::Tool)

@@ -5,17 +5,13 @@ use async_trait::async_trait;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use std::sync::Arc;
-
-use tokio::sync::Notify;
-
 use super::schedule::ScheduleHandles;
 use super::{Effect, Tool, ToolContext, ToolError, ToolOutput};
+use crate::schedule_spec::ScheduleSpec;
 use crate::scheduler::local_time::format_local;
 use crate::scheduler::next_run::next_run_after;
-use crate::scheduler::spec::ScheduleSpec;
-use crate::scheduler::timezone::{Timezone, parse_timezone};
 use crate::store::{ScheduleCategory, Store};
+use crate::timezone::parse_timezone;
 
 /// The user's timezone.
 pub struct Tz {
@@ -24,9 +20,9 @@ pub struct Tz {
 
 impl Tz {
     /// The tool over users' timezones and their schedules.
-    pub fn new(handles: (Store, Arc<Notify>)) -> Self {
+    pub fn new(store: Store) -> Self {
         Self {
-            h: ScheduleHandles::new(handles),
+            h: ScheduleHandles::new(store),
         }
     }
 }
@@ -93,7 +89,7 @@ impl Tool for Tz {
             .and_then(Value::as_str)
             .filter(|s| !s.trim().is_empty());
         let Some(requested) = requested else {
-            let tz = Timezone::new(ctx.user.timezone);
+            let tz = ctx.user.timezone;
             return Ok(ToolOutput::plain(format!(
                 "Your timezone is {tz}; it is {} there. Change it with {USAGE}.",
                 format_local(now, tz)
@@ -102,7 +98,7 @@ impl Tool for Tz {
         let tz =
             parse_timezone(requested).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
         let store = &self.h.store;
-        store.set_user_timezone(ctx.user.id, tz.name()).await?;
+        store.set_user_timezone(ctx.user.id, tz).await?;
         let schedules = store
             .user_schedules(ctx.user.id, ScheduleCategory::Tool)
             .await?;
@@ -115,7 +111,6 @@ impl Tool for Tz {
                     .await?;
             }
         }
-        self.h.changed.notify_one();
         let moved = match schedules.len() {
             0 => String::new(),
             n => format!(" Your {n} schedule(s) now run on this local time."),

@@ -105,11 +105,11 @@ impl Tool for Usage {
 async fn report_for(store: &Store, user: &User) -> Result<String, ToolError> {
     let now = Utc::now();
     let midnight = now
-        .with_timezone(&user.timezone)
+        .with_timezone(&user.timezone.tz())
         .date_naive()
         .and_hms_opt(0, 0, 0);
     let today = midnight
-        .and_then(|m| user.timezone.from_local_datetime(&m).earliest())
+        .and_then(|m| user.timezone.tz().from_local_datetime(&m).earliest())
         .map_or(0, |t| t.timestamp());
     let month = (now - Duration::days(30)).timestamp();
     let today = store.usage_summary(Some(user.id), today).await?;
@@ -124,12 +124,12 @@ async fn report_for(store: &Store, user: &User) -> Result<String, ToolError> {
 /// The PNG of the last 30 days in the user's timezone (today last), or `None` when there was no
 /// usage at all or the chart could not be drawn (the text goes alone, and the error is logged).
 async fn chart_for(store: &Store, user: &User) -> Result<Option<OutgoingFile>, ToolError> {
-    let today = Utc::now().with_timezone(&user.timezone).date_naive();
+    let today = Utc::now().with_timezone(&user.timezone.tz()).date_naive();
     let first = today - Duration::days(i64::try_from(chart::MAX_DAYS).unwrap_or(30) - 1);
     let bounds = (0..=chart::MAX_DAYS)
         .map(|i| {
             local_midnight(
-                user.timezone,
+                user.timezone.tz(),
                 first + Duration::days(i64::try_from(i).unwrap_or(0)),
             )
         })

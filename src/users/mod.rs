@@ -7,9 +7,8 @@ mod rate_limit;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono_tz::Tz;
-
 use crate::llm::{Budget, ProviderKind};
+use crate::timezone::Timezone;
 
 pub use access::register_start;
 pub use rate_limit::{RateDecision, UserRateLimit};
@@ -73,7 +72,7 @@ pub struct User {
     /// Owner, active, pending or disabled.
     pub status: UserStatus,
     /// The user's timezone (IANA).
-    pub timezone: Tz,
+    pub timezone: Timezone,
     /// The LLM provider this user prefers, if they chose one.
     pub llm_provider: Option<ProviderKind>,
     /// Chat history turns with an id up to this one are out of the LLM context (`/new`).

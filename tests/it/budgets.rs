@@ -5,12 +5,12 @@
 use chrono::Utc;
 use minicrew::gmail::StoredToken;
 use minicrew::llm::OVER_BUDGET_REPLY;
-use minicrew::scheduler::spec::{CronExpr, ScheduleSpec};
+use minicrew::schedule_spec::{CronExpr, ScheduleSpec};
 use minicrew::scheduler::system_jobs::sync_briefings;
-use minicrew::scheduler::timezone::Timezone;
 use minicrew::scheduler::{JobOutcome, run_job};
 use minicrew::store::llm_usage::LlmUsageRow;
 use minicrew::store::{JobAction, NewSchedule, Store};
+use minicrew::timezone::Timezone;
 use minicrew::users::UserStatus;
 use serde_json::json;
 

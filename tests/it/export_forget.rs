@@ -289,7 +289,7 @@ async fn the_owners_forget_resets_and_keeps_the_account() {
     let app = &setup.app;
     let owner = fill(&setup, OWNER, "olgatag").await;
     app.store
-        .set_user_timezone(owner, "Europe/Berlin")
+        .set_user_timezone(owner, "Europe/Berlin".parse().unwrap())
         .await
         .unwrap();
     let before = rows_of(&app.store, owner, OWNER, MARK).await;

@@ -390,3 +390,34 @@ async fn the_consent_link_and_the_pasted_address_are_not_kept_once_used() {
     );
     c.app.stop().await;
 }
+
+/// The writer wakes the scheduler: the pasted address connects Gmail, and the loop (asleep until
+/// tomorrow's cleanup) plans Sam's first morning briefing at once instead of at its next pass.
+#[tokio::test]
+async fn a_pasted_gmail_address_schedules_the_first_morning_briefing_at_once() {
+    let c = start(&[("MORNING_BRIEFING_TIME", "07:00")]).await;
+    c.app
+        .wait_for_db(
+            "SELECT count(*) FROM schedules WHERE system = 'briefing'",
+            "0",
+        )
+        .await;
+    c.app.fake.push_text(STRANGER, "/authgmail");
+    let consent = consent_link(&c.app.fake.wait_for_sent(1, WAIT).await[0].text);
+    let state = query_of(&consent)["state"].clone();
+    let code = c.google.approve_as(&consent, SAM_MAILBOX);
+    let landed = format!("{PASTE_REDIRECT_URI}?state={state}&code={code}&scope=gmail.readonly");
+    c.app.fake.push_text(STRANGER, &landed);
+    let sent = c.app.fake.wait_for_sent(2, WAIT).await;
+    assert!(sent[1].text.contains(SAM_MAILBOX), "{}", sent[1].text);
+    c.app
+        .wait_for_db(
+            "SELECT count(*) FROM schedules WHERE system = 'briefing' AND active = 1",
+            "1",
+        )
+        .await;
+    let briefings = c.app.store.briefing_schedules().await.unwrap();
+    assert_eq!(briefings[0].user_id, c.sam, "the briefing is Sam's");
+    assert!(briefings[0].next_run_at.is_some());
+    c.app.stop().await;
+}

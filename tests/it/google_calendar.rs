@@ -18,7 +18,11 @@ const ZONE: &str = "Europe/Berlin";
 async fn sam_connected() -> Mail {
     let m = start_with(&[]).await;
     let sam = m.app.store.user_by_chat(STRANGER).await.unwrap().unwrap();
-    m.app.store.set_user_timezone(sam.id, ZONE).await.unwrap();
+    m.app
+        .store
+        .set_user_timezone(sam.id, ZONE.parse().unwrap())
+        .await
+        .unwrap();
     connect_sam(&m).await;
     m
 }

@@ -54,7 +54,7 @@ impl Server {
         let intake = Intake::new(
             store.clone(),
             queues,
-            minicrew::dispatch::Cancellations::default(),
+            minicrew::cancellations::Cancellations::default(),
         );
         let webhook = WebhookState::new("/bot/webhook", &SecretString::from(SECRET), intake);
         let status = StatusState {

@@ -93,7 +93,7 @@ fn chat(message: &str) -> ChatRequest {
     ChatRequest {
         user_id: USER_ID,
         user_name: "Ada".into(),
-        timezone: chrono_tz::Europe::Berlin,
+        timezone: minicrew::timezone::Timezone::new(chrono_tz::Europe::Berlin),
         now: chrono::Utc.with_ymd_and_hms(2025, 3, 4, 8, 15, 0).unwrap(),
         preferred: None,
         history: vec![

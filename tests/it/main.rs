@@ -49,6 +49,7 @@ mod scheduler_briefing;
 mod scheduler_cleanup;
 mod scheduler_commands;
 mod scheduler_concurrency;
+mod send_shutdown;
 mod service_notify;
 mod strangers;
 mod streaming;

@@ -249,7 +249,7 @@ async fn history_shows_the_last_turns_dated_in_the_users_timezone() {
     let app = TestApp::start().await;
     let owner = user_id(&app.store, OWNER).await;
     app.store
-        .set_user_timezone(owner, "Asia/Tokyo")
+        .set_user_timezone(owner, "Asia/Tokyo".parse().unwrap())
         .await
         .unwrap();
     chatter(&app.store, owner, 60).await;

@@ -95,10 +95,10 @@ async fn a_panicking_handler_apologises_once_and_the_update_is_failed_not_replay
 #[tokio::test]
 async fn a_panicking_scheduled_job_is_recorded_and_the_other_due_jobs_still_run() {
     use chrono::{DateTime, Utc};
+    use minicrew::schedule_spec::ScheduleSpec;
     use minicrew::scheduler::run_due;
-    use minicrew::scheduler::spec::ScheduleSpec;
-    use minicrew::scheduler::timezone::Timezone;
     use minicrew::store::{JobAction, NewSchedule};
+    use minicrew::timezone::Timezone;
 
     let h = crate::scheduler::Harness::with(&[], Some(vec![Box::new(PanicTool)])).await;
     let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();

@@ -2,9 +2,9 @@
 //! owner included), at most 20 schedules and 50 reminders for a non-owner, none for the owner.
 
 use chrono::{TimeDelta, Utc};
-use minicrew::scheduler::spec::{CronExpr, ScheduleSpec};
-use minicrew::scheduler::timezone::Timezone;
+use minicrew::schedule_spec::{CronExpr, ScheduleSpec};
 use minicrew::store::{JobAction, NewSchedule, Store};
+use minicrew::timezone::Timezone;
 use minicrew::users::UserStatus;
 
 use crate::support::app::{OWNER, TestApp, WAIT};

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, Timelike, Utc};
 use minicrew::app::App;
 use minicrew::config::{Config, Purpose};
-use minicrew::scheduler::spec::{CronExpr, ScheduleSpec};
-use minicrew::scheduler::timezone::Timezone;
+use minicrew::schedule_spec::{CronExpr, ScheduleSpec};
 use minicrew::scheduler::{Clock, JobOutcome, ManualClock, run_job, spawn};
 use minicrew::services::Services;
 use minicrew::store::{JobAction, NewSchedule, Schedule, Store};
 use minicrew::telegram::send::TelegramSender;
+use minicrew::timezone::Timezone;
 use minicrew::tools::Tool;
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
@@ -251,7 +251,6 @@ async fn loop_fires_a_near_reminder_when_its_time_comes_on_the_clock() {
         .insert_schedule(reminder(h.owner_id, "stretch", due))
         .await
         .unwrap();
-    h.services.schedule_changed.notify_one();
     tokio::time::timeout(WAIT, wake_at.wait_for(|w| *w == Some(due)))
         .await
         .unwrap()

@@ -7,8 +7,8 @@ use minicrew::scheduler::JobOutcome;
 use minicrew::scheduler::next_run::next_run_after;
 use minicrew::scheduler::run_job;
 use minicrew::scheduler::system_jobs::{BRIEFING_TOOL, sync_briefings};
-use minicrew::scheduler::timezone::Timezone;
 use minicrew::store::{BRIEFING, JobAction};
+use minicrew::timezone::Timezone;
 use minicrew::tools::{Effect, Tool, ToolContext, ToolError, ToolOutput};
 use serde_json::{Value, json};
 

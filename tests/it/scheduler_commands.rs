@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use minicrew::scheduler::local_time::format_local;
 use minicrew::scheduler::next_run::next_run_after;
-use minicrew::scheduler::timezone::Timezone;
 use minicrew::store::Store;
+use minicrew::timezone::Timezone;
 use minicrew::users::UserStatus;
 
 use crate::support::app::{OWNER, TestApp, WAIT};
@@ -118,7 +118,7 @@ async fn tz_suggests_a_near_miss_and_sets_a_valid_zone() {
     let owner = app.store.user_by_chat(OWNER).await.unwrap().unwrap();
     assert_eq!(
         owner.timezone,
-        chrono_tz::UTC,
+        Timezone::UTC,
         "a rejected zone changes nothing"
     );
     let reply = ask(&app, OWNER, "/tz europe/berlin").await;

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
-use minicrew::scheduler::spec::{CronExpr, ScheduleSpec};
-use minicrew::scheduler::timezone::Timezone;
+use minicrew::schedule_spec::{CronExpr, ScheduleSpec};
 use minicrew::scheduler::{Clock, ManualClock, spawn};
 use minicrew::store::{JobAction, NewSchedule};
+use minicrew::timezone::Timezone;
 use minicrew::tools::{Effect, Tool, ToolContext, ToolError, ToolOutput};
 use serde_json::Value;
 use tokio::sync::{Notify, Semaphore};
