@@ -194,7 +194,10 @@ async fn main() {
                 let text = make(&mut rng);
                 let query = RecallQuery::parse(&text).expect("a query with words");
                 let started = Instant::now();
-                let hits = store.recall(1, query, RESULTS, None).await.expect("recall");
+                let hits = store
+                    .recall(minicrew::ids::UserId(1), query, RESULTS, None)
+                    .await
+                    .expect("recall");
                 times.push(started.elapsed());
                 found += usize::from(!hits.is_empty());
                 if *name == "old rare fact" {

@@ -1,6 +1,7 @@
 //! In-flight LLM requests per chat, so `/cancel` can stop one at once instead of waiting behind
 //! it in the chat's queue.
 
+use crate::ids::ChatId;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -14,14 +15,14 @@ pub struct Cancellations {
 
 #[derive(Default)]
 struct State {
-    running: HashMap<i64, CancellationToken>,
+    running: HashMap<ChatId, CancellationToken>,
     /// Chats whose request was cancelled and whose `/cancel` has not been answered yet.
-    cancelled: HashSet<i64>,
+    cancelled: HashSet<ChatId>,
 }
 
 impl Cancellations {
     /// Registers a new running request for `chat_id`; the guard unregisters it when dropped.
-    pub fn start(&self, chat_id: i64) -> RunningRequest {
+    pub fn start(&self, chat_id: ChatId) -> RunningRequest {
         let token = CancellationToken::new();
         self.lock().running.insert(chat_id, token.clone());
         RunningRequest {
@@ -32,7 +33,7 @@ impl Cancellations {
     }
 
     /// Cancels `chat_id`'s running request; returns whether there was one.
-    pub fn cancel(&self, chat_id: i64) -> bool {
+    pub fn cancel(&self, chat_id: ChatId) -> bool {
         let mut state = self.lock();
         match state.running.remove(&chat_id) {
             Some(token) => {
@@ -45,7 +46,7 @@ impl Cancellations {
     }
 
     /// Whether a request of `chat_id` was cancelled since the last call (answers `/cancel`).
-    pub fn take_cancelled(&self, chat_id: i64) -> bool {
+    pub fn take_cancelled(&self, chat_id: ChatId) -> bool {
         self.lock().cancelled.remove(&chat_id)
     }
 
@@ -56,7 +57,7 @@ impl Cancellations {
 
 /// A registered request; dropping it unregisters it (unless a newer one replaced it).
 pub struct RunningRequest {
-    chat_id: i64,
+    chat_id: ChatId,
     token: CancellationToken,
     owner: Cancellations,
 }

@@ -12,6 +12,7 @@
 //! - [`doctor`]: `minicrew doctor`, one line per health check of the setup.
 //! - [`health`]: shared runtime health (last update, poll state, provider errors) for `/health`.
 //! - [`health_probe`]: `minicrew health`, asks the running daemon's `/health` (container checks).
+//! - [`ids`]: the `ChatId` and `UserId` newtypes, so a swapped id does not compile.
 //! - [`http`]: the HTTP server: webhook route, `/health`, `/metrics`.
 //! - [`groups`]: group chats: approval, mention gating, one conversation and budget per group.
 //! - [`gmail`]: Gmail OAuth (loopback + PKCE, chat consent links), encrypted tokens, REST client.
@@ -49,6 +50,7 @@ pub mod groups;
 pub mod health;
 pub mod health_probe;
 pub mod http;
+pub mod ids;
 pub mod llm;
 pub mod logging;
 pub mod markup;

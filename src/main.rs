@@ -134,7 +134,9 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     }
     match cli.command {
         Some(Command::Chat { user }) => {
-            let chat_id = user.unwrap_or(app.owner().chat_id);
+            let chat_id = user
+                .map(minicrew::ids::ChatId)
+                .unwrap_or(app.owner().chat_id);
             let name = if chat_id == app.owner().chat_id {
                 app.owner().display_name.clone()
             } else {

@@ -1,6 +1,7 @@
 //! Channel-neutral messages: what arrives from a user ([`Incoming`]) and what goes back
 //! ([`Reply`]). Telegram, the terminal channel and the scheduler all speak these types.
 
+use crate::ids::ChatId;
 use crate::markup::Markup;
 
 /// A message or button press from a chat.
@@ -9,7 +10,7 @@ pub struct Incoming {
     /// The Telegram update id, when it came from Telegram (the inbox key).
     pub update_id: Option<i64>,
     /// The private chat it came from (for private chats this is the user's id).
-    pub chat_id: i64,
+    pub chat_id: ChatId,
     /// The sender's display name (first and last name).
     pub from_name: String,
     /// The sender's @username, if any.
@@ -46,7 +47,7 @@ pub struct GroupMessage {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GroupTarget {
     /// The group.
-    pub chat_id: i64,
+    pub chat_id: ChatId,
     /// The update being answered (keys the recorded messages).
     pub update_id: i64,
     /// The message the answer quotes.
@@ -98,7 +99,7 @@ pub struct VoiceClip {
 
 impl Incoming {
     /// A text message from `chat_id` (terminal channel, tests, scheduled jobs).
-    pub fn text(chat_id: i64, from_name: &str, text: &str) -> Self {
+    pub fn text(chat_id: ChatId, from_name: &str, text: &str) -> Self {
         Self {
             update_id: None,
             chat_id,
@@ -147,7 +148,7 @@ impl Button {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Reply {
     /// The chat it goes to (not always the chat that asked: approvals notify the owner).
-    pub chat_id: i64,
+    pub chat_id: ChatId,
     /// The text, in `format`.
     pub text: String,
     /// Plain text or Markdown; each channel renders it (Telegram HTML, terminal text).
@@ -209,7 +210,7 @@ impl FileKind {
 
 impl Reply {
     /// Plain text to `chat_id`.
-    pub fn plain(chat_id: i64, text: impl Into<String>) -> Self {
+    pub fn plain(chat_id: ChatId, text: impl Into<String>) -> Self {
         Self {
             chat_id,
             text: text.into(),
@@ -223,7 +224,7 @@ impl Reply {
     }
 
     /// Markdown to `chat_id` (quote outside text with [`crate::markup::escape_markdown`]).
-    pub fn markdown(chat_id: i64, text: impl Into<String>) -> Self {
+    pub fn markdown(chat_id: ChatId, text: impl Into<String>) -> Self {
         Self {
             format: Markup::Markdown,
             ..Self::plain(chat_id, text)

@@ -3,6 +3,7 @@
 //! when idle, so memory follows the number of busy chats, not of all chats ever seen. A job that
 //! panics ends only itself: the chat's later jobs still run.
 
+use crate::ids::ChatId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,7 +33,7 @@ impl<J> Clone for ChatQueues<J> {
 }
 
 struct Inner<J> {
-    lanes: Mutex<HashMap<i64, mpsc::UnboundedSender<J>>>,
+    lanes: Mutex<HashMap<Option<ChatId>, mpsc::UnboundedSender<J>>>,
     permits: Arc<Semaphore>,
     tracker: TaskTracker,
     stop: CancellationToken,
@@ -56,9 +57,10 @@ impl<J: Send + 'static> ChatQueues<J> {
         }
     }
 
-    /// Adds a job to its chat's queue. Returns `false` after shutdown began (the job is not run;
+    /// Adds a job to its chat's queue; jobs that name no chat (`None`) share one lane of their
+    /// own. Returns `false` after shutdown began (the job is not run;
     /// inbox jobs stay pending and are picked up at the next start).
-    pub fn submit(&self, chat_id: i64, job: J) -> bool {
+    pub fn submit(&self, chat_id: Option<ChatId>, job: J) -> bool {
         if self.inner.stop.is_cancelled() {
             return false;
         }
@@ -77,8 +79,8 @@ impl<J: Send + 'static> ChatQueues<J> {
 
     fn start_lane(
         &self,
-        lanes: &mut HashMap<i64, mpsc::UnboundedSender<J>>,
-        chat_id: i64,
+        lanes: &mut HashMap<Option<ChatId>, mpsc::UnboundedSender<J>>,
+        chat_id: Option<ChatId>,
         job: J,
     ) -> bool {
         let (tx, rx) = mpsc::unbounded_channel();
@@ -119,7 +121,7 @@ impl<J: Send + 'static> ChatQueues<J> {
 
 async fn run_lane<J: Send + 'static>(
     inner: Arc<Inner<J>>,
-    chat_id: i64,
+    chat_id: Option<ChatId>,
     mut rx: mpsc::UnboundedReceiver<J>,
 ) {
     loop {
@@ -148,7 +150,7 @@ async fn run_lane<J: Send + 'static>(
             .catch_unwind()
             .await;
         if handled.is_err() {
-            tracing::error!(chat_id, "a job panicked; the chat's next jobs still run");
+            tracing::error!(?chat_id, "a job panicked; the chat's next jobs still run");
         }
     }
 }
@@ -174,9 +176,9 @@ mod tests {
             }) as BoxFuture<'static, ()>
         });
         for n in 0..3 {
-            queues.submit(1, (1, n));
+            queues.submit(Some(ChatId(1)), (1, n));
         }
-        queues.submit(2, (2, 0));
+        queues.submit(Some(ChatId(2)), (2, 0));
         // Chat 2 finishes while chat 1 is still stuck on its first job.
         wait_until(|| log.lock().unwrap().contains(&(2, 0))).await;
         assert!(!log.lock().unwrap().iter().any(|(c, _)| *c == 1));
@@ -197,13 +199,13 @@ mod tests {
     async fn idle_workers_exit_and_submit_after_shutdown_is_refused() {
         let queues = ChatQueues::new(2, |_: ()| Box::pin(async {}) as BoxFuture<'static, ()>);
         for chat in 0..50 {
-            queues.submit(chat, ());
+            queues.submit(Some(ChatId(chat)), ());
         }
         tokio::time::sleep(IDLE_EXIT * 2).await;
         assert_eq!(queues.active_chats(), 0);
-        assert!(queues.submit(7, ()));
+        assert!(queues.submit(Some(ChatId(7)), ()));
         assert!(queues.shutdown(Duration::from_secs(1)).await);
-        assert!(!queues.submit(7, ()));
+        assert!(!queues.submit(Some(ChatId(7)), ()));
     }
 
     #[tokio::test]
@@ -218,7 +220,7 @@ mod tests {
             }) as BoxFuture<'static, ()>
         });
         for n in 0..3 {
-            queues.submit(9, n);
+            queues.submit(Some(ChatId(9)), n);
         }
         wait_until(|| log.lock().unwrap().len() == 2).await;
         assert_eq!(*log.lock().unwrap(), [0, 2]);

@@ -2,6 +2,7 @@
 //! to stdout, through the same dispatcher as Telegram. Works piped; EOF ends it. stdin is read on
 //! a plain thread, since tokio's stdin would keep the runtime from shutting down.
 
+use crate::ids::ChatId;
 use std::io::{BufRead, IsTerminal, Write};
 
 use tokio::sync::mpsc;
@@ -15,7 +16,7 @@ mod markdown;
 pub use markdown::markdown_for_terminal;
 
 /// Reads lines from stdin until EOF and answers each as a message from `chat_id`.
-pub async fn run_chat(dispatcher: Dispatcher, chat_id: i64, name: &str) -> std::io::Result<()> {
+pub async fn run_chat(dispatcher: Dispatcher, chat_id: ChatId, name: &str) -> std::io::Result<()> {
     let interactive = std::io::stdin().is_terminal();
     let (tx, mut rx) = mpsc::channel::<String>(16);
     std::thread::spawn(move || {
@@ -50,7 +51,7 @@ pub async fn run_chat(dispatcher: Dispatcher, chat_id: i64, name: &str) -> std::
 
 /// Shows replies as terminal text: Markdown stays readable Markdown, buttons are listed with their commands,
 /// and messages meant for another chat are marked with it.
-pub fn render(chat_id: i64, replies: &[Reply]) -> String {
+pub fn render(chat_id: ChatId, replies: &[Reply]) -> String {
     let mut text = String::new();
     for reply in replies {
         let body = match reply.format {
@@ -122,14 +123,14 @@ mod tests {
 
     #[test]
     fn a_reply_with_a_file_names_it_and_its_size() {
-        let mut reply = Reply::plain(1, "Your data");
+        let mut reply = Reply::plain(ChatId(1), "Your data");
         reply.file = Some(OutgoingFile {
             name: "export.json".into(),
             kind: FileKind::Document,
             bytes: b"{}\n".to_vec(),
         });
         assert_eq!(
-            render(1, &[reply]),
+            render(ChatId(1), &[reply]),
             "Your data\n  [document export.json, 3 bytes]\n"
         );
     }

@@ -8,6 +8,7 @@
 //! like a web fetch (no private or loopback addresses unless `WEB_FETCH_ALLOW_PRIVATE`), and no
 //! client follows a redirect to another host: the password goes only where the user said.
 
+use crate::ids::UserId;
 use std::sync::Arc;
 
 use reqwest::redirect;
@@ -137,7 +138,7 @@ impl CalendarAccounts {
             Ok(Some(token)) => token,
             Ok(None) => return Err(CalendarError::NotConnected),
             Err(e) => {
-                tracing::warn!(user_id = user.id, error = %e, "unreadable Gmail token");
+                tracing::warn!(user_id = %user.id, error = %e, "unreadable Gmail token");
                 return Err(CalendarError::Reconnect);
             }
         };
@@ -159,7 +160,7 @@ impl CalendarAccounts {
 
     /// Checks the credentials by discovery and, when they work, stores them sealed. Returns the
     /// calendar's name. Nothing is stored when the check fails.
-    #[tracing::instrument(skip_all, fields(user_id = user.id))]
+    #[tracing::instrument(skip_all, fields(user_id = %user.id))]
     pub async fn connect_caldav(
         &self,
         user: &User,
@@ -190,7 +191,7 @@ impl CalendarAccounts {
     }
 
     /// Forgets the user's connected account; `false` when they had none.
-    pub async fn disconnect(&self, user_id: i64) -> Result<bool, CalendarError> {
+    pub async fn disconnect(&self, user_id: UserId) -> Result<bool, CalendarError> {
         Ok(self.store.delete_calendar_account(user_id).await?)
     }
 
@@ -246,7 +247,7 @@ fn same_host_redirects() -> redirect::Policy {
 }
 
 /// Binds a sealed password to its user: a row copied to another user does not open.
-fn context(user_id: i64) -> Vec<u8> {
+fn context(user_id: UserId) -> Vec<u8> {
     format!("minicrew calendar secret user {user_id}").into_bytes()
 }
 

@@ -1,6 +1,7 @@
 //! The provider-neutral event: timed (two instants) or all-day (a range of dates, which means
 //! whole days wherever the user is). Multi-day events of both kinds are a range.
 
+use crate::ids::UserId;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
@@ -84,7 +85,7 @@ pub fn local_midnight(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
 
 /// The uid of an event made by the call `once` of `user_id`: the same call (a replay, a second
 /// press) gives the same uid, so the event is made once. Without a key, a random uid.
-pub fn event_uid(user_id: i64, once: Option<&str>) -> String {
+pub fn event_uid(user_id: UserId, once: Option<&str>) -> String {
     use sha2::{Digest, Sha256};
     let seed = match once {
         Some(key) => format!("{user_id}:{key}"),

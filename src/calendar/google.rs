@@ -5,6 +5,7 @@
 //! nothing. An expired access token is refreshed once on a 401; a revoked grant or a token
 //! without the calendar scope asks the user to connect again.
 
+use crate::ids::UserId;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -45,7 +46,7 @@ pub struct GoogleCalendar {
     api: Url,
     gmail: GmailConfig,
     tokens: TokenStore,
-    user_id: i64,
+    user_id: UserId,
     tz: Tz,
     token: Mutex<StoredToken>,
 }
@@ -57,7 +58,7 @@ impl GoogleCalendar {
         api: Url,
         gmail: GmailConfig,
         tokens: TokenStore,
-        user_id: i64,
+        user_id: UserId,
         tz: Tz,
         token: StoredToken,
     ) -> Self {
@@ -105,7 +106,7 @@ impl GoogleCalendar {
             let status = response.status();
             if status == StatusCode::UNAUTHORIZED && !refreshed {
                 tracing::info!(
-                    user_id = self.user_id,
+                    user_id = %self.user_id,
                     "Google refused the access token; refreshing"
                 );
                 *token = self.refresh(&token).await?;
@@ -128,7 +129,7 @@ impl GoogleCalendar {
             return match status {
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
                     tracing::warn!(
-                        user_id = self.user_id,
+                        user_id = %self.user_id,
                         status = status.as_u16(),
                         "Google Calendar refused the token: the user is asked to reconnect (a 403 \
                          that stays after that means the Calendar API is not enabled in the \

@@ -11,6 +11,7 @@ mod sections;
 mod source;
 mod tier;
 
+use crate::ids::ChatId;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -97,7 +98,7 @@ pub struct Config {
     /// Telegram connection and sending limits.
     pub telegram: TelegramConfig,
     /// The owner's Telegram chat id (`OWNER_TELEGRAM_CHAT_ID`).
-    pub owner_chat_id: i64,
+    pub owner_chat_id: ChatId,
     /// The owner's display name (`OWNER_DISPLAY_NAME`).
     pub owner_display_name: String,
     /// Providers, models, fallback and prompt settings.
@@ -141,7 +142,7 @@ pub struct Config {
 }
 
 /// The chat id used for the owner in `minicrew chat` when `OWNER_TELEGRAM_CHAT_ID` is unset.
-pub const LOCAL_OWNER_CHAT_ID: i64 = 1;
+pub const LOCAL_OWNER_CHAT_ID: ChatId = ChatId(1);
 
 impl Config {
     /// Reads `.env` (or `env_file`) and the environment, then validates.
@@ -154,7 +155,7 @@ impl Config {
     pub fn from_reader(env: &EnvReader, purpose: Purpose) -> Result<Self, ConfigError> {
         let owner_chat_id = match (env.get("OWNER_TELEGRAM_CHAT_ID"), purpose) {
             (None, Purpose::Local) => LOCAL_OWNER_CHAT_ID,
-            (raw, _) => parse_chat_id(raw)?,
+            (raw, _) => ChatId(parse_chat_id(raw)?),
         };
         let timezone = parse_tz("TIMEZONE", &env.string_or("TIMEZONE", "UTC"))?;
         Ok(Self {

@@ -19,7 +19,7 @@ const MINIMAL: &[(&str, &str)] = &[
 #[test]
 fn minimal_daemon_config_uses_contract_defaults() {
     let c = Config::from_reader(&env(MINIMAL), Purpose::Daemon).unwrap();
-    assert_eq!(c.owner_chat_id, 42);
+    assert_eq!(c.owner_chat_id, ChatId(42));
     assert_eq!(c.telegram.mode, BotMode::Polling);
     assert_eq!(c.telegram.api_url.as_str(), "https://api.telegram.org/");
     assert_eq!((c.telegram.rate_global, c.telegram.rate_per_chat), (30, 1));

@@ -41,7 +41,7 @@ pub async fn answer(
                  Try /calendar, /calendar week, or just tell me about an appointment."
             ),
             Err(e) => {
-                tracing::info!(user_id = user.id, error = %e, "calendar connect failed");
+                tracing::info!(user_id = %user.id, error = %e, "calendar connect failed");
                 format!("{e} Nothing was stored. (I deleted your message with the password.)")
             }
         },

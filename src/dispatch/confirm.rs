@@ -3,6 +3,7 @@
 //! was shown to, and valid for ten minutes (`store::pending_actions` decides atomically). The
 //! outcome is written to the conversation so the model knows what happened on the next turn.
 
+use crate::ids::ChatId;
 use chrono::Utc;
 use serde_json::Value;
 
@@ -43,7 +44,13 @@ pub fn parse_press(text: &str) -> Option<Press> {
 
 /// The message that asks the user to confirm `preview` (asked for by the model, or typed by the
 /// user), with its two buttons.
-pub fn confirm_message(chat_id: i64, id: i64, nonce: &str, preview: &str, by_model: bool) -> Reply {
+pub fn confirm_message(
+    chat_id: ChatId,
+    id: i64,
+    nonce: &str,
+    preview: &str,
+    by_model: bool,
+) -> Reply {
     let text = if by_model {
         format!(
             "The assistant wants to do this for you:\n\n{preview}\n\nPress Confirm only if you \
@@ -206,7 +213,7 @@ mod tests {
 
     #[test]
     fn the_buttons_fit_telegrams_64_byte_limit() {
-        let reply = confirm_message(1, i64::MAX, "abcdefghijkl", "Save a note", true);
+        let reply = confirm_message(ChatId(1), i64::MAX, "abcdefghijkl", "Save a note", true);
         for button in reply.buttons.iter().flatten() {
             assert!(button.command.len() <= 64, "{}", button.command);
         }

@@ -29,7 +29,7 @@ pub async fn answer(
     {
         Ok(connected) => Reply::plain(user.chat_id, connected.chat_message()),
         Err(e) => {
-            tracing::info!(user_id = user.id, error = %e, "pasted Gmail redirect rejected");
+            tracing::info!(user_id = %user.id, error = %e, "pasted Gmail redirect rejected");
             Reply::plain(user.chat_id, e.to_string())
         }
     };

@@ -42,7 +42,7 @@ pub(super) async fn route(
         .map(|(g, account)| (g.state, account))
     else {
         tracing::info!(
-            chat_id = incoming.chat_id,
+            chat_id = %incoming.chat_id,
             "a group the bot has no record of; asking the owner"
         );
         let config = &services.config;

@@ -66,7 +66,7 @@ pub enum Outcome {
 }
 
 /// Decides and runs one tool call for `caller`. See the module docs for the rules.
-#[tracing::instrument(skip_all, fields(tool = tool.name(), user_id = caller.user.id, source = caller.source.as_str()))]
+#[tracing::instrument(skip_all, fields(tool = tool.name(), user_id = %caller.user.id, source = caller.source.as_str()))]
 pub async fn invoke(
     services: &Services,
     caller: &Caller<'_>,

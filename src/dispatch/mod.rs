@@ -51,7 +51,7 @@ impl Dispatcher {
 
     /// Handles one message and returns the replies to send (possibly to several chats).
     /// Never fails: every error becomes one short reply, logged once.
-    #[tracing::instrument(skip_all, fields(chat_id = incoming.chat_id, update_id = incoming.update_id))]
+    #[tracing::instrument(skip_all, fields(chat_id = %incoming.chat_id, update_id = incoming.update_id))]
     pub async fn handle(&self, incoming: &Incoming) -> Vec<Reply> {
         match self.route(incoming).await {
             Ok(replies) => replies,
@@ -85,7 +85,7 @@ impl Dispatcher {
             Some(user) if user.is_active() => user,
             _ => {
                 tracing::debug!(
-                    chat_id = incoming.chat_id,
+                    chat_id = %incoming.chat_id,
                     "ignoring a chat that is not an active user"
                 );
                 return Ok(Vec::new());

@@ -2,6 +2,7 @@
 //! owner's `CALDAV_*` account, Google Calendar for a Gmail consent that includes the calendar)
 //! is opened as the bot opens it (CalDAV discovery) and asked for the next day's events.
 
+use crate::ids::UserId;
 use chrono::{TimeDelta, Utc};
 
 use super::check::Check;
@@ -113,7 +114,7 @@ async fn source_of(
 /// The owner as the app will create them, for a database the bot never started on.
 fn owner_before_first_start(config: &Config) -> User {
     User {
-        id: 0,
+        id: UserId(0),
         chat_id: config.owner_chat_id,
         display_name: config.owner_display_name.clone(),
         username: None,

@@ -3,6 +3,7 @@
 //! refreshed when expired or on a 401, and the refreshed token is stored. A 5xx is tried once
 //! more after a pause; an error status that stays is logged once with what to do about it.
 
+use crate::ids::UserId;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
@@ -45,7 +46,7 @@ pub struct GmailClient {
 
 /// One user's token during a fetch; refreshed at most once, and a 5xx retried at most once.
 struct Session {
-    user_id: i64,
+    user_id: UserId,
     token: StoredToken,
     refreshed: bool,
     server_error_retried: bool,
@@ -71,7 +72,7 @@ impl GmailClient {
     #[tracing::instrument(skip_all, fields(user_id, days = args.days, force = args.force))]
     pub async fn fetch_recent(
         &self,
-        user_id: i64,
+        user_id: UserId,
         args: &EmailArgs,
     ) -> Result<Vec<EmailMessage>, GmailError> {
         let token = self
@@ -128,7 +129,7 @@ impl GmailClient {
     /// Records `messages` as summarised for `user_id` (call after the summary was delivered).
     pub async fn mark_processed(
         &self,
-        user_id: i64,
+        user_id: UserId,
         messages: &[EmailMessage],
     ) -> Result<(), GmailError> {
         let ids = messages.iter().map(|m| m.id.clone()).collect();
@@ -154,7 +155,7 @@ impl GmailClient {
             let status = response.status().as_u16();
             if status == 401 && !session.refreshed {
                 tracing::info!(
-                    user_id = session.user_id,
+                    user_id = %session.user_id,
                     "Gmail rejected the access token; refreshing it and trying again"
                 );
                 self.refresh(session).await?;
@@ -169,7 +170,7 @@ impl GmailClient {
             if !(200..300).contains(&status) {
                 let reason = google_reason(response).await;
                 tracing::warn!(
-                    user_id = session.user_id,
+                    user_id = %session.user_id,
                     status,
                     reason,
                     "Gmail refused the request: {}",
@@ -187,7 +188,7 @@ impl GmailClient {
         session.token = auth.refresh(&session.token).await?;
         session.refreshed = true;
         self.tokens.save(session.user_id, &session.token).await?;
-        tracing::debug!(user_id = session.user_id, "Gmail access token refreshed");
+        tracing::debug!(user_id = %session.user_id, "Gmail access token refreshed");
         Ok(())
     }
 }

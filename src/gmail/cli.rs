@@ -3,6 +3,7 @@
 //! exchanges the code with the PKCE verifier, stores the encrypted token and reads which Google
 //! address it is for.
 
+use crate::ids::UserId;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -71,8 +72,8 @@ pub async fn resolve_cli_user(
     store: &Store,
     config: &Config,
     user: Option<i64>,
-) -> Result<i64, GmailError> {
-    let wanted = user.unwrap_or(config.owner_chat_id);
+) -> Result<UserId, GmailError> {
+    let wanted = user.unwrap_or(config.owner_chat_id.0);
     store
         .gmail_user_by_id_or_chat(wanted)
         .await?
@@ -82,7 +83,7 @@ pub async fn resolve_cli_user(
 /// Runs the whole flow for `user_id`; returns the stored token file and the address connected.
 pub async fn run_cli_auth(
     config: &Config,
-    user_id: i64,
+    user_id: UserId,
     options: CliAuthOptions,
 ) -> Result<CliConnected, GmailError> {
     let key = SecretKey::load_or_create(config.secret_key.as_ref(), &config.data_dir)?;
@@ -101,11 +102,11 @@ pub async fn run_cli_auth(
         .exchange_code(&code, &consent.verifier, &redirect_uri)
         .await?;
     tokens.save(user_id, &token).await?;
-    tracing::info!(user_id, "Gmail connected from the command line");
+    tracing::info!(%user_id, "Gmail connected from the command line");
     let email = match profile::email_address(&config.gmail, &token).await {
         Ok(email) => Some(email),
         Err(e) => {
-            tracing::warn!(user_id, error = %e, "Gmail connected, but its address could not be read");
+            tracing::warn!(%user_id, error = %e, "Gmail connected, but its address could not be read");
             None
         }
     };

@@ -13,6 +13,7 @@
 //! forge the POST (CSRF) and a replayed POST finds nothing. Loading the page again issues a new
 //! token and voids the old one.
 
+use crate::ids::UserId;
 use std::time::Duration;
 
 use oauth2::CsrfToken;
@@ -36,7 +37,7 @@ const MAX_TOKEN_LEN: usize = 128;
 /// A consent waiting for its Confirm button.
 pub struct PendingConfirmation {
     /// The user (users.id) the mailbox will be linked to.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// The one-time token the page's form must send back.
     pub token: SecretString,
     /// Unix seconds after which the button is refused.

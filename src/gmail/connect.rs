@@ -7,6 +7,7 @@
 //! loopback address the browser cannot open, and the user pastes the address it shows
 //! ([`super::paste`]). Either way the user is then told which Google address was connected.
 
+use crate::ids::UserId;
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -73,7 +74,7 @@ pub enum Disconnect {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connected {
     /// The user (users.id) it is linked to.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// Its Google address, when Gmail's profile could be read.
     pub email: Option<String>,
 }
@@ -135,7 +136,7 @@ impl GmailConnect {
 
     /// A new one-time consent link for `user_id`.
     #[tracing::instrument(skip_all, fields(user_id))]
-    pub async fn begin(&self, user_id: i64) -> Result<ConsentLink, GmailError> {
+    pub async fn begin(&self, user_id: UserId) -> Result<ConsentLink, GmailError> {
         let auth = GmailAuth::new(&self.gmail)?;
         let needs_paste = self.callback.is_none();
         let redirect = match &self.callback {
@@ -170,7 +171,7 @@ impl GmailConnect {
     /// handed to this same user for the paste flow (a webhook-mode link needs its confirm page).
     pub async fn complete_from_pasted_url(
         &self,
-        user_id: i64,
+        user_id: UserId,
         pasted: &str,
     ) -> Result<Connected, GmailError> {
         let url = find_redirect_url(pasted).ok_or(GmailError::BadRedirect(
@@ -216,11 +217,11 @@ impl GmailConnect {
         // the scheduler itself.
         self.store.wake_scheduler();
         let user_id = pending.user_id;
-        tracing::info!(user_id, "Gmail connected from chat");
+        tracing::info!(%user_id, "Gmail connected from chat");
         let email = match profile::email_address(&self.gmail, &token).await {
             Ok(email) => Some(email),
             Err(e) => {
-                tracing::warn!(user_id, error = %e, "Gmail connected, but its address could not be read");
+                tracing::warn!(%user_id, error = %e, "Gmail connected, but its address could not be read");
                 None
             }
         };
@@ -228,7 +229,7 @@ impl GmailConnect {
     }
 
     /// `/disconnectgmail`: revokes the grant at Google (best effort) and deletes the token file.
-    pub async fn disconnect(&self, user_id: i64) -> Result<Disconnect, GmailError> {
+    pub async fn disconnect(&self, user_id: UserId) -> Result<Disconnect, GmailError> {
         let Some(token) = self.tokens.load(user_id).await? else {
             return Ok(Disconnect::NotConnected);
         };
@@ -241,7 +242,7 @@ impl GmailConnect {
         match revoked {
             Ok(()) => Ok(Disconnect::Revoked),
             Err(e) => {
-                tracing::warn!(user_id, error = %e, "Gmail token deleted but not revoked at Google");
+                tracing::warn!(%user_id, error = %e, "Gmail token deleted but not revoked at Google");
                 Ok(Disconnect::RemovedLocally)
             }
         }

@@ -1,6 +1,7 @@
 //! Per-user Gmail tokens at rest: `CREDENTIALS_DIR/gmail_<user_id>.json`, an envelope whose payload
 //! is encrypted with the [`SecretKey`] and bound to the user id, written atomically with mode 0600.
 
+use crate::ids::UserId;
 use std::path::PathBuf;
 
 use base64::Engine;
@@ -83,12 +84,12 @@ impl TokenStore {
     }
 
     /// The file of `user_id`'s token.
-    pub fn path(&self, user_id: i64) -> PathBuf {
+    pub fn path(&self, user_id: UserId) -> PathBuf {
         self.dir.join(format!("gmail_{user_id}.json"))
     }
 
     /// Encrypts and writes `token` for `user_id` (atomic, mode 0600).
-    pub async fn save(&self, user_id: i64, token: &StoredToken) -> Result<(), GmailError> {
+    pub async fn save(&self, user_id: UserId, token: &StoredToken) -> Result<(), GmailError> {
         let plain = Plain {
             access_token: token.access_token.expose_secret().to_string(),
             refresh_token: token.refresh_token.expose_secret().to_string(),
@@ -110,7 +111,7 @@ impl TokenStore {
     }
 
     /// Reads and decrypts `user_id`'s token; `None` when the user never connected Gmail.
-    pub async fn load(&self, user_id: i64) -> Result<Option<StoredToken>, GmailError> {
+    pub async fn load(&self, user_id: UserId) -> Result<Option<StoredToken>, GmailError> {
         let path = self.path(user_id);
         let read_path = path.clone();
         let bytes = match blocking(move || Ok(std::fs::read(&read_path))).await? {
@@ -136,7 +137,7 @@ impl TokenStore {
     }
 
     /// Deletes `user_id`'s token file; `false` when there was none.
-    pub async fn delete(&self, user_id: i64) -> Result<bool, GmailError> {
+    pub async fn delete(&self, user_id: UserId) -> Result<bool, GmailError> {
         let path = self.path(user_id);
         blocking(move || match std::fs::remove_file(&path) {
             Ok(()) => Ok(true),
@@ -148,7 +149,7 @@ impl TokenStore {
 }
 
 /// Binds a token file to its user: a file copied to another user's name does not decrypt.
-fn context(user_id: i64) -> Vec<u8> {
+fn context(user_id: UserId) -> Vec<u8> {
     format!("minicrew gmail token user {user_id}").into_bytes()
 }
 
@@ -178,17 +179,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let key = SecretKey::load_or_create(None, dir.path()).unwrap();
         let store = TokenStore::new(dir.path().join("creds"), key);
-        assert!(store.load(5).await.unwrap().is_none());
-        store.save(5, &token()).await.unwrap();
-        let raw = std::fs::read_to_string(store.path(5)).unwrap();
+        assert!(store.load(UserId(5)).await.unwrap().is_none());
+        store.save(UserId(5), &token()).await.unwrap();
+        let raw = std::fs::read_to_string(store.path(UserId(5))).unwrap();
         assert!(!raw.contains("refresh-secret") && !raw.contains("refresh_token"));
-        let loaded = store.load(5).await.unwrap().unwrap();
+        let loaded = store.load(UserId(5)).await.unwrap().unwrap();
         assert_eq!(loaded.refresh_token.expose_secret(), "1//refresh-secret");
         assert_eq!(loaded.expires_at, Some(1_000));
-        std::fs::copy(store.path(5), store.path(6)).unwrap();
-        assert!(matches!(store.load(6).await, Err(GmailError::Decrypt)));
-        assert!(store.delete(5).await.unwrap());
-        assert!(!store.delete(5).await.unwrap());
+        std::fs::copy(store.path(UserId(5)), store.path(UserId(6))).unwrap();
+        assert!(matches!(
+            store.load(UserId(6)).await,
+            Err(GmailError::Decrypt)
+        ));
+        assert!(store.delete(UserId(5)).await.unwrap());
+        assert!(!store.delete(UserId(5)).await.unwrap());
     }
 
     #[test]

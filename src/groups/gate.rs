@@ -51,13 +51,14 @@ fn mentions_in_text(text: &str, username: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::ChatId;
 
     fn me() -> BotIdentity {
         BotIdentity::new(99, "Mini_Bot")
     }
 
     fn said(text: &str, group: GroupMessage) -> bool {
-        let mut incoming = Incoming::text(-1, "Ada", text);
+        let mut incoming = Incoming::text(ChatId(-1), "Ada", text);
         incoming.group = Some(group.clone());
         addressed(&incoming, &group, &me())
     }

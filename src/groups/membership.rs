@@ -5,6 +5,7 @@
 //! and `/disable <group id>`, which end in [`approve`] and [`disable`].
 
 use super::{AddedBy, BotIdentity, Group, GroupState, GroupsMode};
+use crate::ids::ChatId;
 use crate::markup::escape_markdown;
 use crate::message::{Button, Reply};
 use crate::store::{Store, StoreError};
@@ -16,11 +17,12 @@ pub const OWNER_GROUP_NOTICES_PER_HOUR: u64 = 10;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MembershipEvent {
     /// The group's chat id.
-    pub chat_id: i64,
+    pub chat_id: ChatId,
     /// Its title.
     pub title: String,
-    /// Telegram user id of whoever made the change.
-    pub by_id: i64,
+    /// The private chat of whoever made the change: its number is their Telegram user id (see
+    /// [`ChatId::private_chat_of`]); `None` when Telegram's id does not fit a chat id.
+    pub by_id: Option<ChatId>,
     /// Their display name.
     pub by_name: String,
     /// Their @username, if any.
@@ -35,7 +37,7 @@ pub struct MembershipEvent {
 #[derive(Debug, Clone, Copy)]
 pub struct Rules<'a> {
     /// The owner's chat id (their Telegram user id).
-    pub owner_chat_id: i64,
+    pub owner_chat_id: ChatId,
     /// `GROUPS`.
     pub mode: GroupsMode,
     /// Timezone of the group's account (the default timezone).
@@ -53,19 +55,19 @@ pub async fn on_membership(
 ) -> Result<Vec<Reply>, StoreError> {
     if !event.joined {
         if let Some(group) = store.group_gone(event.chat_id).await? {
-            tracing::info!(chat_id = group.chat_id, state = %group.state, "the bot is out of a group");
+            tracing::info!(chat_id = %group.chat_id, state = %group.state, "the bot is out of a group");
         }
         return Ok(Vec::new());
     }
-    let added_by = AddedBy {
-        user_id: event.by_id,
+    let added_by = event.by_id.map(|by| AddedBy {
+        chat_id: by,
         name: event.by_name.clone(),
-        is_owner: event.by_id == rules.owner_chat_id,
-    };
+        is_owner: by == rules.owner_chat_id,
+    });
     let group = store
-        .group_joined(event.chat_id, &event.title, Some(added_by), rules.timezone)
+        .group_joined(event.chat_id, &event.title, added_by, rules.timezone)
         .await?;
-    tracing::info!(chat_id = group.chat_id, state = %group.state, "the bot was added to a group");
+    tracing::info!(chat_id = %group.chat_id, state = %group.state, "the bot was added to a group");
     if rules.mode == GroupsMode::Off {
         store
             .set_group_state(event.chat_id, GroupState::Disabled, None)
@@ -85,7 +87,7 @@ pub async fn on_membership(
 pub async fn on_unknown_group(
     store: &Store,
     rules: Rules<'_>,
-    chat_id: i64,
+    chat_id: ChatId,
     title: &str,
 ) -> Result<Vec<Reply>, StoreError> {
     store
@@ -100,7 +102,7 @@ pub async fn on_unknown_group(
     let event = MembershipEvent {
         chat_id,
         title: title.to_string(),
-        by_id: 0,
+        by_id: None,
         by_name: "Someone (I did not see who)".into(),
         by_username: None,
         joined: true,
@@ -139,7 +141,7 @@ fn greeting(me: Option<&BotIdentity>) -> String {
 }
 
 /// The owner's Approve / Deny message for a group someone else added the bot to.
-fn ask_owner(owner_chat_id: i64, event: &MembershipEvent) -> Reply {
+fn ask_owner(owner_chat_id: ChatId, event: &MembershipEvent) -> Reply {
     let who = match &event.by_username {
         Some(u) => format!(
             "{} (@{})",
@@ -171,8 +173,8 @@ fn ask_owner(owner_chat_id: i64, event: &MembershipEvent) -> Reply {
 /// the owner's answer and the group's notice.
 pub async fn approve(
     store: &Store,
-    chat_id: i64,
-    owner_chat_id: i64,
+    chat_id: ChatId,
+    owner_chat_id: ChatId,
 ) -> Result<Result<(String, Option<Reply>), String>, StoreError> {
     let Some(group) = store.group_by_chat(chat_id).await? else {
         return Ok(Err(format!(
@@ -205,7 +207,7 @@ pub async fn approve(
 }
 
 /// `/disable <group id>` (also Deny): the group is disabled and the bot leaves it.
-pub async fn disable(store: &Store, chat_id: i64) -> Result<Result<String, String>, StoreError> {
+pub async fn disable(store: &Store, chat_id: ChatId) -> Result<Result<String, String>, StoreError> {
     let Some(group) = store.group_by_chat(chat_id).await? else {
         return Ok(Err(format!(
             "No group with chat id {chat_id}. See /groups."

@@ -96,7 +96,7 @@ async fn confirmed(State(state): State<GmailCallbackState>, form: Bytes) -> Resp
     if let Ok(Some(user)) = &user {
         let note = Reply::plain(user.chat_id, connected.chat_message());
         if let Err(e) = state.sender.send(None, vec![note]).await {
-            tracing::warn!(user_id = user.id, error = %e, "could not tell the user Gmail is connected");
+            tracing::warn!(user_id = %user.id, error = %e, "could not tell the user Gmail is connected");
         }
     }
     let account = match &user {

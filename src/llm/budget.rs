@@ -7,6 +7,7 @@
 //! router writes after every attempt, so a loop that crosses the limit stops before its next call.
 //! A call already made is finished, so a day can end at most one call's tokens over the limit.
 
+use crate::ids::UserId;
 use crate::timezone::Timezone;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
@@ -62,7 +63,7 @@ impl Budget {
 
     /// Whether `user_id` may make another model call now: `Err(OverBudget)` once today's usage
     /// reached the limit. A usage read that fails refuses the call (logged here, once).
-    pub(super) async fn check(&self, store: &Store, user_id: i64) -> Result<(), RouterError> {
+    pub(super) async fn check(&self, store: &Store, user_id: UserId) -> Result<(), RouterError> {
         let Some(limit) = self.daily_tokens else {
             return Ok(());
         };
@@ -72,7 +73,7 @@ impl Budget {
             Ok(used) if used >= limit => Err(RouterError::OverBudget),
             Ok(_) => Ok(()),
             Err(e) => {
-                tracing::error!(user_id, error = %e, "cannot read today's AI usage");
+                tracing::error!(%user_id, error = %e, "cannot read today's AI usage");
                 Err(RouterError::BudgetUnknown)
             }
         }
@@ -82,6 +83,7 @@ impl Budget {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::ChatId;
     use crate::store::llm_usage::LlmUsageRow;
 
     fn at(rfc3339: &str) -> DateTime<Utc> {
@@ -124,7 +126,7 @@ mod tests {
     async fn a_user_at_the_limit_is_refused_and_below_it_is_not() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let owner = store.ensure_owner(1, "Olga", "UTC").await.unwrap();
+        let owner = store.ensure_owner(ChatId(1), "Olga", "UTC").await.unwrap();
         let row = LlmUsageRow {
             user_id: owner.id,
             speaker: None,

@@ -3,6 +3,7 @@
 //! the next round, so the conversation (tool results included) just moves on with it. Every
 //! attempt is recorded in `llm_usage`.
 
+use crate::ids::UserId;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -51,7 +52,7 @@ pub(super) struct Fallback<'a> {
     order: Vec<Arc<dyn LlmProvider>>,
     current: usize,
     failures: Vec<ProviderFailure>,
-    user_id: i64,
+    user_id: UserId,
     speaker: Option<String>,
     tier: Tier,
     /// Where the next successful call is journaled, with its usage row.
@@ -72,7 +73,7 @@ impl<'a> Fallback<'a> {
     pub fn new(
         settings: &'a CallSettings,
         order: Vec<Arc<dyn LlmProvider>>,
-        user_id: i64,
+        user_id: UserId,
         tier: Tier,
     ) -> Self {
         Self {

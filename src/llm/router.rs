@@ -5,6 +5,7 @@
 //! [`Budget`] is checked before every model call, and one round runs at most
 //! [`MAX_TOOL_CALLS_PER_ROUND`] tool calls.
 
+use crate::ids::UserId;
 use std::sync::Arc;
 
 use crate::timezone::Timezone;
@@ -38,7 +39,7 @@ const MAX_OUTPUT_TOKENS: u32 = 4096;
 #[derive(Debug, Clone)]
 pub struct ChatRequest {
     /// `users.id` (for `llm_usage`).
-    pub user_id: i64,
+    pub user_id: UserId,
     /// Name used in the system prompt.
     pub user_name: String,
     /// The user's timezone.
@@ -178,7 +179,7 @@ impl LlmRouter {
     /// when none does, [`RouterError::NoVision`] names the configured ones. With an `observer`,
     /// every model call streams and the observer sees the text as it arrives, each new call, and
     /// each tool round.
-    #[tracing::instrument(skip_all, fields(user_id = req.user_id, images = images.len()))]
+    #[tracing::instrument(skip_all, fields(user_id = %req.user_id, images = images.len()))]
     pub async fn reply_with(
         &self,
         req: ChatRequest,
@@ -247,7 +248,7 @@ impl LlmRouter {
 struct Spend<'a> {
     budget: Budget,
     store: &'a Store,
-    user_id: i64,
+    user_id: UserId,
     journal: Option<i64>,
 }
 

@@ -10,6 +10,7 @@
 //! A failing job records its error and tells its owner once: only when the error differs from the
 //! last run's (a success in between clears it), so a broken daily job does not nag every day.
 
+use crate::ids::ChatId;
 use chrono::{DateTime, Utc};
 
 use super::outlet::Outlet;
@@ -50,7 +51,7 @@ pub enum JobError {
 }
 
 /// Runs `schedule` now under its owner's identity and records the outcome at `now`.
-#[tracing::instrument(skip_all, fields(schedule_id = schedule.id, user_id = schedule.user_id))]
+#[tracing::instrument(skip_all, fields(schedule_id = schedule.id, user_id = %schedule.user_id))]
 pub async fn run_job(
     services: &Services,
     sender: &dyn Outlet,
@@ -132,7 +133,7 @@ async fn run_scheduled_tool(
 }
 
 /// Sends `replies`; the message_id of the last chunk to `chat_id`, or why it did not arrive.
-async fn deliver(sender: &dyn Outlet, chat_id: i64, replies: Vec<Reply>) -> Result<i64, String> {
+async fn deliver(sender: &dyn Outlet, chat_id: ChatId, replies: Vec<Reply>) -> Result<i64, String> {
     let rows = sender
         .send_now(replies)
         .await

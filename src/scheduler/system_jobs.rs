@@ -7,6 +7,7 @@
 //! it shares the loop, the missed-run policy and the outcome record with user schedules. When the
 //! tool is not registered, or the briefing is switched off, no briefing rows exist.
 
+use crate::ids::UserId;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveTime, TimeDelta, Timelike, Utc};
@@ -57,7 +58,7 @@ pub async fn run_cleanup(services: &Services, now: DateTime<Utc>) -> Result<(), 
 /// or a calendar have one, at the configured time in their current timezone.
 pub async fn sync_briefings(services: &Services, now: DateTime<Utc>) -> Result<(), SystemJobError> {
     let store = &services.store;
-    let mut existing: HashMap<i64, _> = store
+    let mut existing: HashMap<UserId, _> = store
         .briefing_schedules()
         .await?
         .into_iter()
@@ -82,12 +83,12 @@ pub async fn sync_briefings(services: &Services, now: DateTime<Utc>) -> Result<(
             store
                 .upsert_briefing(user.id, spec.clone(), tz, BRIEFING_TOOL, next)
                 .await?;
-            tracing::info!(user_id = user.id, timezone = %tz, "morning briefing scheduled");
+            tracing::info!(user_id = %user.id, timezone = %tz, "morning briefing scheduled");
         }
     }
     for user_id in existing.into_keys() {
         store.delete_briefing(user_id).await?;
-        tracing::info!(user_id, "morning briefing removed");
+        tracing::info!(%user_id, "morning briefing removed");
     }
     Ok(())
 }

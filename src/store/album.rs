@@ -4,6 +4,7 @@
 //! (first write wins, so a replay of the leader gets the same set) and each part is closed as
 //! done, so it is neither answered on its own nor replayed.
 
+use crate::ids::ChatId;
 use rusqlite::{OptionalExtension, params};
 
 use super::{PendingUpdate, Store, StoreError, now_unix};
@@ -25,7 +26,7 @@ impl Store {
     /// How many other photos of album `group` wait in `chat_id`'s inbox besides `leader`.
     pub async fn pending_album_parts(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         group: &str,
         leader: i64,
     ) -> Result<usize, StoreError> {
@@ -59,7 +60,7 @@ impl Store {
     pub async fn claim_album(
         &self,
         leader: i64,
-        chat_id: i64,
+        chat_id: ChatId,
         group: &str,
     ) -> Result<Vec<PendingUpdate>, StoreError> {
         let group = group.to_string();
@@ -148,17 +149,20 @@ mod tests {
         let store = Store::open_in_memory().unwrap();
         for (id, group) in [(1, "g"), (2, "g"), (3, "other"), (4, "g")] {
             store
-                .insert_update(id, Some(5), photo(id, group))
+                .insert_update(id, Some(ChatId(5)), photo(id, group))
                 .await
                 .unwrap();
         }
         store
-            .insert_update(6, Some(9), photo(6, "g"))
+            .insert_update(6, Some(ChatId(9)), photo(6, "g"))
             .await
             .unwrap();
-        assert_eq!(store.pending_album_parts(5, "g", 1).await.unwrap(), 2);
+        assert_eq!(
+            store.pending_album_parts(ChatId(5), "g", 1).await.unwrap(),
+            2
+        );
 
-        let parts = store.claim_album(1, 5, "g").await.unwrap();
+        let parts = store.claim_album(1, ChatId(5), "g").await.unwrap();
         let ids: Vec<i64> = parts.iter().map(|p| p.update_id).collect();
         assert_eq!(ids, [2, 4], "same chat, same album, oldest first");
         assert!(!store.update_is_pending(2).await.unwrap());
@@ -169,7 +173,7 @@ mod tests {
         assert!(store.update_is_pending(3).await.unwrap());
         assert!(store.album_claimed(1).await.unwrap());
 
-        let again = store.claim_album(1, 5, "g").await.unwrap();
+        let again = store.claim_album(1, ChatId(5), "g").await.unwrap();
         assert_eq!(
             again.iter().map(|p| p.update_id).collect::<Vec<_>>(),
             [2, 4]

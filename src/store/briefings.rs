@@ -1,6 +1,7 @@
 //! The morning briefing rows of the `schedules` table (`system = 'briefing'`, one per user),
 //! kept in step with the users by `scheduler::system_jobs::sync_briefings`.
 
+use crate::ids::UserId;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
@@ -28,7 +29,7 @@ impl Store {
     /// Creates or updates a user's morning briefing (running `tool`) and makes it active.
     pub async fn upsert_briefing(
         &self,
-        user_id: i64,
+        user_id: UserId,
         spec: ScheduleSpec,
         tz: Timezone,
         tool: &str,
@@ -62,7 +63,7 @@ impl Store {
     }
 
     /// Removes a user's morning briefing (no Gmail token any more, user disabled, feature off).
-    pub async fn delete_briefing(&self, user_id: i64) -> Result<(), StoreError> {
+    pub async fn delete_briefing(&self, user_id: UserId) -> Result<(), StoreError> {
         self.call(move |c| {
             c.execute(
                 "DELETE FROM schedules WHERE user_id = ?1 AND system = ?2",

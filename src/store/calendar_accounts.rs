@@ -2,6 +2,7 @@
 //! sealed app password; or Google, whose token lives with Gmail's). Every query filters by
 //! `user_id`.
 
+use crate::ids::UserId;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, now_unix};
@@ -10,7 +11,7 @@ use super::{Store, StoreError, now_unix};
 #[derive(Clone, PartialEq, Eq)]
 pub struct CalendarAccountRow {
     /// The user it belongs to.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// `caldav` or `google`.
     pub provider: String,
     /// The CalDAV base URL (empty for Google).
@@ -35,7 +36,7 @@ impl Store {
     /// `user_id`'s calendar account, if they connected one.
     pub async fn calendar_account(
         &self,
-        user_id: i64,
+        user_id: UserId,
     ) -> Result<Option<CalendarAccountRow>, StoreError> {
         self.call(move |c| {
             c.query_row(
@@ -74,7 +75,7 @@ impl Store {
     }
 
     /// Deletes `user_id`'s calendar account; `false` when there was none.
-    pub async fn delete_calendar_account(&self, user_id: i64) -> Result<bool, StoreError> {
+    pub async fn delete_calendar_account(&self, user_id: UserId) -> Result<bool, StoreError> {
         self.call(move |c| {
             let n = c.execute(
                 "DELETE FROM calendar_accounts WHERE user_id = ?1",

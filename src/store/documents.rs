@@ -1,6 +1,7 @@
 //! The `documents` table: the text of files a user sent (PDF text layers, text files), kept so
 //! `/recall` can find them later and `/export` can hand them back.
 
+use crate::ids::UserId;
 use rusqlite::params;
 
 use super::{Store, StoreError, now_unix};
@@ -24,7 +25,7 @@ pub struct Document {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewDocument {
     /// Whose document it is.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// The file name as sent.
     pub name: String,
     /// The MIME type Telegram reported, if any.
@@ -65,7 +66,7 @@ impl Store {
     }
 
     /// A user's documents, oldest first.
-    pub async fn list_documents(&self, user_id: i64) -> Result<Vec<Document>, StoreError> {
+    pub async fn list_documents(&self, user_id: UserId) -> Result<Vec<Document>, StoreError> {
         self.call(move |c| {
             let mut stmt = c.prepare(
                 "SELECT id, name, mime, text, created_at FROM documents
@@ -86,7 +87,7 @@ impl Store {
     }
 
     /// Deletes all of a user's documents and returns how many there were.
-    pub async fn delete_documents(&self, user_id: i64) -> Result<usize, StoreError> {
+    pub async fn delete_documents(&self, user_id: UserId) -> Result<usize, StoreError> {
         self.call(move |c| c.execute("DELETE FROM documents WHERE user_id = ?1", [user_id]))
             .await
     }
@@ -96,7 +97,7 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn doc(user_id: i64, name: &str, origin: Option<&str>) -> NewDocument {
+    fn doc(user_id: UserId, name: &str, origin: Option<&str>) -> NewDocument {
         NewDocument {
             user_id,
             name: name.to_string(),
@@ -110,20 +111,23 @@ mod tests {
     async fn a_document_is_stored_once_per_origin_and_only_its_owner_sees_it() {
         let store = Store::open_in_memory().unwrap();
         let first = store
-            .add_document(doc(1, "a.txt", Some("u:5")))
+            .add_document(doc(UserId(1), "a.txt", Some("u:5")))
             .await
             .unwrap();
         let again = store
-            .add_document(doc(1, "a.txt", Some("u:5")))
+            .add_document(doc(UserId(1), "a.txt", Some("u:5")))
             .await
             .unwrap();
         assert_eq!(first, again);
-        store.add_document(doc(2, "b.txt", None)).await.unwrap();
-        let mine = store.list_documents(1).await.unwrap();
+        store
+            .add_document(doc(UserId(2), "b.txt", None))
+            .await
+            .unwrap();
+        let mine = store.list_documents(UserId(1)).await.unwrap();
         assert_eq!(mine.len(), 1);
         assert_eq!(mine[0].text, "the text of a.txt");
-        assert_eq!(store.delete_documents(1).await.unwrap(), 1);
-        assert!(store.list_documents(1).await.unwrap().is_empty());
-        assert_eq!(store.list_documents(2).await.unwrap().len(), 1);
+        assert_eq!(store.delete_documents(UserId(1)).await.unwrap(), 1);
+        assert!(store.list_documents(UserId(1)).await.unwrap().is_empty());
+        assert_eq!(store.list_documents(UserId(2)).await.unwrap().len(), 1);
     }
 }

@@ -2,6 +2,7 @@
 //! SHA-256 of the OAuth `state`, which is never stored in clear) and the emails already summarised
 //! per user (`processed_emails`).
 
+use crate::ids::UserId;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, now_unix};
@@ -12,7 +13,7 @@ pub struct PendingGmailAuth {
     /// SHA-256 (hex) of the OAuth `state`.
     pub state_hash: String,
     /// The user the consent belongs to.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// The PKCE verifier, sealed with the token key (never stored in plaintext).
     pub sealed_verifier: Vec<u8>,
     /// The redirect URI the consent URL named (the code exchange must repeat it).
@@ -77,7 +78,7 @@ impl Store {
     pub async fn take_gmail_pending(
         &self,
         state_hash: String,
-        user_id: Option<i64>,
+        user_id: Option<UserId>,
     ) -> Result<Option<PendingGmailAuth>, StoreError> {
         self.call(move |c| {
             c.query_row(
@@ -167,7 +168,7 @@ impl Store {
     /// Keeps the ids of `message_ids` that `user_id` has not had summarised yet, in order.
     pub async fn unprocessed_email_ids(
         &self,
-        user_id: i64,
+        user_id: UserId,
         message_ids: Vec<String>,
     ) -> Result<Vec<String>, StoreError> {
         self.call(move |c| {
@@ -188,7 +189,7 @@ impl Store {
     /// Marks `message_ids` as summarised for `user_id` (ids already marked are left as they are).
     pub async fn mark_emails_processed(
         &self,
-        user_id: i64,
+        user_id: UserId,
         message_ids: Vec<String>,
     ) -> Result<(), StoreError> {
         let now = now_unix();
@@ -209,7 +210,7 @@ impl Store {
     }
 
     /// The users.id for `--auth-gmail --user ID`: `ID` may be a users.id or a Telegram chat id.
-    pub async fn gmail_user_by_id_or_chat(&self, id: i64) -> Result<Option<i64>, StoreError> {
+    pub async fn gmail_user_by_id_or_chat(&self, id: i64) -> Result<Option<UserId>, StoreError> {
         self.call(move |c| {
             c.query_row(
                 "SELECT id FROM users WHERE id = ?1 OR chat_id = ?1 ORDER BY id = ?1 DESC LIMIT 1",
@@ -236,14 +237,15 @@ fn pending_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PendingGmailAuth>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::ChatId;
 
-    async fn store_with_user() -> (Store, i64) {
+    async fn store_with_user() -> (Store, UserId) {
         let store = Store::open_in_memory().unwrap();
-        let id = crate::store::add_test_user(&store, 4242).await;
+        let id = crate::store::add_test_user(&store, ChatId(4242)).await;
         (store, id)
     }
 
-    fn pending(user_id: i64, expires_at: i64) -> PendingGmailAuth {
+    fn pending(user_id: UserId, expires_at: i64) -> PendingGmailAuth {
         PendingGmailAuth {
             state_hash: "abc".into(),
             user_id,
@@ -260,7 +262,9 @@ mod tests {
             .insert_gmail_pending(pending(user, 100), 10)
             .await
             .unwrap();
-        let other = store.take_gmail_pending("abc".into(), Some(user + 1)).await;
+        let other = store
+            .take_gmail_pending("abc".into(), Some(UserId(user.0 + 1)))
+            .await;
         assert_eq!(other.unwrap(), None);
         let taken = store.take_gmail_pending("abc".into(), Some(user)).await;
         assert_eq!(taken.unwrap(), Some(pending(user, 100)));
@@ -287,7 +291,7 @@ mod tests {
             Some(user)
         );
         assert_eq!(
-            store.gmail_user_by_id_or_chat(user).await.unwrap(),
+            store.gmail_user_by_id_or_chat(user.0).await.unwrap(),
             Some(user)
         );
         assert_eq!(store.gmail_user_by_id_or_chat(7).await.unwrap(), None);

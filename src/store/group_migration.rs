@@ -1,6 +1,7 @@
 //! A group becoming a supergroup (`migrate_to_chat_id`): the group, its account and what still
 //! waits for it move to the new chat id in one transaction.
 
+use crate::ids::ChatId;
 use rusqlite::params;
 
 use super::groups::group_by_chat;
@@ -11,7 +12,11 @@ impl Store {
     /// waits to be sent or confirmed there move to the new id in one transaction (history and
     /// usage are keyed by the account, so they follow). A row the new chat got meanwhile (the
     /// bot saw the supergroup first), or a user row of that chat, gives way. `false` when the old chat is not a known group.
-    pub async fn migrate_group(&self, old_chat: i64, new_chat: i64) -> Result<bool, StoreError> {
+    pub async fn migrate_group(
+        &self,
+        old_chat: ChatId,
+        new_chat: ChatId,
+    ) -> Result<bool, StoreError> {
         self.call(move |c| {
             let tx = c.transaction()?;
             let Some(group) = group_by_chat(&tx, old_chat)? else {
@@ -58,7 +63,7 @@ mod tests {
 
     fn by(is_owner: bool) -> Option<AddedBy> {
         Some(AddedBy {
-            user_id: 7,
+            chat_id: ChatId(7),
             name: "Olga".into(),
             is_owner,
         })
@@ -68,18 +73,23 @@ mod tests {
     async fn migration_moves_the_group_and_its_account_to_the_new_id() {
         let store = Store::open_in_memory().unwrap();
         let g = store
-            .group_joined(-5, "Club", by(true), "UTC")
+            .group_joined(ChatId(-5), "Club", by(true), "UTC")
             .await
             .unwrap();
         store
-            .group_joined(-1005, "Club", by(false), "UTC")
+            .group_joined(ChatId(-1005), "Club", by(false), "UTC")
             .await
             .unwrap();
-        assert!(store.migrate_group(-5, -1005).await.unwrap());
-        let moved = store.group_by_chat(-1005).await.unwrap().unwrap();
+        assert!(
+            store
+                .migrate_group(ChatId(-5), ChatId(-1005))
+                .await
+                .unwrap()
+        );
+        let moved = store.group_by_chat(ChatId(-1005)).await.unwrap().unwrap();
         assert_eq!((moved.id, moved.state), (g.id, GroupState::Active));
-        assert_eq!(store.group_by_chat(-5).await.unwrap(), None);
+        assert_eq!(store.group_by_chat(ChatId(-5)).await.unwrap(), None);
         let account = store.user_by_id(g.account_id).await.unwrap().unwrap();
-        assert_eq!(account.chat_id, -1005);
+        assert_eq!(account.chat_id, ChatId(-1005));
     }
 }

@@ -3,6 +3,7 @@
 //! is stored `disabled` so no private path ever serves it as a person; the group path builds an
 //! acting user from it (see `dispatch::group`).
 
+use crate::ids::{ChatId, UserId};
 use std::fmt;
 use std::str::FromStr;
 
@@ -62,7 +63,7 @@ pub struct Group {
     /// Row id.
     pub id: i64,
     /// Telegram chat id (negative).
-    pub chat_id: i64,
+    pub chat_id: ChatId,
     /// The group's title when last seen.
     pub title: String,
     /// Pending, active, disabled or left.
@@ -76,14 +77,14 @@ pub struct Group {
     /// Telegram user id of the owner who approved it.
     pub approved_by: Option<i64>,
     /// `users.id` of the account that keys the group's history, usage and budget.
-    pub account_id: i64,
+    pub account_id: UserId,
 }
 
 /// Who added the bot to a group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddedBy {
-    /// Telegram user id.
-    pub user_id: i64,
+    /// Their private chat (the same number as their Telegram user id).
+    pub chat_id: ChatId,
     /// Display name.
     pub name: String,
     /// Whether that is the owner.
@@ -123,7 +124,7 @@ fn group_from_row(row: &Row<'_>) -> rusqlite::Result<Group> {
 
 pub(super) fn group_by_chat(
     c: &rusqlite::Connection,
-    chat_id: i64,
+    chat_id: ChatId,
 ) -> rusqlite::Result<Option<Group>> {
     c.query_row(
         &format!("SELECT {COLUMNS} FROM groups WHERE chat_id = ?1"),
@@ -137,7 +138,7 @@ pub(super) fn group_by_chat(
 /// told apart from users) taken over and switched off as a person.
 fn ensure_account(
     tx: &Transaction<'_>,
-    chat_id: i64,
+    chat_id: ChatId,
     title: &str,
     timezone: &str,
 ) -> rusqlite::Result<i64> {
@@ -159,7 +160,7 @@ impl Store {
     /// owner disabled stays disabled unless the owner adds the bot again (the bot then leaves).
     pub async fn group_joined(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         title: &str,
         added_by: Option<AddedBy>,
         timezone: &str,
@@ -176,7 +177,7 @@ impl Store {
                 Some(GroupState::Disabled) => GroupState::Disabled,
                 Some(GroupState::Pending | GroupState::Left) | None => GroupState::Pending,
             };
-            let approved_by = added_by.as_ref().filter(|a| a.is_owner).map(|a| a.user_id);
+            let approved_by = added_by.as_ref().filter(|a| a.is_owner).map(|a| a.chat_id);
             let account = ensure_account(&tx, chat_id, &title, &timezone)?;
             tx.execute(
                 "INSERT INTO groups (chat_id, title, state, member, added_by, added_by_name,
@@ -189,7 +190,7 @@ impl Store {
                     chat_id,
                     title,
                     state.as_str(),
-                    added_by.as_ref().map(|a| a.user_id),
+                    added_by.as_ref().map(|a| a.chat_id),
                     added_by.as_ref().map(|a| a.name.clone()),
                     approved_by,
                     account,
@@ -205,7 +206,7 @@ impl Store {
 
     /// Records that the bot is no longer in a group (removed, or it left): a disabled group
     /// stays disabled, any other becomes `left`.
-    pub async fn group_gone(&self, chat_id: i64) -> Result<Option<Group>, StoreError> {
+    pub async fn group_gone(&self, chat_id: ChatId) -> Result<Option<Group>, StoreError> {
         self.call(move |c| {
             c.execute(
                 "UPDATE groups SET member = 0, updated_at = ?2,
@@ -219,7 +220,7 @@ impl Store {
     }
 
     /// The group of a chat, if the bot knows it.
-    pub async fn group_by_chat(&self, chat_id: i64) -> Result<Option<Group>, StoreError> {
+    pub async fn group_by_chat(&self, chat_id: ChatId) -> Result<Option<Group>, StoreError> {
         self.call(move |c| group_by_chat(c, chat_id)).await
     }
 
@@ -227,7 +228,7 @@ impl Store {
     /// the group is (it is never stored so: no private path may serve it).
     pub async fn group_with_account(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
     ) -> Result<Option<(Group, User)>, StoreError> {
         let Some(group) = self.group_by_chat(chat_id).await? else {
             return Ok(None);
@@ -248,9 +249,9 @@ impl Store {
     /// a known group.
     pub async fn set_group_state(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         state: GroupState,
-        approved_by: Option<i64>,
+        approved_by: Option<ChatId>,
     ) -> Result<Option<Group>, StoreError> {
         self.call(move |c| {
             c.execute(
@@ -264,7 +265,7 @@ impl Store {
     }
 
     /// Chat ids of disabled groups the bot is still in: it should leave them.
-    pub async fn groups_to_leave(&self) -> Result<Vec<i64>, StoreError> {
+    pub async fn groups_to_leave(&self) -> Result<Vec<ChatId>, StoreError> {
         self.call(|c| {
             let mut stmt = c.prepare(
                 "SELECT chat_id FROM groups WHERE state = 'disabled' AND member = 1 ORDER BY id",
@@ -319,7 +320,7 @@ mod tests {
 
     fn stranger() -> Option<AddedBy> {
         Some(AddedBy {
-            user_id: 42,
+            chat_id: ChatId(42),
             name: "Eve".into(),
             is_owner: false,
         })
@@ -327,7 +328,7 @@ mod tests {
 
     fn owner() -> Option<AddedBy> {
         Some(AddedBy {
-            user_id: 7,
+            chat_id: ChatId(7),
             name: "Olga".into(),
             is_owner: true,
         })
@@ -337,12 +338,12 @@ mod tests {
     async fn a_group_added_by_a_stranger_waits_and_one_added_by_the_owner_is_active() {
         let store = Store::open_in_memory().unwrap();
         let g = store
-            .group_joined(-1, "Club", stranger(), "UTC")
+            .group_joined(ChatId(-1), "Club", stranger(), "UTC")
             .await
             .unwrap();
         assert_eq!((g.state, g.approved_by), (GroupState::Pending, None));
         let g = store
-            .group_joined(-2, "Family", owner(), "UTC")
+            .group_joined(ChatId(-2), "Family", owner(), "UTC")
             .await
             .unwrap();
         assert_eq!((g.state, g.approved_by), (GroupState::Active, Some(7)));
@@ -352,21 +353,21 @@ mod tests {
     async fn the_account_is_never_an_active_user_and_a_disabled_group_stays_disabled() {
         let store = Store::open_in_memory().unwrap();
         store
-            .group_joined(-1, "Club", stranger(), "UTC")
+            .group_joined(ChatId(-1), "Club", stranger(), "UTC")
             .await
             .unwrap();
         store
-            .set_group_state(-1, GroupState::Disabled, None)
+            .set_group_state(ChatId(-1), GroupState::Disabled, None)
             .await
             .unwrap();
-        assert_eq!(store.groups_to_leave().await.unwrap(), vec![-1]);
-        store.group_gone(-1).await.unwrap();
+        assert_eq!(store.groups_to_leave().await.unwrap(), vec![ChatId(-1)]);
+        store.group_gone(ChatId(-1)).await.unwrap();
         let g = store
-            .group_joined(-1, "Club", stranger(), "UTC")
+            .group_joined(ChatId(-1), "Club", stranger(), "UTC")
             .await
             .unwrap();
         assert_eq!(g.state, GroupState::Disabled, "a stranger cannot undo a no");
-        let account = store.user_by_chat(-1).await.unwrap().unwrap();
+        let account = store.user_by_chat(ChatId(-1)).await.unwrap().unwrap();
         assert_eq!(account.status, UserStatus::Disabled);
         assert!(
             store
@@ -374,7 +375,7 @@ mod tests {
                 .await
                 .unwrap()
                 .iter()
-                .all(|u| u.chat_id != -1)
+                .all(|u| u.chat_id != ChatId(-1))
         );
     }
 }

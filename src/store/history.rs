@@ -1,5 +1,6 @@
 //! The `chat_history` table: each user's conversation turns, the LLM's memory.
 
+use crate::ids::UserId;
 use rusqlite::params;
 
 use super::{Store, StoreError, now_unix};
@@ -48,7 +49,7 @@ impl Store {
     /// Appends a turn to a user's history; returns its id.
     pub async fn add_turn(
         &self,
-        user_id: i64,
+        user_id: UserId,
         speaker: Speaker,
         turn: NewTurn,
     ) -> Result<i64, StoreError> {
@@ -60,7 +61,7 @@ impl Store {
     /// excluding the turn `exclude_id` (the message being answered, which is sent separately).
     pub async fn recent_turns(
         &self,
-        user_id: i64,
+        user_id: UserId,
         after_id: i64,
         limit: usize,
         exclude_id: Option<i64>,
@@ -101,7 +102,7 @@ impl Store {
 /// Inserts one turn; returns its id.
 pub(super) fn insert_turn(
     c: &rusqlite::Connection,
-    user_id: i64,
+    user_id: UserId,
     speaker: Speaker,
     turn: &NewTurn,
 ) -> rusqlite::Result<i64> {
@@ -126,7 +127,11 @@ pub struct DatedTurn {
 
 impl Store {
     /// The user's last `n` turns (whatever `/new` said), oldest first.
-    pub async fn last_turns(&self, user_id: i64, n: usize) -> Result<Vec<DatedTurn>, StoreError> {
+    pub async fn last_turns(
+        &self,
+        user_id: UserId,
+        n: usize,
+    ) -> Result<Vec<DatedTurn>, StoreError> {
         self.call(move |c| {
             let mut stmt = c.prepare(
                 "SELECT role, content, created_at FROM chat_history WHERE user_id = ?1

@@ -1,6 +1,7 @@
 //! The `inbox` table: every Telegram update is stored here before it is acknowledged, so nothing
 //! is lost, and its `update_id` key makes a repeated delivery a no-op.
 
+use crate::ids::ChatId;
 use rusqlite::params;
 
 use super::{Store, StoreError, now_unix};
@@ -11,7 +12,7 @@ pub struct PendingUpdate {
     /// Telegram's update id.
     pub update_id: i64,
     /// The chat it belongs to, as stored at intake (`None` for updates without one).
-    pub chat_id: Option<i64>,
+    pub chat_id: Option<ChatId>,
     /// The raw Update JSON as Telegram sent it.
     pub payload: String,
 }
@@ -42,7 +43,7 @@ impl Store {
     pub async fn insert_update(
         &self,
         update_id: i64,
-        chat_id: Option<i64>,
+        chat_id: Option<ChatId>,
         payload: String,
     ) -> Result<bool, StoreError> {
         self.call(move |c| {

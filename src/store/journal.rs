@@ -3,6 +3,7 @@
 //! replayed after a crash reads them back and resumes instead of doing the work again. Values
 //! are JSON chosen by the step's owner; a step is written once (the first write wins).
 
+use crate::ids::UserId;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::history::insert_turn;
@@ -65,7 +66,7 @@ impl Store {
     pub async fn add_turn_once(
         &self,
         key: Option<StepKey>,
-        user_id: i64,
+        user_id: UserId,
         speaker: Speaker,
         turn: NewTurn,
     ) -> Result<i64, StoreError> {
@@ -91,11 +92,12 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::ChatId;
 
     #[tokio::test]
     async fn a_turn_is_stored_once_per_step_and_a_step_keeps_its_first_value() {
         let store = Store::open_in_memory().unwrap();
-        let owner = store.ensure_owner(1, "Olga", "UTC").await.unwrap();
+        let owner = store.ensure_owner(ChatId(1), "Olga", "UTC").await.unwrap();
         let key = StepKey::new(42, "user_turn");
         let turn = || NewTurn {
             content: "hello".into(),

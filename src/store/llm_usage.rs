@@ -1,6 +1,7 @@
 //! `llm_usage`: one row per LLM call attempt, and the sums `/usage` and the daily token limit
 //! read from it.
 
+use crate::ids::UserId;
 use rusqlite::params;
 
 use super::{Store, StoreError};
@@ -9,7 +10,7 @@ use super::{Store, StoreError};
 #[derive(Debug, Clone, PartialEq)]
 pub struct LlmUsageRow {
     /// The user the call was made for (a group's account for a group's calls).
-    pub user_id: i64,
+    pub user_id: UserId,
     /// In a group, the member whose message it answered.
     pub speaker: Option<String>,
     /// Provider name (`claude`, `gemini`, `openai`).
@@ -76,7 +77,7 @@ impl Store {
     /// Totals per provider and model since `since_unix`, for one user or (`None`) everyone.
     pub async fn usage_summary(
         &self,
-        user_id: Option<i64>,
+        user_id: Option<UserId>,
         since_unix: i64,
     ) -> Result<Vec<UsageSummary>, StoreError> {
         self.call(move |c| {
@@ -107,7 +108,7 @@ impl Store {
     /// Input plus output tokens `user_id` spent since `since_unix` (for the daily limit).
     pub async fn tokens_used_since(
         &self,
-        user_id: i64,
+        user_id: UserId,
         since_unix: i64,
     ) -> Result<u64, StoreError> {
         self.call(move |c| {
@@ -173,7 +174,7 @@ mod tests {
         store
     }
 
-    fn row(user_id: i64, tokens: u64, error: Option<&str>, at: i64) -> LlmUsageRow {
+    fn row(user_id: UserId, tokens: u64, error: Option<&str>, at: i64) -> LlmUsageRow {
         LlmUsageRow {
             user_id,
             speaker: None,
@@ -192,15 +193,15 @@ mod tests {
     async fn summary_and_token_sums_filter_by_user_and_time() {
         let store = store_with_user().await;
         for r in [
-            row(1, 10, None, 100),
-            row(1, 0, Some("timeout"), 100),
-            row(1, 50, None, 10),
-            row(2, 7, None, 100),
+            row(UserId(1), 10, None, 100),
+            row(UserId(1), 0, Some("timeout"), 100),
+            row(UserId(1), 50, None, 10),
+            row(UserId(2), 7, None, 100),
         ] {
             store.record_llm_usage(r).await.unwrap();
         }
-        assert_eq!(store.tokens_used_since(1, 50).await.unwrap(), 20);
-        let mine = store.usage_summary(Some(1), 50).await.unwrap();
+        assert_eq!(store.tokens_used_since(UserId(1), 50).await.unwrap(), 20);
+        let mine = store.usage_summary(Some(UserId(1)), 50).await.unwrap();
         assert_eq!(mine.len(), 1);
         assert_eq!((mine[0].calls, mine[0].failed), (2, 1));
         assert_eq!(mine[0].input_tokens, 10);

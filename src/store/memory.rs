@@ -8,6 +8,7 @@
 //! about the same at a million rows as at ten thousand. A phrase of common words is looked for
 //! only in recent rows, newest first (see `recall_window`).
 
+use crate::ids::UserId;
 use rusqlite::{Connection, params};
 
 use super::recall_query::RecallQuery;
@@ -68,7 +69,7 @@ impl Store {
     /// row out (the question being answered, which always matches itself).
     pub async fn recall(
         &self,
-        user_id: i64,
+        user_id: UserId,
         query: RecallQuery,
         limit: usize,
         skip_rowid: Option<i64>,
@@ -94,7 +95,7 @@ impl Store {
     }
 
     /// The id of the user's newest turn of their own (what they just asked), if any.
-    pub async fn last_user_turn_id(&self, user_id: i64) -> Result<Option<i64>, StoreError> {
+    pub async fn last_user_turn_id(&self, user_id: UserId) -> Result<Option<i64>, StoreError> {
         self.call(move |c| {
             c.query_row(
                 "SELECT max(id) FROM chat_history WHERE user_id = ?1 AND role = 'user'",
@@ -115,7 +116,7 @@ impl Store {
 /// instead; otherwise they are ranked by BM25 lifted by recency.
 fn ranked(
     c: &Connection,
-    user_id: i64,
+    user_id: UserId,
     fts: &str,
     limit: usize,
     skip_rowid: Option<i64>,
@@ -168,7 +169,7 @@ fn ranked(
 /// words: see `recall_window`), with snippets. Stops at the `limit`-th match.
 fn newest(
     c: &Connection,
-    user_id: i64,
+    user_id: UserId,
     fts: &str,
     floor: i64,
     limit: usize,
@@ -192,7 +193,7 @@ fn newest(
 /// Cuts a snippet for each of the user's `(rowid, created_at, kind)` matches of `fts`.
 fn with_snippets(
     c: &Connection,
-    user_id: i64,
+    user_id: UserId,
     fts: &str,
     rows: Vec<(i64, i64, String)>,
 ) -> rusqlite::Result<Vec<Recalled>> {
@@ -227,12 +228,13 @@ fn bounded(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::ChatId;
     use crate::store::{NewDocument, NewTurn, Speaker};
 
-    async fn store_with_users() -> (Store, i64, i64) {
+    async fn store_with_users() -> (Store, UserId, UserId) {
         let store = Store::open_in_memory().unwrap();
-        let a = crate::store::add_test_user(&store, 1).await;
-        let b = crate::store::add_test_user(&store, 2).await;
+        let a = crate::store::add_test_user(&store, ChatId(1)).await;
+        let b = crate::store::add_test_user(&store, ChatId(2)).await;
         (store, a, b)
     }
 
@@ -357,7 +359,7 @@ mod tests {
                         "INSERT INTO chat_history (user_id, role, content, created_at)
                          VALUES (?1, 'user', ?2, 0)",
                     )?;
-                    let mut add = |user: i64, text: &str| {
+                    let mut add = |user: UserId, text: &str| {
                         insert
                             .execute(params![user, text])
                             .map(|_| tx.last_insert_rowid())

@@ -225,7 +225,10 @@ pub fn now_unix() -> i64 {
 
 /// An active user with `chat_id`, for the store's unit tests; returns its id.
 #[cfg(test)]
-pub(crate) async fn add_test_user(store: &Store, chat_id: i64) -> i64 {
+pub(crate) async fn add_test_user(
+    store: &Store,
+    chat_id: crate::ids::ChatId,
+) -> crate::ids::UserId {
     store
         .call(move |c| {
             c.execute(
@@ -233,7 +236,7 @@ pub(crate) async fn add_test_user(store: &Store, chat_id: i64) -> i64 {
                  VALUES (?1, 'Test', 'active', 0, 0)",
                 [chat_id],
             )?;
-            Ok(c.last_insert_rowid())
+            Ok(crate::ids::UserId(c.last_insert_rowid()))
         })
         .await
         .expect("a test user")

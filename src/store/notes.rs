@@ -1,6 +1,7 @@
 //! The `notes` table: a user's saved notes (`/note`), by number and by title (a key-value
 //! memory: saving a title again replaces that note).
 
+use crate::ids::UserId;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Store, StoreError, now_unix};
@@ -32,7 +33,7 @@ pub fn title_key(title: &str) -> String {
 
 /// The user's notes titled `title` (by [`title_key`]), newest first. Notes are few per user, so
 /// comparing in Rust (which lowercases all of Unicode, unlike SQLite's `lower`) is cheap.
-fn titled(c: &Connection, user_id: i64, title: &str) -> rusqlite::Result<Vec<Note>> {
+fn titled(c: &Connection, user_id: UserId, title: &str) -> rusqlite::Result<Vec<Note>> {
     let key = title_key(title);
     let mut stmt =
         c.prepare("SELECT id, title, body FROM notes WHERE user_id = ?1 ORDER BY id DESC")?;
@@ -55,7 +56,12 @@ fn titled(c: &Connection, user_id: i64, title: &str) -> rusqlite::Result<Vec<Not
 
 impl Store {
     /// Saves a note and returns its id.
-    pub async fn add_note(&self, user_id: i64, title: &str, body: &str) -> Result<i64, StoreError> {
+    pub async fn add_note(
+        &self,
+        user_id: UserId,
+        title: &str,
+        body: &str,
+    ) -> Result<i64, StoreError> {
         self.add_note_once(user_id, title, body, None).await
     }
 
@@ -63,7 +69,7 @@ impl Store {
     /// same call made again (a replay after a crash) returns the note it made the first time.
     pub async fn add_note_once(
         &self,
-        user_id: i64,
+        user_id: UserId,
         title: &str,
         body: &str,
         origin: Option<String>,
@@ -88,7 +94,7 @@ impl Store {
     }
 
     /// A user's notes, newest first.
-    pub async fn list_notes(&self, user_id: i64) -> Result<Vec<Note>, StoreError> {
+    pub async fn list_notes(&self, user_id: UserId) -> Result<Vec<Note>, StoreError> {
         self.call(move |c| {
             let mut stmt =
                 c.prepare("SELECT id, title, body FROM notes WHERE user_id = ?1 ORDER BY id DESC")?;
@@ -105,7 +111,7 @@ impl Store {
     }
 
     /// One of the user's notes.
-    pub async fn note(&self, user_id: i64, id: i64) -> Result<Option<Note>, StoreError> {
+    pub async fn note(&self, user_id: UserId, id: i64) -> Result<Option<Note>, StoreError> {
         self.call(move |c| {
             c.query_row(
                 "SELECT id, title, body FROM notes WHERE user_id = ?1 AND id = ?2",
@@ -128,7 +134,7 @@ impl Store {
     /// call made again (a replay after a crash) finds the note it saved instead of saving twice.
     pub async fn save_note_once(
         &self,
-        user_id: i64,
+        user_id: UserId,
         title: &str,
         body: &str,
         origin: Option<String>,
@@ -174,7 +180,11 @@ impl Store {
     }
 
     /// The user's notes whose title is `title` (case-insensitive), newest first.
-    pub async fn notes_titled(&self, user_id: i64, title: &str) -> Result<Vec<Note>, StoreError> {
+    pub async fn notes_titled(
+        &self,
+        user_id: UserId,
+        title: &str,
+    ) -> Result<Vec<Note>, StoreError> {
         let title = title.to_string();
         self.call(move |c| titled(c, user_id, &title)).await
     }
@@ -182,7 +192,7 @@ impl Store {
     /// Deletes the user's notes titled `title` (case-insensitive); returns how many there were.
     pub async fn delete_notes_titled(
         &self,
-        user_id: i64,
+        user_id: UserId,
         title: &str,
     ) -> Result<usize, StoreError> {
         let title = title.to_string();
@@ -202,7 +212,7 @@ impl Store {
     }
 
     /// Deletes one of the user's notes; returns whether it existed.
-    pub async fn delete_note(&self, user_id: i64, id: i64) -> Result<bool, StoreError> {
+    pub async fn delete_note(&self, user_id: UserId, id: i64) -> Result<bool, StoreError> {
         self.call(move |c| {
             Ok(c.execute(
                 "DELETE FROM notes WHERE user_id = ?1 AND id = ?2",
@@ -216,10 +226,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::ChatId;
 
-    async fn store_with_user() -> (Store, i64) {
+    async fn store_with_user() -> (Store, UserId) {
         let store = Store::open_in_memory().unwrap();
-        let id = crate::store::add_test_user(&store, 1).await;
+        let id = crate::store::add_test_user(&store, ChatId(1)).await;
         (store, id)
     }
 

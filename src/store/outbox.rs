@@ -3,6 +3,7 @@
 //! so a reply is never sent twice and never lost. A row holds a chunk as the sender rendered
 //! it for Telegram, with its [`ChunkFormat`]; replies themselves stay channel-neutral.
 
+use crate::ids::ChatId;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError, now_unix};
@@ -12,7 +13,7 @@ use crate::message::{Button, FileKind, OutgoingFile};
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewChunk {
     /// Destination chat.
-    pub chat_id: i64,
+    pub chat_id: ChatId,
     /// Text of this chunk (≤ 4096 UTF-16 units).
     pub text: String,
     /// How Telegram reads the text.
@@ -39,7 +40,7 @@ pub struct OutboxRow {
     /// The update it answers, if any.
     pub update_id: Option<i64>,
     /// Destination chat.
-    pub chat_id: i64,
+    pub chat_id: ChatId,
     /// Position within the update's replies.
     pub seq: i64,
     /// Text of this chunk.

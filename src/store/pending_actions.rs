@@ -2,6 +2,7 @@
 //! button. Taking one is a single statement-level decision, so a double press, a press by someone
 //! else or a late press can never run it twice.
 
+use crate::ids::{ChatId, UserId};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, now_unix};
@@ -10,9 +11,9 @@ use super::{Store, StoreError, now_unix};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPendingAction {
     /// The user it was shown to (the only one who may decide).
-    pub user_id: i64,
+    pub user_id: UserId,
     /// Where the buttons were sent.
-    pub chat_id: i64,
+    pub chat_id: ChatId,
     /// Tool name.
     pub tool: String,
     /// Arguments as JSON.
@@ -92,7 +93,7 @@ impl Store {
     pub async fn take_pending_action(
         &self,
         id: i64,
-        user_id: i64,
+        user_id: UserId,
         nonce: &str,
         decision: Decision,
         now: i64,
@@ -107,7 +108,7 @@ impl Store {
                     [id],
                     |r| {
                         Ok((
-                            r.get::<_, i64>(0)?,
+                            r.get::<_, UserId>(0)?,
                             r.get::<_, String>(1)?,
                             r.get::<_, String>(2)?,
                             r.get::<_, i64>(3)?,
@@ -155,16 +156,16 @@ impl Store {
 mod tests {
     use super::*;
 
-    async fn store_with_user() -> (Store, i64) {
+    async fn store_with_user() -> (Store, UserId) {
         let store = Store::open_in_memory().unwrap();
-        let owner = store.ensure_owner(1, "Olga", "UTC").await.unwrap();
+        let owner = store.ensure_owner(ChatId(1), "Olga", "UTC").await.unwrap();
         (store, owner.id)
     }
 
-    fn action(user_id: i64) -> NewPendingAction {
+    fn action(user_id: UserId) -> NewPendingAction {
         NewPendingAction {
             user_id,
-            chat_id: 1,
+            chat_id: ChatId(1),
             tool: "note".into(),
             arguments: r#"{"action":"add","text":"x"}"#.into(),
             preview: "Save a note".into(),
@@ -204,7 +205,7 @@ mod tests {
                     .unwrap()
             }
         };
-        assert_eq!(take(user + 1, "abc", now).await, Taken::NotYours);
+        assert_eq!(take(UserId(user.0 + 1), "abc", now).await, Taken::NotYours);
         assert_eq!(take(user, "abd", now).await, Taken::Unknown);
         assert_eq!(take(user, "abc", now + 600).await, Taken::Expired);
         assert_eq!(

@@ -2,6 +2,7 @@
 //! the next run (UTC), the last run and its outcome. Queries made for a user filter by `user_id`;
 //! only the scheduler's own loop reads across users.
 
+use crate::ids::UserId;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -47,7 +48,7 @@ pub struct Schedule {
     /// Row id, shown to the user as `#id`.
     pub id: i64,
     /// The owner; the job runs under this user's identity and permissions.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// Cron expression or one-off instant.
     pub spec: ScheduleSpec,
     /// The timezone a cron expression is read in.
@@ -72,7 +73,7 @@ pub struct Schedule {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewSchedule {
     /// The owner.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// Cron expression or one-off instant.
     pub spec: ScheduleSpec,
     /// The timezone a cron expression is read in.
@@ -178,7 +179,7 @@ impl Store {
     /// A user's active schedules of one category, soonest first.
     pub async fn user_schedules(
         &self,
-        user_id: i64,
+        user_id: UserId,
         category: ScheduleCategory,
     ) -> Result<Vec<Schedule>, StoreError> {
         self.call(move |c| {
@@ -196,7 +197,7 @@ impl Store {
     /// How many active schedules of one category the user has (for the per-user caps).
     pub async fn count_user_schedules(
         &self,
-        user_id: i64,
+        user_id: UserId,
         category: ScheduleCategory,
     ) -> Result<u64, StoreError> {
         self.call(move |c| {
@@ -217,7 +218,7 @@ impl Store {
     /// Deletes one of the user's own schedules; `false` if the user has no such schedule.
     pub async fn delete_user_schedule(
         &self,
-        user_id: i64,
+        user_id: UserId,
         id: i64,
         category: ScheduleCategory,
     ) -> Result<bool, StoreError> {
@@ -239,7 +240,7 @@ impl Store {
     /// Moves one of the user's schedules to another timezone with its recomputed next run.
     pub async fn retime_user_schedule(
         &self,
-        user_id: i64,
+        user_id: UserId,
         id: i64,
         tz: Timezone,
         next_run_at: Option<DateTime<Utc>>,
@@ -331,7 +332,7 @@ impl Store {
     /// One schedule of a user (`None` if it is not theirs).
     pub async fn user_schedule(
         &self,
-        user_id: i64,
+        user_id: UserId,
         id: i64,
     ) -> Result<Option<Schedule>, StoreError> {
         self.call(move |c| {

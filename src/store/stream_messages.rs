@@ -3,6 +3,7 @@
 //! edits them again instead of creating new ones, and the final text is stored in the outbox as
 //! edits of them (the channel's group previews).
 
+use crate::ids::ChatId;
 use rusqlite::params;
 
 use super::{Store, StoreError, now_unix};
@@ -14,7 +15,7 @@ impl Store {
         &self,
         update_id: i64,
         seq: usize,
-        chat_id: i64,
+        chat_id: ChatId,
         message_id: i64,
     ) -> Result<(), StoreError> {
         let seq = i64::try_from(seq).unwrap_or(i64::MAX);
@@ -33,7 +34,7 @@ impl Store {
     pub async fn stream_messages_of(
         &self,
         update_id: i64,
-        chat_id: i64,
+        chat_id: ChatId,
     ) -> Result<Vec<i64>, StoreError> {
         self.call(move |c| {
             let mut stmt = c.prepare(

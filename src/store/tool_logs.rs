@@ -1,5 +1,6 @@
 //! The `tool_logs` table: one row per tool call, from a command, the LLM or a schedule.
 
+use crate::ids::UserId;
 use rusqlite::params;
 
 use super::{Store, StoreError, now_unix};
@@ -8,7 +9,7 @@ use super::{Store, StoreError, now_unix};
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolLog {
     /// Who ran it.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// Tool name.
     pub tool: String,
     /// Arguments as JSON.

@@ -1,6 +1,7 @@
 //! Per-day sums of one user's `llm_usage` rows between day boundaries the caller computes in
 //! the user's timezone (SQLite knows nothing of time zones), for the `/usage` chart.
 
+use crate::ids::UserId;
 use rusqlite::params;
 
 use super::{Store, StoreError};
@@ -20,7 +21,7 @@ impl Store {
     /// for days without usage. Rows are read one at a time, so memory stays at one sum per day.
     pub async fn usage_per_day(
         &self,
-        user_id: i64,
+        user_id: UserId,
         bounds: Vec<i64>,
     ) -> Result<Vec<DayUsage>, StoreError> {
         self.call(move |c| {
@@ -54,7 +55,7 @@ mod tests {
     use super::*;
     use crate::store::llm_usage::LlmUsageRow;
 
-    fn row(user_id: i64, tokens: u64, at: i64) -> LlmUsageRow {
+    fn row(user_id: UserId, tokens: u64, at: i64) -> LlmUsageRow {
         LlmUsageRow {
             user_id,
             provider: "claude".into(),
@@ -83,17 +84,17 @@ mod tests {
             .await
             .unwrap();
         for r in [
-            row(1, 9, 99),   // before the first day
-            row(1, 10, 100), // day 0, on its first second
-            row(1, 20, 199), // day 0, last second
-            row(1, 40, 200), // day 1
-            row(2, 70, 250), // another user's, on day 2
-            row(1, 80, 300), // the end boundary: outside
+            row(UserId(1), 9, 99),   // before the first day
+            row(UserId(1), 10, 100), // day 0, on its first second
+            row(UserId(1), 20, 199), // day 0, last second
+            row(UserId(1), 40, 200), // day 1
+            row(UserId(2), 70, 250), // another user's, on day 2
+            row(UserId(1), 80, 300), // the end boundary: outside
         ] {
             store.record_llm_usage(r).await.unwrap();
         }
         let days = store
-            .usage_per_day(1, vec![100, 200, 250, 300])
+            .usage_per_day(UserId(1), vec![100, 200, 250, 300])
             .await
             .unwrap();
         let tokens: Vec<u64> = days.iter().map(|d| d.tokens).collect();

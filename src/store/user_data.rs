@@ -3,6 +3,7 @@
 //! as `calendar_accounts`) is one line there, and a listed table this database does not have yet
 //! is skipped.
 
+use crate::ids::{ChatId, UserId};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::{Map, Value, json};
@@ -100,7 +101,7 @@ pub struct ForgetReport {
 impl Store {
     /// The user's own data as one JSON object: profile, history, notes, documents, schedules
     /// and usage. `None` when there is no such user.
-    pub async fn export_user(&self, user_id: i64) -> Result<Option<Value>, StoreError> {
+    pub async fn export_user(&self, user_id: UserId) -> Result<Option<Value>, StoreError> {
         self.call(move |c| {
             let Some(profile) = rows_as_json(
                 c,
@@ -133,19 +134,19 @@ impl Store {
     /// this) stay until that update is finished, then go too (see `finish_update`).
     pub async fn forget_user(
         &self,
-        user_id: i64,
+        user_id: UserId,
         keep_account: bool,
     ) -> Result<ForgetReport, StoreError> {
         self.call(move |c| {
             let tx = c.transaction()?;
-            let chat_id: i64 =
+            let chat_id: ChatId =
                 tx.query_row("SELECT chat_id FROM users WHERE id = ?1", [user_id], |r| r.get(0))?;
             let mut report = ForgetReport::default();
             for table in USER_TABLES {
                 if !table_exists(&tx, table.name)? {
                     continue;
                 }
-                let n = delete_rows(&tx, table, user_id, chat_id)?;
+                let n = delete_rows(&tx, table, Some(user_id), chat_id)?;
                 if n > 0 {
                     report.deleted.push((table.name, n));
                 }
@@ -175,7 +176,7 @@ impl Store {
 /// After an update of a chat that asked to be forgotten is finished: deletes what is left of the
 /// chat's finished updates (that one included: the press, its journal, the reply once sent).
 pub(super) fn purge_forgotten_chat(c: &Connection, update_id: i64) -> rusqlite::Result<()> {
-    let chat_id: Option<i64> = c
+    let chat_id: Option<ChatId> = c
         .query_row(
             "SELECT f.chat_id FROM forget_after_update f JOIN inbox i ON i.chat_id = f.chat_id
              WHERE i.update_id = ?1",
@@ -187,7 +188,7 @@ pub(super) fn purge_forgotten_chat(c: &Connection, update_id: i64) -> rusqlite::
         return Ok(());
     };
     for table in USER_TABLES.iter().filter(|t| t.owner != Owner::UserId) {
-        delete_rows(c, table, -1, chat_id)?;
+        delete_rows(c, table, None, chat_id)?;
     }
     c.execute(
         "DELETE FROM forget_after_update WHERE chat_id = ?1 AND NOT EXISTS
@@ -201,8 +202,8 @@ pub(super) fn purge_forgotten_chat(c: &Connection, update_id: i64) -> rusqlite::
 fn delete_rows(
     c: &Connection,
     table: &UserTable,
-    user_id: i64,
-    chat_id: i64,
+    user_id: Option<UserId>,
+    chat_id: ChatId,
 ) -> rusqlite::Result<usize> {
     let finished = "SELECT update_id FROM inbox WHERE chat_id = ?1 AND status != 'pending'";
     let name = table.name;
@@ -229,7 +230,7 @@ fn table_exists(tx: &Transaction<'_>, table: &str) -> rusqlite::Result<bool> {
 }
 
 /// Every row of `sql` (one `?1` parameter) as a JSON object keyed by column name.
-fn rows_as_json(c: &Connection, sql: &str, param: i64) -> rusqlite::Result<Vec<Value>> {
+fn rows_as_json(c: &Connection, sql: &str, param: UserId) -> rusqlite::Result<Vec<Value>> {
     let mut stmt = c.prepare(sql)?;
     let names: Vec<String> = stmt.column_names().iter().map(|n| n.to_string()).collect();
     let mut rows = stmt.query([param])?;

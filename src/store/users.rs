@@ -1,5 +1,6 @@
 //! The `users` table: the owner, approved users and pending requests.
 
+use crate::ids::{ChatId, UserId};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError, now_unix};
@@ -35,7 +36,7 @@ impl Store {
     /// A previous owner (if `OWNER_TELEGRAM_CHAT_ID` changed) becomes an ordinary active user.
     pub async fn ensure_owner(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         name: &str,
         timezone: &str,
     ) -> Result<User, StoreError> {
@@ -58,7 +59,7 @@ impl Store {
     }
 
     /// The user of a chat, if known.
-    pub async fn user_by_chat(&self, chat_id: i64) -> Result<Option<User>, StoreError> {
+    pub async fn user_by_chat(&self, chat_id: ChatId) -> Result<Option<User>, StoreError> {
         self.call(move |c| {
             c.query_row(
                 &format!("SELECT {COLUMNS} FROM users WHERE chat_id = ?1"),
@@ -71,7 +72,7 @@ impl Store {
     }
 
     /// A user by internal id.
-    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
+    pub async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
         self.call(move |c| {
             c.query_row(
                 &format!("SELECT {COLUMNS} FROM users WHERE id = ?1"),
@@ -86,7 +87,7 @@ impl Store {
     /// Registers a stranger's `/start` as a pending request (a no-op if the chat is known).
     pub async fn insert_pending_user(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         name: &str,
         username: Option<&str>,
     ) -> Result<(), StoreError> {
@@ -108,7 +109,7 @@ impl Store {
     /// counted in the same transaction so concurrent requests get distinct numbers.
     pub async fn register_pending_user(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         name: &str,
         username: Option<&str>,
         since_unix: i64,
@@ -139,7 +140,7 @@ impl Store {
     /// owner decides).
     pub async fn acknowledge_pending_start(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         every_secs: i64,
     ) -> Result<bool, StoreError> {
         self.call(move |c| {
@@ -158,7 +159,7 @@ impl Store {
     /// The owner's status cannot be changed here.
     pub async fn set_user_status(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         status: UserStatus,
     ) -> Result<Option<User>, StoreError> {
         self.call(move |c| {
@@ -197,7 +198,7 @@ impl Store {
     }
 
     /// Sets the user's timezone.
-    pub async fn set_user_timezone(&self, user_id: i64, tz: Timezone) -> Result<(), StoreError> {
+    pub async fn set_user_timezone(&self, user_id: UserId, tz: Timezone) -> Result<(), StoreError> {
         let tz = tz.name();
         self.call(move |c| {
             c.execute(
@@ -213,7 +214,7 @@ impl Store {
     /// Sets (or clears) the user's preferred LLM provider.
     pub async fn set_user_provider(
         &self,
-        user_id: i64,
+        user_id: UserId,
         provider: Option<&str>,
     ) -> Result<(), StoreError> {
         let provider = provider.map(str::to_string);
@@ -228,7 +229,7 @@ impl Store {
     }
 
     /// Starts a fresh conversation: the turns so far stay stored but leave the context window.
-    pub async fn reset_context(&self, user_id: i64) -> Result<(), StoreError> {
+    pub async fn reset_context(&self, user_id: UserId) -> Result<(), StoreError> {
         self.call(move |c| {
             c.execute(
                 "UPDATE users SET updated_at = ?1, context_since =

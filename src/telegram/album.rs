@@ -6,6 +6,7 @@
 //! it finds it closed and does nothing. A leader replayed after a crash gets the parts it
 //! claimed the first time, without waiting again.
 
+use crate::ids::ChatId;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -83,7 +84,7 @@ pub async fn gather(
 /// Waits until no new part of the album arrived for [`QUIET`], it is full, or [`MAX_WAIT`].
 async fn wait_for_parts(
     store: &Store,
-    chat_id: i64,
+    chat_id: ChatId,
     group: &str,
     leader: i64,
 ) -> Result<(), StoreError> {

@@ -3,6 +3,7 @@
 
 use teloxide::types::{Update, UpdateKind, User as TgUser};
 
+use crate::ids::ChatId;
 use crate::message::{Content, GroupMessage, Incoming, VoiceClip};
 
 /// The update types the bot asks Telegram for (`allowed_updates`).
@@ -60,17 +61,23 @@ pub fn decode_update(payload: &str) -> Result<Update, DecodeError> {
 }
 
 /// The chat an update belongs to, used to keep each chat's messages in order.
-pub fn chat_of(update: &Update) -> Option<i64> {
+pub fn chat_of(update: &Update) -> Option<ChatId> {
     update
         .chat()
-        .map(|c| c.id.0)
+        .map(|c| ChatId(c.id.0))
         .or_else(|| update.from().and_then(|u| user_chat(u.id)))
 }
 
-/// A user's private chat id: the same number as the user id, when it fits a chat id (a user id
-/// over `i64::MAX` would wrap to a negative id, which names a group).
-fn user_chat(id: teloxide::types::UserId) -> Option<i64> {
-    i64::try_from(id.0).ok()
+/// A user's private chat id: the same number as the user id (see [`ChatId::private_chat_of`]).
+fn user_chat(id: teloxide::types::UserId) -> Option<ChatId> {
+    ChatId::private_chat_of(id.0)
+}
+
+/// Our chat id names the same chat to the Bot API: every send takes it directly.
+impl From<ChatId> for teloxide::types::Recipient {
+    fn from(id: ChatId) -> Self {
+        Self::Id(teloxide::types::ChatId(id.0))
+    }
 }
 
 /// Converts a message or button press; `None` for anything else (edits, joins, ...).
@@ -88,7 +95,7 @@ pub fn to_incoming(update: &Update) -> Option<Incoming> {
             let from = msg.from.as_ref();
             Some(Incoming {
                 update_id,
-                chat_id: msg.chat.id.0,
+                chat_id: ChatId(msg.chat.id.0),
                 from_name: from
                     .map(display_name)
                     .unwrap_or_else(|| "there".to_string()),
@@ -103,7 +110,7 @@ pub fn to_incoming(update: &Update) -> Option<Incoming> {
             let chat_id = q
                 .message
                 .as_ref()
-                .map(|m| m.chat().id.0)
+                .map(|m| ChatId(m.chat().id.0))
                 .or_else(|| user_chat(q.from.id))?;
             let group: Option<GroupMessage> = q
                 .regular_message()
@@ -194,7 +201,7 @@ mod tests {
         assert_eq!(incoming.content, Content::Text("hi".into()));
         assert_eq!(
             (incoming.chat_id, incoming.from_name.as_str()),
-            (5, "Ada L")
+            (ChatId(5), "Ada L")
         );
     }
 

@@ -3,6 +3,7 @@
 //! client to the same method URL teloxide builds. That URL holds the token: it is never logged,
 //! and no error carries it (reqwest errors are stripped of their URL).
 
+use crate::ids::ChatId;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -75,7 +76,7 @@ impl DraftClient {
 
     /// Shows `text` as draft `draft_id` in `chat_id`, if the chat's rate budget has room for it
     /// while still leaving a slot for the final message.
-    pub async fn send(&self, chat_id: i64, draft_id: i64, text: &str) -> Result<(), DraftError> {
+    pub async fn send(&self, chat_id: ChatId, draft_id: i64, text: &str) -> Result<(), DraftError> {
         if !self.limiter.try_acquire_leaving_one(chat_id) {
             return Err(DraftError::NoSlot);
         }

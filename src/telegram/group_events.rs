@@ -3,6 +3,7 @@
 //! (`migrate_to_chat_id`), and leaving the groups the owner disabled (`leaveChat`). The rules
 //! themselves are in `crate::groups`.
 
+use crate::ids::ChatId;
 use teloxide::prelude::*;
 use teloxide::types::{ChatMemberUpdated, Me, Update, UpdateKind};
 
@@ -59,14 +60,14 @@ pub async fn handle(
         }
         UpdateKind::Message(msg) => {
             let (old, new) = match (msg.migrate_to_chat_id(), msg.migrate_from_chat_id()) {
-                (Some(to), _) => (msg.chat.id.0, to.0),
-                (None, Some(from)) => (from.0, msg.chat.id.0),
+                (Some(to), _) => (ChatId(msg.chat.id.0), ChatId(to.0)),
+                (None, Some(from)) => (ChatId(from.0), ChatId(msg.chat.id.0)),
                 (None, None) => return Ok(None),
             };
             if services.store.migrate_group(old, new).await? {
                 tracing::info!(
-                    old,
-                    new,
+                    %old,
+                    %new,
                     "a group became a supergroup; its conversation moved"
                 );
             }
@@ -102,9 +103,9 @@ async fn membership_event(bot: &Bot, change: &ChatMemberUpdated) -> Option<Membe
         None
     };
     Some(MembershipEvent {
-        chat_id: chat.id.0,
+        chat_id: ChatId(chat.id.0),
         title: chat.title().unwrap_or("a group").to_string(),
-        by_id: i64::try_from(change.from.id.0).unwrap_or(0),
+        by_id: ChatId::private_chat_of(change.from.id.0),
         by_name: display_name(&change.from),
         by_username: change.from.username.clone(),
         joined: is,
@@ -123,19 +124,19 @@ pub async fn leave_disabled(bot: &Bot, store: &Store) {
         }
     };
     for chat in chats {
-        let left = match bot.leave_chat(ChatId(chat)).await {
+        let left = match bot.leave_chat(chat).await {
             Ok(_) => true,
             Err(e) if super::is_permanent(&e) => {
-                tracing::info!(chat_id = chat, error = %describe_error(&e), "the group is gone already");
+                tracing::info!(chat_id = %chat, error = %describe_error(&e), "the group is gone already");
                 true
             }
             Err(e) => {
-                tracing::warn!(chat_id = chat, error = %describe_error(&e), "could not leave a group; will retry");
+                tracing::warn!(chat_id = %chat, error = %describe_error(&e), "could not leave a group; will retry");
                 false
             }
         };
         if left {
-            tracing::info!(chat_id = chat, "left a disabled group");
+            tracing::info!(chat_id = %chat, "left a disabled group");
             if let Err(e) = store.group_gone(chat).await {
                 tracing::warn!(error = %e, "could not record leaving a group");
             }

@@ -13,6 +13,7 @@
 //! stops the task and waits for a request in flight, so no late edit can overwrite the final
 //! text.
 
+use crate::ids::ChatId;
 use std::time::Duration;
 
 use teloxide::prelude::*;
@@ -67,7 +68,7 @@ impl GroupEditor {
 
     /// Sends part `seq` of an answer as a new plain message; returns its id.
     async fn create(&self, to: GroupTarget, seq: usize, text: &str) -> Result<i64, RequestError> {
-        let mut request = self.bot.send_message(ChatId(to.chat_id), text);
+        let mut request = self.bot.send_message(to.chat_id, text);
         if let Some(thread) = to.thread_id {
             request = request.message_thread_id(ThreadId(MessageId(thread)));
         }
@@ -82,13 +83,13 @@ impl GroupEditor {
     }
 
     /// Shows `text` (plain) in message `id`; an unchanged text is no error.
-    async fn edit(&self, chat_id: i64, id: i64, text: &str) -> Result<(), RequestError> {
+    async fn edit(&self, chat_id: ChatId, id: i64, text: &str) -> Result<(), RequestError> {
         let Ok(id) = i32::try_from(id) else {
             return Ok(());
         };
         match self
             .bot
-            .edit_message_text(ChatId(chat_id), MessageId(id), text)
+            .edit_message_text(chat_id, MessageId(id), text)
             .await
         {
             Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
@@ -264,7 +265,7 @@ async fn show(
             Ok(Round::Stop) => return,
             Ok(Round::RateLimited(wait)) => {
                 rate_limits += 1;
-                tracing::info!(chat_id = to.chat_id, ?wait, "group preview rate limited");
+                tracing::info!(chat_id = %to.chat_id, ?wait, "group preview rate limited");
                 if rate_limits >= MAX_RATE_LIMITS {
                     return;
                 }
@@ -275,7 +276,7 @@ async fn show(
             Err(error) => {
                 failures += 1;
                 crate::metrics::telegram_error("editMessageText", super::error_code(&error));
-                tracing::info!(chat_id = to.chat_id, error = %super::describe_error(&error),
+                tracing::info!(chat_id = %to.chat_id, error = %super::describe_error(&error),
                     "group preview not shown");
                 if failures >= MAX_FAILURES {
                     return;

@@ -4,6 +4,7 @@
 //! handling one update is caught here: it costs that chat one apology and closes the row as
 //! failed, so it is never replayed.
 
+use crate::ids::ChatId;
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
@@ -184,11 +185,10 @@ impl UpdateHandler {
     }
 
     /// Deletes a message from the chat (one that holds a password), before it is handled.
-    async fn delete_message(&self, chat_id: i64, message_id: i32) {
-        let request = self.bot.delete_message(
-            teloxide::types::ChatId(chat_id),
-            teloxide::types::MessageId(message_id),
-        );
+    async fn delete_message(&self, chat_id: ChatId, message_id: i32) {
+        let request = self
+            .bot
+            .delete_message(chat_id, teloxide::types::MessageId(message_id));
         if let Err(e) = request.await {
             tracing::warn!(error = %describe_error(&e), "could not delete a message holding a password");
         }
@@ -198,7 +198,7 @@ impl UpdateHandler {
     /// it takes long.
     async fn with_typing<T>(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         thread: Option<i32>,
         work: impl Future<Output = T>,
     ) -> T {

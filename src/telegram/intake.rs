@@ -2,6 +2,7 @@
 //! webhook. The update is stored in the inbox first; only then is it acknowledged, and a
 //! repeated update_id is a no-op.
 
+use crate::ids::ChatId;
 use teloxide::types::Update;
 
 use super::convert::{chat_of, decode_update, to_incoming};
@@ -45,7 +46,7 @@ impl Intake {
     pub async fn accept(
         &self,
         update_id: i64,
-        chat_id: Option<i64>,
+        chat_id: Option<ChatId>,
         payload: String,
     ) -> Result<Accepted, StoreError> {
         let kind = super::convert::kind_of(&payload);
@@ -64,7 +65,13 @@ impl Intake {
             chat_id,
             payload,
         };
-        self.queues.submit(chat_id.unwrap_or(0), pending);
+        if chat_id.is_none() {
+            tracing::debug!(
+                update_id,
+                "update names no chat: queued on the chatless lane"
+            );
+        }
+        self.queues.submit(chat_id, pending);
         Ok(Accepted::New)
     }
 
@@ -88,7 +95,7 @@ impl Intake {
             && parse_command(incoming.command_text()).is_some_and(|c| c.name == "cancel")
             && self.cancellations.cancel(incoming.chat_id)
         {
-            tracing::info!(chat_id = incoming.chat_id, "running request cancelled");
+            tracing::info!(chat_id = %incoming.chat_id, "running request cancelled");
         }
     }
 
@@ -98,7 +105,13 @@ impl Intake {
         let count = pending.len();
         for p in pending {
             // The chat was stored with the update; no need to decode the payload again.
-            self.queues.submit(p.chat_id.unwrap_or(0), p);
+            if p.chat_id.is_none() {
+                tracing::debug!(
+                    update_id = p.update_id,
+                    "replayed update names no chat: queued on the chatless lane"
+                );
+            }
+            self.queues.submit(p.chat_id, p);
         }
         if count > 0 {
             tracing::info!(

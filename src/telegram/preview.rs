@@ -8,6 +8,7 @@
 //! has to spare, so they never make the final message wait; a 429 slows them down, a second one
 //! stops them, and dropping the [`Preview`] stops them at once.
 
+use crate::ids::ChatId;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -73,7 +74,7 @@ pub struct Preview<'a> {
 
 impl<'a> Preview<'a> {
     /// Starts previews in `chat_id` through `client`.
-    pub fn start(client: DraftClient, chat_id: i64, describe: DescribeCall<'a>) -> Self {
+    pub fn start(client: DraftClient, chat_id: ChatId, describe: DescribeCall<'a>) -> Self {
         let (state, changes) = watch::channel(Shown {
             draft_id: new_draft_id(),
             ..Shown::default()
@@ -131,7 +132,7 @@ fn new_draft_id() -> i64 {
 }
 
 /// Sends the latest state whenever it changed and the throttle allows, until dropped.
-async fn show(client: DraftClient, chat_id: i64, mut changes: watch::Receiver<Shown>) {
+async fn show(client: DraftClient, chat_id: ChatId, mut changes: watch::Receiver<Shown>) {
     let mut every = PREVIEW_EVERY;
     let (mut rate_limits, mut failures) = (0, 0);
     let mut last_sent: Option<(i64, String)> = None;
@@ -152,7 +153,7 @@ async fn show(client: DraftClient, chat_id: i64, mut changes: watch::Receiver<Sh
             Err(DraftError::NoSlot) => changes.mark_changed(),
             Err(DraftError::RateLimited(wait)) => {
                 rate_limits += 1;
-                tracing::info!(chat_id, ?wait, "preview rate limited; slowing previews");
+                tracing::info!(%chat_id, ?wait, "preview rate limited; slowing previews");
                 if rate_limits >= MAX_RATE_LIMITS {
                     return;
                 }
@@ -161,7 +162,7 @@ async fn show(client: DraftClient, chat_id: i64, mut changes: watch::Receiver<Sh
             }
             Err(error) => {
                 failures += 1;
-                tracing::info!(chat_id, %error, "preview not shown");
+                tracing::info!(%chat_id, %error, "preview not shown");
                 if failures >= MAX_FAILURES {
                     return;
                 }

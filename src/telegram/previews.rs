@@ -3,6 +3,7 @@
 //! and a channel without Telegram get none: their replies arrive whole, exactly as without
 //! streaming.
 
+use crate::ids::ChatId;
 use std::sync::OnceLock;
 
 use super::draft::DraftClient;
@@ -60,8 +61,8 @@ impl Previews {
     }
 
     /// A preview of a reply in `chat_id`, or `None` when that chat's replies do not stream.
-    pub fn start<'a>(&self, chat_id: i64, describe: DescribeCall<'a>) -> Option<Preview<'a>> {
-        if !self.enabled || chat_id <= 0 {
+    pub fn start<'a>(&self, chat_id: ChatId, describe: DescribeCall<'a>) -> Option<Preview<'a>> {
+        if !self.enabled || chat_id.0 <= 0 {
             return None;
         }
         let client = self.client.get()?.clone();
@@ -69,7 +70,7 @@ impl Previews {
     }
 
     /// [`Previews::start`] with each tool round told in the words of the tools in `tools`.
-    pub fn start_for<'a>(&self, chat_id: i64, tools: &'a ToolRegistry) -> Option<Preview<'a>> {
+    pub fn start_for<'a>(&self, chat_id: ChatId, tools: &'a ToolRegistry) -> Option<Preview<'a>> {
         self.start(chat_id, describe_with(tools))
     }
 }

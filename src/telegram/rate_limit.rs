@@ -6,6 +6,7 @@
 //! order, so waiting senders are served fairly. Time is `tokio::time::Instant`, so tests run on
 //! tokio's paused clock.
 
+use crate::ids::ChatId;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -37,7 +38,7 @@ struct Inner {
 struct State {
     global_tat: Instant,
     global_pause: Option<Instant>,
-    chats: HashMap<i64, ChatState>,
+    chats: HashMap<ChatId, ChatState>,
     last_prune: Instant,
 }
 
@@ -100,7 +101,7 @@ impl RateLimiter {
     ///
     /// Honours both buckets and any pause of this chat or of everyone, including a pause set
     /// while this call was already waiting.
-    pub async fn acquire(&self, chat_id: i64) {
+    pub async fn acquire(&self, chat_id: ChatId) {
         loop {
             match self.inner.reserve(chat_id, Instant::now()) {
                 Err(paused_until) => sleep_until(paused_until).await,
@@ -118,7 +119,7 @@ impl RateLimiter {
     /// Counts one message to `chat_id` and returns `true` only when it may go at once *and*
     /// one more could still go at once after it; otherwise counts nothing and returns `false`.
     /// For messages that may be skipped (previews): they never make a real message wait.
-    pub fn try_acquire_leaving_one(&self, chat_id: i64) -> bool {
+    pub fn try_acquire_leaving_one(&self, chat_id: ChatId) -> bool {
         let now = Instant::now();
         let mut state = self.inner.lock();
         state.prune(now);
@@ -152,7 +153,7 @@ impl RateLimiter {
     }
 
     /// Holds back messages to `chat_id` for `d` (Telegram answered 429 with `retry_after`).
-    pub fn pause_chat(&self, chat_id: i64, d: Duration) {
+    pub fn pause_chat(&self, chat_id: ChatId, d: Duration) {
         let now = Instant::now();
         let mut state = self.inner.lock();
         state.prune(now);
@@ -193,7 +194,7 @@ impl Inner {
     }
 
     /// Reserves the earliest slot both buckets allow (`Ok`), or reports a pause (`Err(until)`).
-    fn reserve(&self, chat_id: i64, now: Instant) -> Result<Instant, Instant> {
+    fn reserve(&self, chat_id: ChatId, now: Instant) -> Result<Instant, Instant> {
         let mut state = self.lock();
         state.prune(now);
         if let Some(until) = state.paused_until(chat_id, now) {
@@ -220,7 +221,7 @@ impl Inner {
 
 impl State {
     /// The end of the pause that applies to `chat_id` at `now`, if any.
-    fn paused_until(&self, chat_id: i64, now: Instant) -> Option<Instant> {
+    fn paused_until(&self, chat_id: ChatId, now: Instant) -> Option<Instant> {
         let chat = self.chats.get(&chat_id).and_then(|c| c.pause);
         [self.global_pause, chat]
             .into_iter()

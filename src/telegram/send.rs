@@ -14,11 +14,13 @@ use std::time::Duration;
 
 use teloxide::prelude::*;
 use teloxide::types::{
-    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId, ParseMode,
-    ReplyParameters, ThreadId,
+    InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId, ParseMode, ReplyParameters,
+    ThreadId,
 };
 use teloxide::{ApiError, RequestError};
 use tokio_util::sync::CancellationToken;
+
+use crate::ids::ChatId;
 
 use super::format::{ChunkFormat, html_to_plain, render};
 use super::rate_limit::RateLimiter;
@@ -139,19 +141,19 @@ impl TelegramSender {
     }
 
     /// Shows "typing…" in a chat (best effort).
-    pub async fn typing(&self, chat_id: i64, thread: Option<i32>) {
+    pub async fn typing(&self, chat_id: ChatId, thread: Option<i32>) {
         let mut action = self
             .bot
-            .send_chat_action(ChatId(chat_id), teloxide::types::ChatAction::Typing);
+            .send_chat_action(chat_id, teloxide::types::ChatAction::Typing);
         if let Some(thread) = thread {
             action = action.message_thread_id(ThreadId(MessageId(thread)));
         }
         if let Err(e) = action.await {
-            tracing::debug!(chat_id, error = %describe_error(&e), "typing action failed");
+            tracing::debug!(%chat_id, error = %describe_error(&e), "typing action failed");
         }
     }
 
-    #[tracing::instrument(skip_all, fields(chat_id = row.chat_id, outbox_id = row.id))]
+    #[tracing::instrument(skip_all, fields(chat_id = %row.chat_id, outbox_id = row.id))]
     async fn deliver_one(&self, row: &OutboxRow) -> Result<i64, SendError> {
         let (mut text, mut format) = (row.text.clone(), row.format);
         let (mut network_failures, mut rate_limits, mut unknown_outcomes) = (0, 0, 0);
@@ -258,7 +260,7 @@ impl TelegramSender {
                 .send_file(row.chat_id, text, format, &row.buttons, file)
                 .await;
         }
-        let mut request = self.bot.send_message(ChatId(row.chat_id), text);
+        let mut request = self.bot.send_message(row.chat_id, text);
         if format == ChunkFormat::Html {
             request = request.parse_mode(ParseMode::Html);
         }
@@ -283,7 +285,7 @@ impl TelegramSender {
     /// A file with `text` as its caption (none when empty), by sendDocument or sendPhoto.
     async fn send_file(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         text: &str,
         format: ChunkFormat,
         buttons: &[Vec<Button>],
@@ -296,14 +298,14 @@ impl TelegramSender {
         let markup = (!buttons.is_empty()).then(|| keyboard(buttons));
         let message = match file.kind {
             FileKind::Document => {
-                let mut request = self.bot.send_document(ChatId(chat_id), input);
+                let mut request = self.bot.send_document(chat_id, input);
                 request.caption = caption;
                 request.parse_mode = parse_mode;
                 request.reply_markup = markup.map(Into::into);
                 request.await?
             }
             FileKind::Photo => {
-                let mut request = self.bot.send_photo(ChatId(chat_id), input);
+                let mut request = self.bot.send_photo(chat_id, input);
                 request.caption = caption;
                 request.parse_mode = parse_mode;
                 request.reply_markup = markup.map(Into::into);
@@ -332,7 +334,7 @@ impl TelegramSender {
         text: &str,
         format: ChunkFormat,
     ) -> Result<(), RequestError> {
-        let mut request = self.bot.edit_message_text(ChatId(row.chat_id), id, text);
+        let mut request = self.bot.edit_message_text(row.chat_id, id, text);
         if format == ChunkFormat::Html {
             request = request.parse_mode(ParseMode::Html);
         }

@@ -58,9 +58,10 @@ fn finalising(mut parts: Vec<NewChunk>, ids: &[i64]) -> Vec<NewChunk> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::ChatId;
 
     fn part(text: &str) -> NewChunk {
-        to_chunks(vec![Reply::plain(-5, text)]).remove(0)
+        to_chunks(vec![Reply::plain(ChatId(-5), text)]).remove(0)
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! backoff while Telegram is unreachable) and reading a posted body into what the inbox stores.
 //! The HTTP route itself is in `crate::http::webhook`.
 
+use crate::ids::ChatId;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
@@ -24,7 +25,7 @@ pub struct PostedUpdate {
     /// Telegram's update id.
     pub update_id: i64,
     /// The chat it belongs to, when it has one.
-    pub chat_id: Option<i64>,
+    pub chat_id: Option<ChatId>,
     /// The body as Telegram sent it.
     pub payload: String,
 }
@@ -152,7 +153,7 @@ mod tests {
     fn a_message_update_gives_its_id_and_chat() {
         let body = br#"{"update_id":5,"message":{"message_id":1,"date":0,"chat":{"id":42,"type":"private","first_name":"A"},"from":{"id":42,"is_bot":false,"first_name":"A"},"text":"hi"}}"#;
         let parsed = parse_update(body).unwrap();
-        assert_eq!((parsed.update_id, parsed.chat_id), (5, Some(42)));
+        assert_eq!((parsed.update_id, parsed.chat_id), (5, Some(ChatId(42))));
         assert_eq!(parsed.payload.as_bytes(), body);
     }
 

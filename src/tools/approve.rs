@@ -1,6 +1,7 @@
 //! `/approve <chat id>` (owner): lets a pending (or disabled) user in and tells them; with a
 //! group's (negative) id, approves the group.
 
+use crate::ids::ChatId;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
@@ -51,8 +52,8 @@ impl Tool for Approve {
 
     async fn call(&self, ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
         // A negative id names a group: approving it makes none of its members a user.
-        let chat_id = super::int_arg(&args, "chat_id", USAGE)?;
-        if chat_id < 0 {
+        let chat_id = ChatId(super::int_arg(&args, "chat_id", USAGE)?);
+        if chat_id.0 < 0 {
             let (text, notice) =
                 crate::groups::membership::approve(&self.store, chat_id, ctx.user.chat_id)
                     .await?

@@ -59,7 +59,7 @@ impl MorningBriefing {
             }
             Err(CalendarError::NotConnected) => String::new(),
             Err(e) => {
-                tracing::warn!(user_id = user.id, error = %e, "briefing could not read the calendar");
+                tracing::warn!(user_id = %user.id, error = %e, "briefing could not read the calendar");
                 format!(
                     "📅 I couldn't read your calendar: {}\n",
                     escape_markdown(&e.to_string())

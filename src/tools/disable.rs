@@ -1,6 +1,7 @@
 //! `/disable <chat id>` (owner): denies a pending request or switches a user off; with a
 //! group's (negative) id, disables the group and leaves it.
 
+use crate::ids::ChatId;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
@@ -50,8 +51,8 @@ impl Tool for Disable {
 
     async fn call(&self, _ctx: &ToolContext<'_>, args: Value) -> Result<ToolOutput, ToolError> {
         // A negative id names a group: it is disabled and the bot leaves it.
-        let chat_id = super::int_arg(&args, "chat_id", USAGE)?;
-        if chat_id < 0 {
+        let chat_id = ChatId(super::int_arg(&args, "chat_id", USAGE)?);
+        if chat_id.0 < 0 {
             let text = crate::groups::membership::disable(&self.store, chat_id)
                 .await?
                 .map_err(ToolError::Failed)?;

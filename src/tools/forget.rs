@@ -65,10 +65,10 @@ impl Tool for Forget {
         let user = ctx.user;
         // The Gmail token file first: revoked at Google when possible, deleted in any case.
         if let Err(e) = self.gmail.disconnect(user.id).await {
-            tracing::warn!(user_id = user.id, error = %e, "could not revoke Gmail; deleting the token");
+            tracing::warn!(user_id = %user.id, error = %e, "could not revoke Gmail; deleting the token");
         }
         if let Err(e) = self.gmail.tokens().delete(user.id).await {
-            tracing::error!(user_id = user.id, error = %e, "could not delete the Gmail token file");
+            tracing::error!(user_id = %user.id, error = %e, "could not delete the Gmail token file");
             return Err(ToolError::Failed(
                 "I could not delete your Gmail token, so I deleted nothing. Please try again."
                     .into(),
@@ -78,7 +78,7 @@ impl Tool for Forget {
         let report = self.store.forget_user(user.id, owner).await?;
         let rows: usize = report.deleted.iter().map(|(_, n)| n).sum();
         tracing::info!(
-            user_id = user.id,
+            user_id = %user.id,
             rows,
             owner,
             "user data deleted by /forget"

@@ -2,6 +2,8 @@
 //! LLM can call the same tools. Adding a tool is one new file plus one line in [`all_tools`]; the
 //! registry produces `/help`, Telegram's command menu and the LLM's tool specs from that list.
 
+use crate::ids::ChatId;
+
 mod approve;
 mod briefing;
 mod calendar;
@@ -189,7 +191,7 @@ impl ToolOutput {
 
     /// The replies to send for this output: the answer to `chat_id` (none when the text is
     /// empty, which means "nothing to say", e.g. a briefing with no news) plus the notices.
-    pub fn into_replies(self, chat_id: i64) -> Vec<Reply> {
+    pub fn into_replies(self, chat_id: ChatId) -> Vec<Reply> {
         let mut replies = Vec::new();
         if !self.text.trim().is_empty() || self.file.is_some() {
             replies.push(Reply {
@@ -353,7 +355,7 @@ pub fn str_arg<'v>(args: &'v Value, key: &str, usage: &str) -> Result<&'v str, T
 
 /// The user named by the `chat_id` argument of an owner tool, or a reply saying there is none.
 pub async fn user_by_chat_arg(store: &Store, args: &Value, usage: &str) -> Result<User, ToolError> {
-    let chat_id = int_arg(args, "chat_id", usage)?;
+    let chat_id = ChatId(int_arg(args, "chat_id", usage)?);
     store
         .user_by_chat(chat_id)
         .await?

@@ -2,6 +2,7 @@
 //! <title>` finds it (or suggests the closest titles), `list`, `delete <title>`; `add <text>` and
 //! numeric ids keep working. The model has the same operations (`action`, `title`, `text`).
 
+use crate::ids::UserId;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
@@ -156,7 +157,7 @@ impl Tool for Note {
 }
 
 impl Note {
-    async fn list(&self, user_id: i64) -> Result<ToolOutput, ToolError> {
+    async fn list(&self, user_id: UserId) -> Result<ToolOutput, ToolError> {
         let notes = self.store.list_notes(user_id).await?;
         if notes.is_empty() {
             return Ok(ToolOutput::plain(
@@ -170,7 +171,7 @@ impl Note {
         Ok(ToolOutput::plain(lines.join("\n")))
     }
 
-    async fn get(&self, user_id: i64, args: &Value) -> Result<ToolOutput, ToolError> {
+    async fn get(&self, user_id: UserId, args: &Value) -> Result<ToolOutput, ToolError> {
         if let Some(id) = id_arg(args) {
             // By number, the answer stays what it always was: the number, then the text.
             return match self.store.note(user_id, id).await? {
@@ -195,7 +196,7 @@ impl Note {
         }))
     }
 
-    async fn delete(&self, user_id: i64, args: &Value) -> Result<ToolOutput, ToolError> {
+    async fn delete(&self, user_id: UserId, args: &Value) -> Result<ToolOutput, ToolError> {
         if let Some(id) = id_arg(args) {
             return match self.store.delete_note(user_id, id).await? {
                 true => Ok(ToolOutput::plain(format!("Deleted note #{id}."))),

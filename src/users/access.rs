@@ -1,5 +1,6 @@
 //! What `/start` does for a stranger (which tools a user may run is `tools::effect::may_run`).
 
+use crate::ids::ChatId;
 use crate::markup::escape_markdown;
 use crate::message::{Button, Reply};
 use crate::store::{Store, StoreError};
@@ -18,8 +19,8 @@ pub const OWNER_NOTICES_PER_HOUR: u64 = 10;
 /// requests an hour, then once that more are waiting; every request is stored either way.
 pub async fn register_start(
     store: &Store,
-    owner_chat_id: i64,
-    chat_id: i64,
+    owner_chat_id: ChatId,
+    chat_id: ChatId,
     name: &str,
     username: Option<&str>,
 ) -> Result<Vec<Reply>, StoreError> {
@@ -74,7 +75,7 @@ pub async fn register_start(
 }
 
 /// The owner's Approve / Deny message for a new request.
-fn ask_owner(owner_chat_id: i64, chat_id: i64, name: &str, username: Option<&str>) -> Reply {
+fn ask_owner(owner_chat_id: ChatId, chat_id: ChatId, name: &str, username: Option<&str>) -> Reply {
     let who = match username {
         Some(u) => format!("{} (@{})", escape_markdown(name), escape_markdown(u)),
         None => escape_markdown(name),

@@ -1,6 +1,8 @@
 //! The user manager: who may talk to the bot. The owner comes from `.env`; anyone else asks with
 //! `/start`, becomes `pending`, and the owner approves (active) or denies (disabled) them.
 
+use crate::ids::{ChatId, UserId};
+
 mod access;
 mod rate_limit;
 
@@ -62,9 +64,9 @@ impl FromStr for UserStatus {
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
     /// Internal id (`users.id`); every user-owned row carries it.
-    pub id: i64,
+    pub id: UserId,
     /// Telegram chat id of their private chat with the bot.
-    pub chat_id: i64,
+    pub chat_id: ChatId,
     /// Name used in replies and the system prompt.
     pub display_name: String,
     /// Telegram @username, if any.

@@ -1,6 +1,7 @@
 //! `USER_RATE_LIMIT_PER_MIN`: how many messages a non-owner may send per minute. A user over the
 //! limit gets one "slow down" reply per minute, then silence until the window frees up.
 
+use crate::ids::UserId;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -24,7 +25,7 @@ pub enum RateDecision {
 #[derive(Debug)]
 pub struct UserRateLimit {
     per_minute: u32,
-    windows: Mutex<HashMap<i64, Window>>,
+    windows: Mutex<HashMap<UserId, Window>>,
 }
 
 #[derive(Debug, Default)]
@@ -43,7 +44,7 @@ impl UserRateLimit {
     }
 
     /// Records a message from `user_id` and decides whether to handle it.
-    pub fn check(&self, user_id: i64) -> RateDecision {
+    pub fn check(&self, user_id: UserId) -> RateDecision {
         if self.per_minute == 0 {
             return RateDecision::Allow;
         }
@@ -85,22 +86,22 @@ mod tests {
     async fn over_the_limit_warns_once_then_drops_until_the_window_frees() {
         let limit = UserRateLimit::new(3);
         for _ in 0..3 {
-            assert_eq!(limit.check(1), RateDecision::Allow);
+            assert_eq!(limit.check(UserId(1)), RateDecision::Allow);
         }
-        assert_eq!(limit.check(1), RateDecision::Warn);
-        assert_eq!(limit.check(1), RateDecision::Drop);
+        assert_eq!(limit.check(UserId(1)), RateDecision::Warn);
+        assert_eq!(limit.check(UserId(1)), RateDecision::Drop);
         assert_eq!(
-            limit.check(2),
+            limit.check(UserId(2)),
             RateDecision::Allow,
             "other users are not affected"
         );
         tokio::time::advance(WINDOW).await;
-        assert_eq!(limit.check(1), RateDecision::Allow);
+        assert_eq!(limit.check(UserId(1)), RateDecision::Allow);
     }
 
     #[test]
     fn zero_means_unlimited() {
         let limit = UserRateLimit::new(0);
-        assert!((0..1000).all(|_| limit.check(1) == RateDecision::Allow));
+        assert!((0..1000).all(|_| limit.check(UserId(1)) == RateDecision::Allow));
     }
 }

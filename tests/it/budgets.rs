@@ -4,6 +4,7 @@
 
 use chrono::Utc;
 use minicrew::gmail::StoredToken;
+use minicrew::ids::{ChatId, UserId};
 use minicrew::llm::OVER_BUDGET_REPLY;
 use minicrew::schedule_spec::{CronExpr, ScheduleSpec};
 use minicrew::scheduler::system_jobs::sync_briefings;
@@ -25,8 +26,8 @@ const PAT: i64 = 4242;
 const LIMIT: &str = "100";
 
 /// Records `tokens` spent by the user of `chat_id` just now; returns the user's id.
-async fn spend(store: &Store, chat_id: i64, tokens: u64) -> i64 {
-    let user = store.user_by_chat(chat_id).await.unwrap().unwrap();
+async fn spend(store: &Store, chat_id: i64, tokens: u64) -> UserId {
+    let user = store.user_by_chat(ChatId(chat_id)).await.unwrap().unwrap();
     let row = LlmUsageRow {
         speaker: None,
         user_id: user.id,
@@ -46,11 +47,11 @@ async fn spend(store: &Store, chat_id: i64, tokens: u64) -> i64 {
 /// Adds `chat_id` as an approved user.
 async fn approve(store: &Store, chat_id: i64, name: &str) {
     store
-        .insert_pending_user(chat_id, name, None)
+        .insert_pending_user(ChatId(chat_id), name, None)
         .await
         .unwrap();
     store
-        .set_user_status(chat_id, UserStatus::Active)
+        .set_user_status(ChatId(chat_id), UserStatus::Active)
         .await
         .unwrap();
 }

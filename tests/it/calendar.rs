@@ -4,6 +4,7 @@
 //! deletes the message with the password and stores nothing when the password is wrong.
 
 use chrono::{TimeDelta, Utc};
+use minicrew::ids::ChatId;
 use serde_json::json;
 
 use crate::support::app::{OWNER, TestApp, WAIT};
@@ -355,11 +356,11 @@ async fn another_user_cannot_point_the_bot_at_a_loopback_server() {
     let server = Radicale::start().await;
     let (app, _claude) = app(None).await;
     app.store
-        .insert_pending_user(FRIEND, "Fred", None)
+        .insert_pending_user(ChatId(FRIEND), "Fred", None)
         .await
         .unwrap();
     app.store
-        .set_user_status(FRIEND, minicrew::users::UserStatus::Active)
+        .set_user_status(ChatId(FRIEND), minicrew::users::UserStatus::Active)
         .await
         .unwrap();
     let line = format!(

@@ -4,6 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use minicrew::gmail::connect::PASTE_REDIRECT_URI;
+use minicrew::ids::ChatId;
 use serde_json::{Value, json};
 use url::Url;
 
@@ -35,11 +36,11 @@ pub(crate) async fn start_with(extra: &[(&str, &str)]) -> Mail {
     env.extend_from_slice(extra);
     let app = TestApp::start_with(FakeTelegram::start().await, dir, &env).await;
     app.store
-        .insert_pending_user(STRANGER, "Sam", None)
+        .insert_pending_user(ChatId(STRANGER), "Sam", None)
         .await
         .unwrap();
     app.store
-        .set_user_status(STRANGER, minicrew::users::UserStatus::Active)
+        .set_user_status(ChatId(STRANGER), minicrew::users::UserStatus::Active)
         .await
         .unwrap();
     Mail {

@@ -2,6 +2,7 @@
 //! journal at the next start: the user's turn is stored once, a tool that ran is not run again,
 //! a model round that completed is not asked (nor billed) again, and the reply goes out once.
 
+use minicrew::ids::ChatId;
 use std::time::Duration;
 
 use serde_json::json;
@@ -135,7 +136,12 @@ async fn a_replayed_note_command_finds_the_note_it_made_instead_of_making_a_seco
     // The state a kill leaves when it lands after `/note add` saved the note and before its reply
     // was stored: the note exists, made by this update's command.
     let update_id = app.fake.next_update_id();
-    let owner = app.store.user_by_chat(OWNER).await.unwrap().unwrap();
+    let owner = app
+        .store
+        .user_by_chat(ChatId(OWNER))
+        .await
+        .unwrap()
+        .unwrap();
     let origin = format!("{update_id}:command");
     let made = app
         .store

@@ -2,6 +2,7 @@
 //! press and then leaves no row of the user in any table (the FTS index and a table added later
 //! included) while other users keep theirs; the owner is reset, not forgotten.
 
+use minicrew::ids::{ChatId, UserId};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -35,7 +36,7 @@ async fn start() -> Setup {
 
 /// Gives the user of `chat_id` rows in every table a user can have, each holding [`MARK`]
 /// (and `tag`), partly through the front door.
-async fn fill(setup: &Setup, chat_id: i64, tag: &str) -> i64 {
+async fn fill(setup: &Setup, chat_id: i64, tag: &str) -> UserId {
     let (app, store) = (&setup.app, &setup.app.store);
     let id = user_id(store, chat_id).await;
     ask(
@@ -80,7 +81,7 @@ async fn fill(setup: &Setup, chat_id: i64, tag: &str) -> i64 {
 /// Rows per table that belong to `user`/`chat`: by `user_id` or `chat_id` column, journal steps
 /// of the chat's updates, and any text cell holding `needle` (FTS shadow tables are checked
 /// through `memory_fts` itself).
-async fn rows_of(store: &Store, user: i64, chat: i64, needle: &str) -> BTreeMap<String, i64> {
+async fn rows_of(store: &Store, user: UserId, chat: i64, needle: &str) -> BTreeMap<String, i64> {
     let needle = needle.to_string();
     store
         .call(move |c| {
@@ -100,7 +101,7 @@ async fn rows_of(store: &Store, user: i64, chat: i64, needle: &str) -> BTreeMap<
                 let mut rows = 0i64;
                 for column in &columns {
                     let (sql, value): (String, rusqlite::types::Value) = match column.as_str() {
-                        "user_id" => (format!("SELECT COUNT(*) FROM {table} WHERE user_id = ?1"), user.into()),
+                        "user_id" => (format!("SELECT COUNT(*) FROM {table} WHERE user_id = ?1"), user.0.into()),
                         "chat_id" => (format!("SELECT COUNT(*) FROM {table} WHERE chat_id = ?1"), chat.into()),
                         _ => (
                             format!("SELECT COUNT(*) FROM {table} WHERE typeof(\"{column}\") = 'text' AND instr(\"{column}\", ?1) > 0"),
@@ -132,7 +133,7 @@ async fn forget(
     setup: &Setup,
     chat_id: i64,
     before: &BTreeMap<String, i64>,
-    user: i64,
+    user: UserId,
     needle: &str,
 ) -> String {
     let app = &setup.app;
@@ -238,7 +239,7 @@ async fn forget_needs_the_confirm_press_then_leaves_no_row_of_the_user_and_other
         "rows of the forgotten user remain: {left:?}"
     );
     assert!(!setup.credentials.join(format!("gmail_{sam}.json")).exists());
-    assert!(app.store.user_by_chat(SAM).await.unwrap().is_none());
+    assert!(app.store.user_by_chat(ChatId(SAM)).await.unwrap().is_none());
 
     let owner_after = rows_of(
         &app.store,
@@ -317,7 +318,7 @@ async fn the_owners_forget_resets_and_keeps_the_account() {
     }
     let user = app
         .store
-        .user_by_chat(OWNER)
+        .user_by_chat(ChatId(OWNER))
         .await
         .unwrap()
         .expect("the owner stays");

@@ -1,6 +1,7 @@
 //! Gmail end to end against the fake Google: `--auth-gmail` with the test as browser, the chat
 //! consent flow (paste and webhook callback), encrypted tokens, refresh, revocation and reading mail.
 
+use minicrew::ids::UserId;
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
@@ -118,7 +119,7 @@ impl Env {
             expires_at: Some(expires_at),
             scope: None,
         };
-        self.tokens().save(self.user, &token).await.unwrap();
+        self.tokens().save(UserId(self.user), &token).await.unwrap();
     }
 
     fn add_standard_messages(&self) {
@@ -166,7 +167,7 @@ async fn start_cli_auth(
         }),
     };
     let config = env.config.clone();
-    let task = tokio::spawn(async move { run_cli_auth(&config, 1, options).await });
+    let task = tokio::spawn(async move { run_cli_auth(&config, UserId(1), options).await });
     let url = tokio::time::timeout(WAIT, rx).await.unwrap().unwrap();
     (url, task)
 }
@@ -221,7 +222,7 @@ async fn cli_auth_with_the_test_as_browser_stores_an_encrypted_token() {
     assert!(!text.contains("ya29"));
     assert_eq!(mode(&path), 0o600);
     assert_eq!(mode(&env.config.data_dir.join("secret.key")), 0o600);
-    let token = env.tokens().load(1).await.unwrap().unwrap();
+    let token = env.tokens().load(UserId(1)).await.unwrap().unwrap();
     assert!(
         env.fake
             .state()
@@ -275,7 +276,7 @@ async fn cli_auth_times_out_without_a_redirect() {
 
 /// Begins the paste flow for `env.user` and returns the address the browser would land on.
 async fn approved_paste_address(env: &Env, connect: &GmailConnect) -> String {
-    let link = connect.begin(env.user).await.unwrap();
+    let link = connect.begin(UserId(env.user)).await.unwrap();
     assert!(link.needs_paste);
     assert!(link.instructions().contains(link.url.as_str()));
     let q = query_of(&link.url);
@@ -297,13 +298,13 @@ async fn non_owner_connects_by_pasting_the_address_once() {
     let landed = approved_paste_address(&env, &connect).await;
     let pasted = format!("here you go: {landed}");
     let connected = connect
-        .complete_from_pasted_url(env.user, &pasted)
+        .complete_from_pasted_url(UserId(env.user), &pasted)
         .await
         .unwrap();
-    assert_eq!(connected.user_id, env.user);
+    assert_eq!(connected.user_id, UserId(env.user));
     assert_eq!(connected.email.as_deref(), Some(DEFAULT_ACCOUNT));
     assert!(connected.chat_message().contains(DEFAULT_ACCOUNT));
-    let token = env.tokens().load(env.user).await.unwrap().unwrap();
+    let token = env.tokens().load(UserId(env.user)).await.unwrap().unwrap();
     assert!(
         token
             .refresh_token
@@ -311,7 +312,7 @@ async fn non_owner_connects_by_pasting_the_address_once() {
             .starts_with("1//refresh-secret")
     );
     let again = connect
-        .complete_from_pasted_url(env.user, &pasted)
+        .complete_from_pasted_url(UserId(env.user), &pasted)
         .await
         .unwrap_err();
     assert!(matches!(again, GmailError::UnknownState), "{again:?}");
@@ -323,12 +324,12 @@ async fn a_consent_link_cannot_be_redeemed_by_another_user() {
     let connect = env.connect(None);
     let landed = approved_paste_address(&env, &connect).await;
     let err = connect
-        .complete_from_pasted_url(1, &landed)
+        .complete_from_pasted_url(UserId(1), &landed)
         .await
         .unwrap_err();
     assert!(matches!(err, GmailError::UnknownState), "{err:?}");
     connect
-        .complete_from_pasted_url(env.user, &landed)
+        .complete_from_pasted_url(UserId(env.user), &landed)
         .await
         .unwrap();
 }
@@ -345,12 +346,12 @@ async fn an_expired_consent_link_is_rejected() {
         .unwrap();
     assert_eq!(rows, 1);
     let err = connect
-        .complete_from_pasted_url(env.user, &landed)
+        .complete_from_pasted_url(UserId(env.user), &landed)
         .await
         .unwrap_err();
     assert!(matches!(err, GmailError::StateExpired), "{err:?}");
     assert!(env.fake.state().grants.is_empty());
-    assert!(env.tokens().load(env.user).await.unwrap().is_none());
+    assert!(env.tokens().load(UserId(env.user)).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -358,7 +359,7 @@ async fn webhook_callback_connects_the_user_the_state_was_issued_to_only_once_co
     let env = Env::start().await;
     let callback = Url::parse("https://bot.example.com/auth/gmail/callback").unwrap();
     let connect = env.connect(Some(callback.clone()));
-    let link = connect.begin(env.user).await.unwrap();
+    let link = connect.begin(UserId(env.user)).await.unwrap();
     assert!(!link.needs_paste);
     let q = query_of(&link.url);
     assert_eq!(q["redirect_uri"], callback.as_str());
@@ -369,17 +370,17 @@ async fn webhook_callback_connects_the_user_the_state_was_issued_to_only_once_co
         error: None,
     };
     let pending = connect.prepare_confirmation(&redirect).await.unwrap();
-    assert_eq!(pending.user_id, env.user);
+    assert_eq!(pending.user_id, UserId(env.user));
     assert!(
         env.fake.state().grants.is_empty(),
         "nothing exchanged before the confirm"
     );
-    assert!(env.tokens().load(env.user).await.unwrap().is_none());
+    assert!(env.tokens().load(UserId(env.user)).await.unwrap().is_none());
     let token = pending.token.expose_secret().to_string();
     let connected = connect.confirm(&token).await.unwrap();
-    assert_eq!(connected.user_id, env.user);
+    assert_eq!(connected.user_id, UserId(env.user));
     assert_eq!(connected.email.as_deref(), Some(DEFAULT_ACCOUNT));
-    assert!(env.tokens().load(env.user).await.unwrap().is_some());
+    assert!(env.tokens().load(UserId(env.user)).await.unwrap().is_some());
     let again = connect.confirm(&token).await.unwrap_err();
     assert!(matches!(again, GmailError::UnknownState), "{again:?}");
 }
@@ -388,7 +389,11 @@ async fn webhook_callback_connects_the_user_the_state_was_issued_to_only_once_co
 async fn a_webhook_consent_cannot_be_completed_by_pasting_its_address() {
     let env = Env::start().await;
     let callback = Url::parse("https://bot.example.com/auth/gmail/callback").unwrap();
-    let link = env.connect(Some(callback)).begin(env.user).await.unwrap();
+    let link = env
+        .connect(Some(callback))
+        .begin(UserId(env.user))
+        .await
+        .unwrap();
     let q = query_of(&link.url);
     let code = env.fake.approve(&link.url);
     let mut landed = Url::parse(PASTE_REDIRECT_URI).unwrap();
@@ -398,7 +403,7 @@ async fn a_webhook_consent_cannot_be_completed_by_pasting_its_address() {
         .append_pair("code", &code);
     let err = env
         .connect(None)
-        .complete_from_pasted_url(env.user, landed.as_str())
+        .complete_from_pasted_url(UserId(env.user), landed.as_str())
         .await
         .unwrap_err();
     assert!(matches!(err, GmailError::UnknownState), "{err:?}");
@@ -414,13 +419,13 @@ async fn fetch_reads_plain_and_html_mail_with_the_built_query() {
     let connect = env.connect(None);
     let landed = approved_paste_address(&env, &connect).await;
     connect
-        .complete_from_pasted_url(env.user, &landed)
+        .complete_from_pasted_url(UserId(env.user), &landed)
         .await
         .unwrap();
     env.add_standard_messages();
     let messages = env
         .client()
-        .fetch_recent(env.user, &EmailArgs::default())
+        .fetch_recent(UserId(env.user), &EmailArgs::default())
         .await
         .unwrap();
     assert_eq!(
@@ -446,7 +451,7 @@ async fn a_401_refreshes_once_and_keeps_the_old_refresh_token() {
     env.add_standard_messages();
     let messages = env
         .client()
-        .fetch_recent(env.user, &parse_email_args("from:bank 7d"))
+        .fetch_recent(UserId(env.user), &parse_email_args("from:bank 7d"))
         .await
         .unwrap();
     assert_eq!(messages.len(), 2);
@@ -461,7 +466,7 @@ async fn a_401_refreshes_once_and_keeps_the_old_refresh_token() {
         );
         assert_eq!(s.list_queries[0].0, "newer_than:7d from:bank");
     }
-    let stored = env.tokens().load(env.user).await.unwrap().unwrap();
+    let stored = env.tokens().load(UserId(env.user)).await.unwrap().unwrap();
     assert_eq!(stored.access_token.expose_secret(), "ya29.access-1");
     assert_eq!(stored.refresh_token.expose_secret(), "1//old-refresh");
 }
@@ -472,15 +477,15 @@ async fn a_one_off_401_with_a_valid_token_refreshes_and_retries_the_call() {
     let connect = env.connect(None);
     let landed = approved_paste_address(&env, &connect).await;
     connect
-        .complete_from_pasted_url(env.user, &landed)
+        .complete_from_pasted_url(UserId(env.user), &landed)
         .await
         .unwrap();
     env.add_standard_messages();
     let client = env.client();
     let args = parse_email_args("force");
-    client.fetch_recent(env.user, &args).await.unwrap();
+    client.fetch_recent(UserId(env.user), &args).await.unwrap();
     env.fake.state().fail_next_with_401 = true;
-    let messages = client.fetch_recent(env.user, &args).await.unwrap();
+    let messages = client.fetch_recent(UserId(env.user), &args).await.unwrap();
     assert_eq!(messages.len(), 2);
     let refreshed = {
         let s = env.fake.state();
@@ -489,7 +494,7 @@ async fn a_one_off_401_with_a_valid_token_refreshes_and_retries_the_call() {
         assert_ne!(refreshed, s.bearers[0]);
         refreshed
     };
-    let stored = env.tokens().load(env.user).await.unwrap().unwrap();
+    let stored = env.tokens().load(UserId(env.user)).await.unwrap().unwrap();
     assert_eq!(stored.access_token.expose_secret(), refreshed);
 }
 
@@ -498,7 +503,7 @@ async fn an_expired_access_token_is_refreshed_before_calling_gmail() {
     let env = Env::start().await;
     env.store_stale_token(0).await;
     env.client()
-        .fetch_recent(env.user, &EmailArgs::default())
+        .fetch_recent(UserId(env.user), &EmailArgs::default())
         .await
         .unwrap();
     let s = env.fake.state();
@@ -517,7 +522,7 @@ async fn a_revoked_refresh_token_asks_to_connect_again() {
     env.fake.state().invalid_grant = true;
     let err = env
         .client()
-        .fetch_recent(env.user, &EmailArgs::default())
+        .fetch_recent(UserId(env.user), &EmailArgs::default())
         .await
         .unwrap_err();
     assert!(matches!(err, GmailError::ReconnectNeeded), "{err:?}");
@@ -531,12 +536,15 @@ async fn processed_messages_are_skipped_unless_forced() {
     env.add_standard_messages();
     let client = env.client();
     let first = client
-        .fetch_recent(env.user, &EmailArgs::default())
+        .fetch_recent(UserId(env.user), &EmailArgs::default())
         .await
         .unwrap();
-    client.mark_processed(env.user, &first[..1]).await.unwrap();
+    client
+        .mark_processed(UserId(env.user), &first[..1])
+        .await
+        .unwrap();
     let second = client
-        .fetch_recent(env.user, &EmailArgs::default())
+        .fetch_recent(UserId(env.user), &EmailArgs::default())
         .await
         .unwrap();
     assert_eq!(
@@ -544,7 +552,7 @@ async fn processed_messages_are_skipped_unless_forced() {
         ["m2"]
     );
     let forced = client
-        .fetch_recent(env.user, &parse_email_args("3d force"))
+        .fetch_recent(UserId(env.user), &parse_email_args("3d force"))
         .await
         .unwrap();
     assert_eq!(forced.len(), 2);
@@ -560,18 +568,18 @@ async fn disconnect_revokes_at_google_and_deletes_the_file() {
     env.store_stale_token(0).await;
     let connect = env.connect(None);
     assert_eq!(
-        connect.disconnect(env.user).await.unwrap(),
+        connect.disconnect(UserId(env.user)).await.unwrap(),
         Disconnect::Revoked
     );
     assert_eq!(env.fake.state().revoked, vec!["1//old-refresh"]);
-    assert!(!env.tokens().path(env.user).exists());
+    assert!(!env.tokens().path(UserId(env.user)).exists());
     assert_eq!(
-        connect.disconnect(env.user).await.unwrap(),
+        connect.disconnect(UserId(env.user)).await.unwrap(),
         Disconnect::NotConnected
     );
     let err = env
         .client()
-        .fetch_recent(env.user, &EmailArgs::default())
+        .fetch_recent(UserId(env.user), &EmailArgs::default())
         .await
         .unwrap_err();
     assert!(matches!(err, GmailError::NotConnected), "{err:?}");

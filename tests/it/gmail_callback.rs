@@ -2,6 +2,7 @@
 //! Telegram account and links nothing until its Confirm button is pressed; the chat then names the
 //! Google address. In polling mode the pasted address does the same, and only that address.
 
+use minicrew::ids::{ChatId, UserId};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -21,7 +22,7 @@ struct Connecting {
     app: TestApp,
     google: FakeGoogle,
     /// users.id of Sam, the non-owner user who asks for the link.
-    sam: i64,
+    sam: UserId,
 }
 
 /// The app (webhook mode unless `polling`) with the fake Google, and Sam, an active user.
@@ -33,14 +34,20 @@ async fn start(mode: &[(&str, &str)]) -> Connecting {
     env.extend_from_slice(mode);
     let app = TestApp::start_with(FakeTelegram::start().await, dir, &env).await;
     app.store
-        .insert_pending_user(STRANGER, "Sam", Some("sam_t"))
+        .insert_pending_user(ChatId(STRANGER), "Sam", Some("sam_t"))
         .await
         .unwrap();
     app.store
-        .set_user_status(STRANGER, minicrew::users::UserStatus::Active)
+        .set_user_status(ChatId(STRANGER), minicrew::users::UserStatus::Active)
         .await
         .unwrap();
-    let sam = app.store.user_by_chat(STRANGER).await.unwrap().unwrap().id;
+    let sam = app
+        .store
+        .user_by_chat(ChatId(STRANGER))
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     Connecting { app, google, sam }
 }
 
@@ -321,11 +328,11 @@ async fn a_gmail_error_in_chat_does_not_show_server_file_paths() {
     let env = [("GOOGLE_CLIENT_SECRET_FILE", missing.as_str())];
     let app = TestApp::start_with(FakeTelegram::start().await, dir, &env).await;
     app.store
-        .insert_pending_user(STRANGER, "Sam", None)
+        .insert_pending_user(ChatId(STRANGER), "Sam", None)
         .await
         .unwrap();
     app.store
-        .set_user_status(STRANGER, minicrew::users::UserStatus::Active)
+        .set_user_status(ChatId(STRANGER), minicrew::users::UserStatus::Active)
         .await
         .unwrap();
     app.fake.push_text(STRANGER, "/authgmail");

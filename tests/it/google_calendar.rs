@@ -5,6 +5,7 @@
 //! the calendar.
 
 use chrono::{TimeDelta, Utc};
+use minicrew::ids::ChatId;
 use serde_json::json;
 
 use crate::email::{Mail, connect_sam, start_with};
@@ -17,7 +18,13 @@ const ZONE: &str = "Europe/Berlin";
 /// Sam, in Berlin, with Gmail (and so Google Calendar) connected; two messages sent so far.
 async fn sam_connected() -> Mail {
     let m = start_with(&[]).await;
-    let sam = m.app.store.user_by_chat(STRANGER).await.unwrap().unwrap();
+    let sam = m
+        .app
+        .store
+        .user_by_chat(ChatId(STRANGER))
+        .await
+        .unwrap()
+        .unwrap();
     m.app
         .store
         .set_user_timezone(sam.id, ZONE.parse().unwrap())

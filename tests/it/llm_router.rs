@@ -1,6 +1,7 @@
 //! The LLM router against fake Claude, Gemini and OpenAI-compatible servers and a real SQLite
 //! store: wire formats, the native tool loop, retry, fallback, cancellation and usage records.
 
+use minicrew::ids::UserId;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -91,7 +92,7 @@ async fn start(wire: Wire) -> FakeLlm {
 
 fn chat(message: &str) -> ChatRequest {
     ChatRequest {
-        user_id: USER_ID,
+        user_id: UserId(USER_ID),
         user_name: "Ada".into(),
         timezone: minicrew::timezone::Timezone::new(chrono_tz::Europe::Berlin),
         now: chrono::Utc.with_ymd_and_hms(2025, 3, 4, 8, 15, 0).unwrap(),

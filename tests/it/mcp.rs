@@ -4,6 +4,7 @@
 //! as untrusted, owner-only servers, call timeouts and tool-list changes. Operations (`/mcp`,
 //! restarts, `/health`, `doctor`, the child's environment) are in `mcp_ops`.
 
+use minicrew::ids::ChatId;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -289,11 +290,11 @@ async fn an_owner_only_server_is_offered_to_the_owner_and_not_to_other_users() {
     wait_ready(&app.health, "mine").await;
     wait_ready(&app.health, "shared").await;
     app.store
-        .insert_pending_user(FRIEND, "Fred", None)
+        .insert_pending_user(ChatId(FRIEND), "Fred", None)
         .await
         .unwrap();
     app.store
-        .set_user_status(FRIEND, UserStatus::Active)
+        .set_user_status(ChatId(FRIEND), UserStatus::Active)
         .await
         .unwrap();
     claude.always(Reply::text("ok"));

@@ -1,6 +1,7 @@
 //! Memory that can be searched, through the front door: notes by title, `/recall` over history,
 //! notes and documents (and the model's `recall` tool), `/history`, `/export` and `/forget`.
 
+use minicrew::ids::{ChatId, UserId};
 use serde_json::json;
 
 use crate::support::app::{OWNER, STRANGER, TestApp, WAIT};
@@ -13,10 +14,13 @@ use minicrew::users::UserStatus;
 pub const SAM: i64 = STRANGER;
 
 /// Makes `SAM` an active user; returns their user id.
-pub async fn add_sam(store: &Store) -> i64 {
-    store.insert_pending_user(SAM, "Sam", None).await.unwrap();
+pub async fn add_sam(store: &Store) -> UserId {
     store
-        .set_user_status(SAM, UserStatus::Active)
+        .insert_pending_user(ChatId(SAM), "Sam", None)
+        .await
+        .unwrap();
+    store
+        .set_user_status(ChatId(SAM), UserStatus::Active)
         .await
         .unwrap()
         .expect("Sam exists")
@@ -24,9 +28,9 @@ pub async fn add_sam(store: &Store) -> i64 {
 }
 
 /// The user id of a chat.
-pub async fn user_id(store: &Store, chat_id: i64) -> i64 {
+pub async fn user_id(store: &Store, chat_id: i64) -> UserId {
     store
-        .user_by_chat(chat_id)
+        .user_by_chat(ChatId(chat_id))
         .await
         .unwrap()
         .expect("a user")
@@ -46,7 +50,7 @@ pub async fn ask(app: &TestApp, chat_id: i64, text: &str) -> String {
 }
 
 /// Adds `n` filler turns to a user's history, straight into the database.
-pub async fn chatter(store: &Store, user: i64, n: usize) {
+pub async fn chatter(store: &Store, user: UserId, n: usize) {
     for i in 0..n {
         let speaker = if i % 2 == 0 {
             Speaker::User

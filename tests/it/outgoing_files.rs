@@ -2,6 +2,7 @@
 //! before they are sent, sent once by sendDocument or sendPhoto, and the bytes dropped after.
 
 use async_trait::async_trait;
+use minicrew::ids::ChatId;
 use minicrew::message::{FileKind, OutgoingFile};
 use minicrew::store::ChunkFormat;
 use minicrew::store::{NewChunk, Store};
@@ -116,7 +117,7 @@ async fn a_file_stored_but_not_sent_before_a_crash_goes_out_at_the_next_start() 
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let chunk = NewChunk {
-        chat_id: OWNER,
+        chat_id: ChatId(OWNER),
         text: "Your export".into(),
         format: ChunkFormat::Plain,
         buttons: vec![],

@@ -1,5 +1,6 @@
 //! The daemon end to end in polling mode, through the fake Telegram server.
 
+use minicrew::ids::ChatId;
 use std::time::Duration;
 
 use minicrew::store::ChunkFormat;
@@ -110,7 +111,12 @@ async fn start_asks_the_owner_and_approve_button_lets_the_stranger_in() {
 async fn ten_thousand_character_reply_arrives_as_valid_chunks_that_join_back() {
     let app = TestApp::start().await;
     let body = long_text(10_000);
-    let owner = app.store.user_by_chat(OWNER).await.unwrap().unwrap();
+    let owner = app
+        .store
+        .user_by_chat(ChatId(OWNER))
+        .await
+        .unwrap()
+        .unwrap();
     let id = app.store.add_note(owner.id, "long", &body).await.unwrap();
     let reply = format!("#{id}\n{body}");
     let expected_chunks = split_message(&reply, ChunkFormat::Plain, TELEGRAM_MAX_UTF16).len();
@@ -196,7 +202,7 @@ async fn unfinished_inbox_row_is_answered_after_a_restart() {
     let payload = text_update(9001, OWNER, "/help").to_string();
     assert!(
         store
-            .insert_update(9001, Some(OWNER), payload)
+            .insert_update(9001, Some(ChatId(OWNER)), payload)
             .await
             .unwrap()
     );
@@ -218,13 +224,13 @@ async fn restart_sends_only_the_chunks_not_yet_delivered() {
     store
         .insert_update(
             77,
-            Some(OWNER),
+            Some(ChatId(OWNER)),
             text_update(77, OWNER, "/note get 1").to_string(),
         )
         .await
         .unwrap();
     let chunk = |text: &str| NewChunk {
-        chat_id: OWNER,
+        chat_id: ChatId(OWNER),
         text: text.into(),
         format: ChunkFormat::Plain,
         buttons: vec![],
@@ -295,11 +301,11 @@ async fn a_user_over_the_per_minute_limit_is_told_once_and_the_owner_is_exempt()
     )
     .await;
     app.store
-        .insert_pending_user(STRANGER, "Sam", None)
+        .insert_pending_user(ChatId(STRANGER), "Sam", None)
         .await
         .unwrap();
     app.store
-        .set_user_status(STRANGER, minicrew::users::UserStatus::Active)
+        .set_user_status(ChatId(STRANGER), minicrew::users::UserStatus::Active)
         .await
         .unwrap();
     for _ in 0..4 {
@@ -371,7 +377,7 @@ async fn a_scheduled_message_left_unsent_by_a_crash_goes_out_at_the_next_start()
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let chunk = NewChunk {
-        chat_id: OWNER,
+        chat_id: ChatId(OWNER),
         text: "⏰ stand up".into(),
         format: ChunkFormat::Plain,
         buttons: vec![],
@@ -395,11 +401,11 @@ async fn a_scheduled_message_left_unsent_by_a_crash_goes_out_at_the_next_start()
 async fn the_owner_disables_a_user_who_then_gets_nothing_and_an_unknown_id_is_named() {
     let app = TestApp::start().await;
     app.store
-        .insert_pending_user(STRANGER, "Sam", None)
+        .insert_pending_user(ChatId(STRANGER), "Sam", None)
         .await
         .unwrap();
     app.store
-        .set_user_status(STRANGER, minicrew::users::UserStatus::Active)
+        .set_user_status(ChatId(STRANGER), minicrew::users::UserStatus::Active)
         .await
         .unwrap();
     app.fake.push_text(OWNER, "/disable 123");

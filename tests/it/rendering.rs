@@ -2,6 +2,7 @@
 //! quoted in a reply (a group's title here) shows exactly as written in both channels, whatever
 //! Markdown or HTML it contains.
 
+use minicrew::ids::ChatId;
 use std::process::Stdio;
 
 use minicrew::store::Store;
@@ -17,7 +18,7 @@ const GROUP: i64 = -100_555;
 async fn a_quoted_title_with_markdown_and_html_shows_literally_in_telegram() {
     let app = TestApp::start().await;
     app.store
-        .group_joined(GROUP, TITLE, None, "UTC")
+        .group_joined(ChatId(GROUP), TITLE, None, "UTC")
         .await
         .unwrap();
     app.fake.push_text(OWNER, "/groups");
@@ -60,7 +61,10 @@ async fn a_quoted_title_with_markdown_and_html_shows_literally_in_telegram() {
 async fn a_quoted_title_with_markdown_and_html_shows_literally_in_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("data")).unwrap();
-    store.group_joined(GROUP, TITLE, None, "UTC").await.unwrap();
+    store
+        .group_joined(ChatId(GROUP), TITLE, None, "UTC")
+        .await
+        .unwrap();
     drop(store);
     let env = dir.path().join("test.env");
     std::fs::write(&env, "").unwrap();

@@ -2,6 +2,7 @@
 //! owner included), at most 20 schedules and 50 reminders for a non-owner, none for the owner.
 
 use chrono::{TimeDelta, Utc};
+use minicrew::ids::{ChatId, UserId};
 use minicrew::schedule_spec::{CronExpr, ScheduleSpec};
 use minicrew::store::{JobAction, NewSchedule, Store};
 use minicrew::timezone::Timezone;
@@ -21,7 +22,7 @@ async fn ask(app: &TestApp, chat: i64, text: &str) -> String {
     sent[before].visible_text.clone()
 }
 
-async fn start_with_pat() -> (TestApp, i64) {
+async fn start_with_pat() -> (TestApp, UserId) {
     // Pat sends more than the default messages per minute here.
     let app = TestApp::start_with(
         crate::support::fake_telegram::FakeTelegram::start().await,
@@ -30,19 +31,19 @@ async fn start_with_pat() -> (TestApp, i64) {
     )
     .await;
     app.store
-        .insert_pending_user(PAT, "Pat", None)
+        .insert_pending_user(ChatId(PAT), "Pat", None)
         .await
         .unwrap();
     let pat = app
         .store
-        .set_user_status(PAT, UserStatus::Active)
+        .set_user_status(ChatId(PAT), UserStatus::Active)
         .await
         .unwrap()
         .unwrap();
     (app, pat.id)
 }
 
-async fn active_schedules(store: &Store, user_id: i64) -> i64 {
+async fn active_schedules(store: &Store, user_id: UserId) -> i64 {
     store
         .call(move |c| {
             c.query_row(
@@ -56,7 +57,7 @@ async fn active_schedules(store: &Store, user_id: i64) -> i64 {
 }
 
 /// Stores `n` daily schedules of `user_id` directly.
-async fn seed_schedules(store: &Store, user_id: i64, n: usize) {
+async fn seed_schedules(store: &Store, user_id: UserId, n: usize) {
     for _ in 0..n {
         let next_run_at = Utc::now() + TimeDelta::days(1);
         store
@@ -132,7 +133,12 @@ async fn the_twenty_first_schedule_is_refused_but_the_owner_has_no_cap() {
     let reply = ask(&app, PAT, "/schedule add daily 08:00 note list").await;
     assert!(reply.starts_with("Scheduled #"), "{reply}");
 
-    let owner = app.store.user_by_chat(OWNER).await.unwrap().unwrap();
+    let owner = app
+        .store
+        .user_by_chat(ChatId(OWNER))
+        .await
+        .unwrap()
+        .unwrap();
     seed_schedules(&app.store, owner.id, 20).await;
     let reply = ask(&app, OWNER, "/schedule add daily 08:00 note list").await;
     assert!(reply.starts_with("Scheduled #"), "{reply}");

@@ -2,6 +2,7 @@
 //! jobs telling their owner once, the loop under a hand-driven clock, the missed-run policy on
 //! restart.
 
+use minicrew::ids::{ChatId, UserId};
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Timelike, Utc};
@@ -26,7 +27,7 @@ pub struct Harness {
     _dir: TempDir,
     pub services: Arc<Services>,
     pub sender: TelegramSender,
-    pub owner_id: i64,
+    pub owner_id: UserId,
 }
 
 impl Harness {
@@ -70,7 +71,7 @@ impl Harness {
 
 /// A schedule of `user_id` due at `at`.
 fn new_schedule(
-    user_id: i64,
+    user_id: UserId,
     spec: ScheduleSpec,
     action: JobAction,
     at: DateTime<Utc>,
@@ -84,7 +85,7 @@ fn new_schedule(
     }
 }
 
-fn reminder(user_id: i64, text: &str, at: DateTime<Utc>) -> NewSchedule {
+fn reminder(user_id: UserId, text: &str, at: DateTime<Utc>) -> NewSchedule {
     new_schedule(
         user_id,
         ScheduleSpec::Once(at),
@@ -213,8 +214,11 @@ async fn failing_tool_job_tells_its_owner_once_until_it_succeeds() {
 async fn job_of_a_disabled_user_does_not_run() {
     let h = Harness::new().await;
     let store = h.store();
-    store.insert_pending_user(4242, "Pat", None).await.unwrap();
-    let pat = store.user_by_chat(4242).await.unwrap().unwrap();
+    store
+        .insert_pending_user(ChatId(4242), "Pat", None)
+        .await
+        .unwrap();
+    let pat = store.user_by_chat(ChatId(4242)).await.unwrap().unwrap();
     let now = now_secs();
     let id = store
         .insert_schedule(reminder(pat.id, "hidden", now))
@@ -279,7 +283,10 @@ async fn loop_fires_a_near_reminder_when_its_time_comes_on_the_clock() {
 async fn after_downtime_a_recent_miss_runs_once_and_an_old_one_is_skipped() {
     let (fake, dir) = (FakeTelegram::start().await, tempfile::tempdir().unwrap());
     let store = Store::open(dir.path()).unwrap();
-    let owner = store.ensure_owner(OWNER, "Olga", "UTC").await.unwrap();
+    let owner = store
+        .ensure_owner(ChatId(OWNER), "Olga", "UTC")
+        .await
+        .unwrap();
     let now = now_secs().with_second(0).unwrap();
     let recent = now - TimeDelta::minutes(30);
     let old = now - TimeDelta::hours(3);

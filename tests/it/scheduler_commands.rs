@@ -1,6 +1,7 @@
 //! `/remind`, `/schedule` and `/tz` through the running daemon and the fake Telegram server.
 
 use chrono::{DateTime, Utc};
+use minicrew::ids::ChatId;
 use minicrew::scheduler::local_time::format_local;
 use minicrew::scheduler::next_run::next_run_after;
 use minicrew::store::Store;
@@ -115,7 +116,12 @@ async fn tz_suggests_a_near_miss_and_sets_a_valid_zone() {
     let app = TestApp::start().await;
     let reply = ask(&app, OWNER, "/tz Europe/Berlim").await;
     assert!(reply.contains("did you mean Europe/Berlin?"), "{reply}");
-    let owner = app.store.user_by_chat(OWNER).await.unwrap().unwrap();
+    let owner = app
+        .store
+        .user_by_chat(ChatId(OWNER))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         owner.timezone,
         Timezone::UTC,
@@ -133,11 +139,11 @@ async fn another_user_cannot_see_or_remove_my_schedules() {
     let app = TestApp::start().await;
     const PAT: i64 = 4242;
     app.store
-        .insert_pending_user(PAT, "Pat", None)
+        .insert_pending_user(ChatId(PAT), "Pat", None)
         .await
         .unwrap();
     app.store
-        .set_user_status(PAT, UserStatus::Active)
+        .set_user_status(ChatId(PAT), UserStatus::Active)
         .await
         .unwrap();
     ask(&app, OWNER, "/remind 2h water the plants").await;

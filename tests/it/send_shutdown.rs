@@ -1,6 +1,7 @@
 //! Shutdown reaches a reply waiting to be sent again: the outbox sender ends its retry backoff at
 //! once and leaves the chunk pending in the outbox, so the next start sends it.
 
+use minicrew::ids::ChatId;
 use std::time::Duration;
 
 use minicrew::message::Reply;
@@ -34,7 +35,7 @@ async fn shutdown_during_a_send_retry_backoff_returns_promptly_and_keeps_the_rep
     let shutdown = CancellationToken::new();
     let sender = TelegramSender::new(bot, store.clone(), 0, 0).with_shutdown(shutdown.clone());
     let rows = sender
-        .queue(None, vec![Reply::plain(OWNER, "hello")])
+        .queue(None, vec![Reply::plain(ChatId(OWNER), "hello")])
         .await
         .unwrap();
     let ids = rows.iter().map(|r| r.id).collect::<Vec<_>>();

@@ -3,6 +3,7 @@
 //! content waits for a Confirm button that only its user can press, once, within ten minutes;
 //! admin tools are never offered to the model and private tools never run in a group.
 
+use minicrew::ids::ChatId;
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -93,7 +94,12 @@ async fn a_web_page_cannot_get_a_stranger_approved() {
     let sent = app.fake.wait_for_sent(3, WAIT).await;
     assert_eq!(sent[2].text, "I read the news.");
 
-    let stranger = app.store.user_by_chat(STRANGER).await.unwrap().unwrap();
+    let stranger = app
+        .store
+        .user_by_chat(ChatId(STRANGER))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         stranger.status,
         UserStatus::Pending,
@@ -223,11 +229,11 @@ async fn a_page_that_asks_for_a_note_gets_a_confirm_button_and_confirm_runs_it_o
 async fn cancel_a_strangers_press_anothers_press_and_a_late_press_do_nothing() {
     let (app, claude) = app_with_claude().await;
     app.store
-        .insert_pending_user(FRIEND, "Fred", None)
+        .insert_pending_user(ChatId(FRIEND), "Fred", None)
         .await
         .unwrap();
     app.store
-        .set_user_status(FRIEND, UserStatus::Active)
+        .set_user_status(ChatId(FRIEND), UserStatus::Active)
         .await
         .unwrap();
     let confirms = page_asks_for_notes(&app, &claude, 3).await;
@@ -318,14 +324,14 @@ async fn the_model_of_a_user_gets_no_owner_powers_and_private_tools_stay_out_of_
     let services = app.services();
     let store = &services.store;
     store
-        .insert_pending_user(FRIEND, "Fred", None)
+        .insert_pending_user(ChatId(FRIEND), "Fred", None)
         .await
         .unwrap();
     store
-        .set_user_status(FRIEND, UserStatus::Active)
+        .set_user_status(ChatId(FRIEND), UserStatus::Active)
         .await
         .unwrap();
-    let friend = store.user_by_chat(FRIEND).await.unwrap().unwrap();
+    let friend = store.user_by_chat(ChatId(FRIEND)).await.unwrap().unwrap();
     let owner = app.owner().clone();
     let run = |user, chat, source, name: &'static str, args: Value| {
         let services = std::sync::Arc::clone(services);

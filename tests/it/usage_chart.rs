@@ -3,6 +3,7 @@
 //! the text goes alone.
 
 use chrono::{Duration, Utc};
+use minicrew::ids::ChatId;
 use minicrew::store::Store;
 use minicrew::store::llm_usage::LlmUsageRow;
 use minicrew::users::UserStatus;
@@ -14,7 +15,7 @@ const PAT: i64 = 4343;
 
 /// Records a call of `tokens` by the user of `chat_id`, `days_ago` days back.
 async fn spend(store: &Store, chat_id: i64, tokens: u64, days_ago: i64) {
-    let user = store.user_by_chat(chat_id).await.unwrap().unwrap();
+    let user = store.user_by_chat(ChatId(chat_id)).await.unwrap().unwrap();
     let row = LlmUsageRow {
         user_id: user.id,
         provider: "claude".into(),
@@ -58,11 +59,11 @@ fn bar_height(rgb: &[u8], width: u32, slot: u32) -> u32 {
 async fn usage_sends_the_summary_with_a_png_chart_of_only_the_users_own_days() {
     let app = TestApp::start().await;
     app.store
-        .insert_pending_user(PAT, "Pat", None)
+        .insert_pending_user(ChatId(PAT), "Pat", None)
         .await
         .unwrap();
     app.store
-        .set_user_status(PAT, UserStatus::Active)
+        .set_user_status(ChatId(PAT), UserStatus::Active)
         .await
         .unwrap();
     spend(&app.store, OWNER, 3_000, 0).await;

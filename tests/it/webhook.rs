@@ -1,6 +1,7 @@
 //! The daemon end to end in webhook mode: updates are POSTed to the app's own HTTP server the way
 //! Telegram posts them, with replies going out through the fake Telegram server.
 
+use minicrew::ids::ChatId;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -212,7 +213,12 @@ async fn killed_while_replying_resumes_after_restart_without_resending() {
     fake.fail_next("sendMessage", Fault::Delay(Duration::ZERO));
     fake.fail_next("sendMessage", Fault::Delay(Duration::from_secs(120)));
     let (app, addr) = start_webhook_app(fake, tempfile::tempdir().unwrap()).await;
-    let owner = app.store.user_by_chat(OWNER).await.unwrap().unwrap();
+    let owner = app
+        .store
+        .user_by_chat(ChatId(OWNER))
+        .await
+        .unwrap()
+        .unwrap();
     let body: String = (0..400)
         .map(|i| format!("line {i} of a long note\n"))
         .collect();

@@ -160,7 +160,7 @@ proptest! {
         let update = decode_update(&update.to_string());
         prop_assert!(update.is_ok(), "{update:?}");
         let incoming = update.ok().as_ref().and_then(to_incoming);
-        prop_assert_eq!(incoming.map(|i| (i.chat_id, i.content)), Some((chat_id, Content::Text(text))));
+        prop_assert_eq!(incoming.map(|i| (i.chat_id, i.content)), Some((ChatId(chat_id), Content::Text(text))));
     }
 
     #[test]

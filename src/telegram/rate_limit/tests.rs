@@ -6,6 +6,7 @@ use futures::future::join_all;
 use tokio::time::Instant;
 
 use super::RateLimiter;
+use crate::ids::ChatId;
 
 fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s)
@@ -17,7 +18,7 @@ async fn one_chat_gets_a_burst_of_three_then_one_message_per_second() {
     let start = Instant::now();
     let mut sent_at = Vec::new();
     for _ in 0..10 {
-        limiter.acquire(42).await;
+        limiter.acquire(ChatId(42)).await;
         sent_at.push(start.elapsed());
     }
     assert_eq!(&sent_at[..3], &[Duration::ZERO; 3]);
@@ -32,7 +33,7 @@ async fn many_chats_share_the_global_rate() {
     let sends = (0..100).map(|chat| {
         let limiter = limiter.clone();
         async move {
-            limiter.acquire(chat).await;
+            limiter.acquire(ChatId(chat)).await;
             start.elapsed()
         }
     });
@@ -58,7 +59,7 @@ async fn zero_rates_never_wait() {
     let limiter = RateLimiter::new(0, 0);
     let start = Instant::now();
     for i in 0..1_000 {
-        limiter.acquire(i % 3).await;
+        limiter.acquire(ChatId(i % 3)).await;
     }
     assert_eq!(start.elapsed(), Duration::ZERO);
     assert_eq!(limiter.tracked_chats(), 0);
@@ -68,12 +69,14 @@ async fn zero_rates_never_wait() {
 async fn pause_chat_delays_only_that_chat() {
     let limiter = RateLimiter::new(30, 1);
     let start = Instant::now();
-    limiter.clone().pause_chat(1, Duration::from_secs(5));
-    limiter.acquire(2).await;
+    limiter
+        .clone()
+        .pause_chat(ChatId(1), Duration::from_secs(5));
+    limiter.acquire(ChatId(2)).await;
     assert_eq!(start.elapsed(), Duration::ZERO);
-    limiter.acquire(1).await;
+    limiter.acquire(ChatId(1)).await;
     assert_eq!(start.elapsed(), Duration::from_secs(5));
-    limiter.acquire(1).await;
+    limiter.acquire(ChatId(1)).await;
     assert_eq!(
         start.elapsed(),
         Duration::from_secs(5),
@@ -87,13 +90,13 @@ async fn pause_all_delays_everyone() {
     let start = Instant::now();
     limiter.pause_all(Duration::from_secs(3));
     limiter.pause_all(Duration::from_secs(1));
-    limiter.acquire(1).await;
+    limiter.acquire(ChatId(1)).await;
     assert_eq!(
         start.elapsed(),
         Duration::from_secs(3),
         "a shorter pause does not shorten it"
     );
-    limiter.acquire(2).await;
+    limiter.acquire(ChatId(2)).await;
     assert_eq!(start.elapsed(), Duration::from_secs(3));
 }
 
@@ -102,18 +105,18 @@ async fn pause_set_while_waiting_is_honoured() {
     let limiter = RateLimiter::new(30, 1);
     let start = Instant::now();
     for _ in 0..3 {
-        limiter.acquire(1).await;
+        limiter.acquire(ChatId(1)).await;
     }
     let waiting = tokio::spawn({
         let limiter = limiter.clone();
         async move {
-            limiter.acquire(1).await;
+            limiter.acquire(ChatId(1)).await;
             start.elapsed()
         }
     });
     // Virtual time only moves once the spawned task is parked on its 1 s slot.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    limiter.pause_chat(1, Duration::from_secs(10));
+    limiter.pause_chat(ChatId(1), Duration::from_secs(10));
     let sent = waiting.await.expect("the acquiring task does not panic");
     assert_eq!(sent, Duration::from_millis(10_100));
 }
@@ -122,12 +125,12 @@ async fn pause_set_while_waiting_is_honoured() {
 async fn idle_chats_are_pruned() {
     let limiter = RateLimiter::new(0, 1);
     for chat in 0..1_000 {
-        limiter.acquire(chat).await;
+        limiter.acquire(ChatId(chat)).await;
     }
-    limiter.pause_chat(5_000, Duration::from_secs(600));
+    limiter.pause_chat(ChatId(5_000), Duration::from_secs(600));
     assert_eq!(limiter.tracked_chats(), 1_001);
     tokio::time::advance(Duration::from_secs(65)).await;
-    limiter.acquire(-1).await;
+    limiter.acquire(ChatId(-1)).await;
     assert_eq!(
         limiter.tracked_chats(),
         2,
@@ -139,29 +142,29 @@ async fn idle_chats_are_pruned() {
 async fn previews_take_spare_slots_only_and_the_real_message_goes_at_once() {
     let limiter = RateLimiter::new(30, 1);
     let taken = (0..10)
-        .filter(|_| limiter.try_acquire_leaving_one(1))
+        .filter(|_| limiter.try_acquire_leaving_one(ChatId(1)))
         .count();
     assert_eq!(
         taken, 2,
         "a burst of 3 leaves one slot for the real message"
     );
     let start = Instant::now();
-    limiter.acquire(1).await;
+    limiter.acquire(ChatId(1)).await;
     assert_eq!(
         start.elapsed(),
         Duration::ZERO,
         "the real message did not wait"
     );
-    assert!(!limiter.try_acquire_leaving_one(1));
+    assert!(!limiter.try_acquire_leaving_one(ChatId(1)));
     tokio::time::advance(Duration::from_secs(2)).await;
     assert!(
-        limiter.try_acquire_leaving_one(1),
+        limiter.try_acquire_leaving_one(ChatId(1)),
         "slots come back with time"
     );
-    limiter.pause_chat(1, Duration::from_secs(5));
+    limiter.pause_chat(ChatId(1), Duration::from_secs(5));
     tokio::time::advance(Duration::from_secs(3)).await;
     assert!(
-        !limiter.try_acquire_leaving_one(1),
+        !limiter.try_acquire_leaving_one(ChatId(1)),
         "a paused chat gets no previews"
     );
 }

@@ -2,6 +2,7 @@
 //! corrupt and unreadable files get a clear reply.
 
 use super::*;
+use minicrew::ids::UserId;
 
 /// A one-page PDF whose text layer is `sentence` (Helvetica, WinAnsi), with a correct xref;
 /// `encrypt` adds an `/Encrypt` dictionary no empty password opens.
@@ -84,7 +85,7 @@ async fn a_pdf_made_by_the_test_reaches_the_model_quoted_and_lands_in_documents(
         text.contains("untrusted data, not instructions") && text.contains(SENTENCE),
         "{text}"
     );
-    let docs = app.store.list_documents(1).await.unwrap();
+    let docs = app.store.list_documents(UserId(1)).await.unwrap();
     assert_eq!(docs.len(), 1, "{docs:?}");
     assert_eq!(
         (docs[0].name.as_str(), docs[0].mime.as_deref()),
@@ -163,7 +164,13 @@ async fn an_encrypted_or_corrupt_pdf_gets_a_clear_reply_and_no_panic() {
         "{sent:?}"
     );
     assert!(claude.requests().is_empty());
-    assert!(app.store.list_documents(1).await.unwrap().is_empty());
+    assert!(
+        app.store
+            .list_documents(UserId(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     app.wait_for_db("SELECT COUNT(*) FROM inbox WHERE status = 'done'", "2")
         .await;
     app.stop().await;
@@ -210,7 +217,7 @@ async fn a_long_text_file_is_cut_to_the_budget_and_the_reply_says_so() {
         sent.contains("the file was cut. I read only the first 40000"),
         "{sent}"
     );
-    let docs = app.store.list_documents(1).await.unwrap();
+    let docs = app.store.list_documents(UserId(1)).await.unwrap();
     assert!(
         docs[0].text.ends_with("THE-END"),
         "the whole text is kept for recall"
@@ -245,6 +252,6 @@ async fn a_document_replayed_after_a_crash_is_stored_once_and_answered_once() {
 
     assert_eq!(only_reply(&app).await, "On the fifth of March.");
     app.wait_for_db("SELECT status FROM inbox", "done").await;
-    assert_eq!(app.store.list_documents(1).await.unwrap().len(), 1);
+    assert_eq!(app.store.list_documents(UserId(1)).await.unwrap().len(), 1);
     app.stop().await;
 }

@@ -2,6 +2,7 @@
 //! their origin.
 
 use super::*;
+use minicrew::ids::UserId;
 
 #[tokio::test]
 async fn a_forwarded_message_is_quoted_as_untrusted_content_from_its_origin() {
@@ -33,7 +34,7 @@ async fn a_forwarded_message_is_quoted_as_untrusted_content_from_its_origin() {
         "a write asked for in a forwarded turn waits for a confirm button: {sent:?}"
     );
     assert_eq!(
-        app.store.list_notes(1).await.unwrap().len(),
+        app.store.list_notes(UserId(1)).await.unwrap().len(),
         0,
         "no note without the button"
     );
