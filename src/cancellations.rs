@@ -1,11 +1,12 @@
 //! In-flight LLM requests per chat, so `/cancel` can stop one at once instead of waiting behind
 //! it in the chat's queue.
 
-use crate::ids::ChatId;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
+
+use crate::ids::ChatId;
 
 /// The cancellation token of each chat's running request. Cheap to clone.
 #[derive(Clone, Default)]

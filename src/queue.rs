@@ -3,7 +3,6 @@
 //! when idle, so memory follows the number of busy chats, not of all chats ever seen. A job that
 //! panics ends only itself: the chat's later jobs still run.
 
-use crate::ids::ChatId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,6 +12,8 @@ use futures::future::BoxFuture;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+use crate::ids::ChatId;
 
 /// How long a chat's worker waits for more work before exiting.
 const IDLE_EXIT: Duration = Duration::from_secs(30);

@@ -2,12 +2,12 @@
 //! to stdout, through the same dispatcher as Telegram. Works piped; EOF ends it. stdin is read on
 //! a plain thread, since tokio's stdin would keep the runtime from shutting down.
 
-use crate::ids::ChatId;
 use std::io::{BufRead, IsTerminal, Write};
 
 use tokio::sync::mpsc;
 
 use crate::dispatch::Dispatcher;
+use crate::ids::ChatId;
 use crate::markup::Markup;
 use crate::message::{Incoming, OutgoingFile, Reply};
 

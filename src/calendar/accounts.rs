@@ -8,7 +8,6 @@
 //! like a web fetch (no private or loopback addresses unless `WEB_FETCH_ALLOW_PRIVATE`), and no
 //! client follows a redirect to another host: the password goes only where the user said.
 
-use crate::ids::UserId;
 use std::sync::Arc;
 
 use reqwest::redirect;
@@ -23,6 +22,7 @@ use crate::config::Config;
 use crate::config::GmailConfig;
 use crate::dispatch::parse_command;
 use crate::gmail::{SecretKey, TokenStore};
+use crate::ids::UserId;
 use crate::store::{CalendarAccountRow, Store};
 use crate::tools::web_fetch::guard::{AddressPolicy, check_url};
 use crate::tools::web_fetch::resolver::GuardedResolver;

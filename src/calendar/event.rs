@@ -1,10 +1,10 @@
 //! The provider-neutral event: timed (two instants) or all-day (a range of dates, which means
 //! whole days wherever the user is). Multi-day events of both kinds are a range.
 
-use crate::ids::UserId;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
+use crate::ids::UserId;
 use crate::timezone::Timezone;
 
 /// When an event happens.

@@ -5,7 +5,6 @@
 //! nothing. An expired access token is refreshed once on a 401; a revoked grant or a token
 //! without the calendar scope asks the user to connect again.
 
-use crate::ids::UserId;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -22,6 +21,7 @@ use super::event::{Event, EventTime, NewEvent, sort_events};
 use super::{Calendar, CalendarError};
 use crate::config::GmailConfig;
 use crate::gmail::{CALENDAR_SCOPE, GmailAuth, GmailError, StoredToken, TokenStore};
+use crate::ids::UserId;
 use crate::store::now_unix;
 
 /// Timeout of every Calendar API call.

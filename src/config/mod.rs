@@ -11,7 +11,6 @@ mod sections;
 mod source;
 mod tier;
 
-use crate::ids::ChatId;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -20,6 +19,7 @@ use chrono_tz::Tz;
 use secrecy::SecretString;
 use url::Url;
 
+use crate::ids::ChatId;
 use crate::timezone::Timezone;
 
 pub use calendar::{CalDavKeys, CalendarConfig};

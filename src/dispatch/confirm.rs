@@ -3,11 +3,11 @@
 //! was shown to, and valid for ten minutes (`store::pending_actions` decides atomically). The
 //! outcome is written to the conversation so the model knows what happened on the next turn.
 
-use crate::ids::ChatId;
 use chrono::Utc;
 use serde_json::Value;
 
 use super::invoke::{Caller, Outcome, invoke};
+use crate::ids::ChatId;
 use crate::message::{Button, Reply};
 use crate::services::Services;
 use crate::store::{Decision, NewTurn, Speaker, StoreError, Taken};

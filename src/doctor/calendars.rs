@@ -2,7 +2,6 @@
 //! owner's `CALDAV_*` account, Google Calendar for a Gmail consent that includes the calendar)
 //! is opened as the bot opens it (CalDAV discovery) and asked for the next day's events.
 
-use crate::ids::UserId;
 use chrono::{TimeDelta, Utc};
 
 use super::check::Check;
@@ -11,6 +10,7 @@ use crate::calendar::google::has_calendar_scope;
 use crate::calendar::{CalendarAccounts, CalendarError};
 use crate::config::Config;
 use crate::gmail::{SecretKey, TokenStore};
+use crate::ids::UserId;
 use crate::store::Store;
 use crate::users::{User, UserStatus};
 

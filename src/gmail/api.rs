@@ -3,7 +3,6 @@
 //! refreshed when expired or on a 401, and the refreshed token is stored. A 5xx is tried once
 //! more after a pause; an error status that stays is logged once with what to do about it.
 
-use crate::ids::UserId;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
@@ -13,6 +12,7 @@ use url::Url;
 use super::message_text::parse_message;
 use super::{EmailArgs, EmailMessage, GmailAuth, GmailError, StoredToken, TokenStore};
 use crate::config::GmailConfig;
+use crate::ids::UserId;
 use crate::store::{Store, now_unix};
 
 /// Timeout of every Gmail API call.

@@ -3,7 +3,6 @@
 //! exchanges the code with the PKCE verifier, stores the encrypted token and reads which Google
 //! address it is for.
 
-use crate::ids::UserId;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -11,6 +10,7 @@ use url::Url;
 
 use super::{GmailAuth, GmailError, SecretKey, TokenStore, loopback::LoopbackListener, profile};
 use crate::config::Config;
+use crate::ids::UserId;
 use crate::store::Store;
 
 /// How long `--auth-gmail` waits for the browser by default.

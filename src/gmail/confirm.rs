@@ -13,7 +13,6 @@
 //! forge the POST (CSRF) and a replayed POST finds nothing. Loading the page again issues a new
 //! token and voids the old one.
 
-use crate::ids::UserId;
 use std::time::Duration;
 
 use oauth2::CsrfToken;
@@ -22,6 +21,7 @@ use secrecy::SecretString;
 use super::connect::{Connected, hash_hex};
 use super::loopback::RedirectParams;
 use super::{GmailConnect, GmailError};
+use crate::ids::UserId;
 use crate::store::gmail::GmailConfirmation;
 use crate::store::now_unix;
 

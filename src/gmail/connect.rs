@@ -7,7 +7,6 @@
 //! loopback address the browser cannot open, and the user pastes the address it shows
 //! ([`super::paste`]). Either way the user is then told which Google address was connected.
 
-use crate::ids::UserId;
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -18,6 +17,7 @@ use super::loopback::RedirectParams;
 use super::paste::find_redirect_url;
 use super::{GmailAuth, GmailError, SecretKey, TokenStore, profile};
 use crate::config::{Config, GmailConfig};
+use crate::ids::UserId;
 use crate::store::gmail::PendingGmailAuth;
 use crate::store::{Store, now_unix};
 

@@ -1,7 +1,6 @@
 //! Per-user Gmail tokens at rest: `CREDENTIALS_DIR/gmail_<user_id>.json`, an envelope whose payload
 //! is encrypted with the [`SecretKey`] and bound to the user id, written atomically with mode 0600.
 
-use crate::ids::UserId;
 use std::path::PathBuf;
 
 use base64::Engine;
@@ -10,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::{GmailError, SecretKey, private_file::write_private};
+use crate::ids::UserId;
 
 /// Seconds before the recorded expiry at which an access token is already treated as expired.
 const EXPIRY_MARGIN_SECS: i64 = 60;

@@ -7,11 +7,11 @@
 //! router writes after every attempt, so a loop that crosses the limit stops before its next call.
 //! A call already made is finished, so a day can end at most one call's tokens over the limit.
 
-use crate::ids::UserId;
 use crate::timezone::Timezone;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
 use super::router_error::RouterError;
+use crate::ids::UserId;
 use crate::store::Store;
 
 /// Whose allowance a request spends, and how large it is.

@@ -3,7 +3,6 @@
 //! the next round, so the conversation (tool results included) just moves on with it. Every
 //! attempt is recorded in `llm_usage`.
 
-use crate::ids::UserId;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,6 +15,7 @@ use super::stream::StreamObserver;
 use super::types::{LlmRequest, LlmResponse, Tier, Usage};
 use super::{LlmError, LlmProvider, ProviderKind};
 use crate::health::Health;
+use crate::ids::UserId;
 use crate::store::llm_usage::LlmUsageRow;
 use crate::store::{StepKey, Store};
 

@@ -5,7 +5,6 @@
 //! [`Budget`] is checked before every model call, and one round runs at most
 //! [`MAX_TOOL_CALLS_PER_ROUND`] tool calls.
 
-use crate::ids::UserId;
 use std::sync::Arc;
 
 use crate::timezone::Timezone;
@@ -22,6 +21,7 @@ use super::types::{Image, LlmRequest, Role, Tier, ToolChoice, ToolResult, ToolSp
 use super::{ProviderKind, ToolRunner};
 use crate::config::LlmConfig;
 use crate::health::Health;
+use crate::ids::UserId;
 use crate::store::Store;
 
 pub use super::router_error::{ProviderFailure, RouterError};

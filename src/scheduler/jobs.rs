@@ -10,11 +10,11 @@
 //! A failing job records its error and tells its owner once: only when the error differs from the
 //! last run's (a success in between clears it), so a broken daily job does not nag every day.
 
-use crate::ids::ChatId;
 use chrono::{DateTime, Utc};
 
 use super::outlet::Outlet;
 use crate::dispatch::{Caller, Outcome, error_reply, invoke};
+use crate::ids::ChatId;
 use crate::message::Reply;
 use crate::services::Services;
 use crate::store::{JobAction, Schedule, StoreError};

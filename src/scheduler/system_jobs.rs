@@ -7,13 +7,13 @@
 //! it shares the loop, the missed-run policy and the outcome record with user schedules. When the
 //! tool is not registered, or the briefing is switched off, no briefing rows exist.
 
-use crate::ids::UserId;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveTime, TimeDelta, Timelike, Utc};
 
 use super::next_run::next_run_after;
 use crate::config::Config;
+use crate::ids::UserId;
 use crate::schedule_spec::CronError;
 use crate::schedule_spec::{CronExpr, ScheduleSpec};
 use crate::services::Services;

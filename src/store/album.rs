@@ -4,10 +4,10 @@
 //! (first write wins, so a replay of the leader gets the same set) and each part is closed as
 //! done, so it is neither answered on its own nor replayed.
 
-use crate::ids::ChatId;
 use rusqlite::{OptionalExtension, params};
 
 use super::{PendingUpdate, Store, StoreError, now_unix};
+use crate::ids::ChatId;
 
 /// The journal step that holds an album's parts.
 const ALBUM_STEP: &str = "album";

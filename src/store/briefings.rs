@@ -1,12 +1,12 @@
 //! The morning briefing rows of the `schedules` table (`system = 'briefing'`, one per user),
 //! kept in step with the users by `scheduler::system_jobs::sync_briefings`.
 
-use crate::ids::UserId;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
 use super::schedules::{COLUMNS, schedule_from_row};
 use super::{Schedule, Store, StoreError, now_unix};
+use crate::ids::UserId;
 use crate::schedule_spec::ScheduleSpec;
 use crate::timezone::Timezone;
 

@@ -2,10 +2,10 @@
 //! sealed app password; or Google, whose token lives with Gmail's). Every query filters by
 //! `user_id`.
 
-use crate::ids::UserId;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, now_unix};
+use crate::ids::UserId;
 
 /// A stored calendar account. `Debug` never shows the sealed secret.
 #[derive(Clone, PartialEq, Eq)]

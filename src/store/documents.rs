@@ -1,10 +1,10 @@
 //! The `documents` table: the text of files a user sent (PDF text layers, text files), kept so
 //! `/recall` can find them later and `/export` can hand them back.
 
-use crate::ids::UserId;
 use rusqlite::params;
 
 use super::{Store, StoreError, now_unix};
+use crate::ids::UserId;
 
 /// A stored document.
 #[derive(Debug, Clone, PartialEq)]

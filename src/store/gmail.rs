@@ -2,10 +2,10 @@
 //! SHA-256 of the OAuth `state`, which is never stored in clear) and the emails already summarised
 //! per user (`processed_emails`).
 
-use crate::ids::UserId;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, now_unix};
+use crate::ids::UserId;
 
 /// A consent link handed out by `/authgmail`, waiting for Google's redirect.
 #[derive(Clone, PartialEq, Eq)]

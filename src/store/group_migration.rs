@@ -1,11 +1,11 @@
 //! A group becoming a supergroup (`migrate_to_chat_id`): the group, its account and what still
 //! waits for it move to the new chat id in one transaction.
 
-use crate::ids::ChatId;
 use rusqlite::params;
 
 use super::groups::group_by_chat;
 use super::{Store, StoreError, now_unix};
+use crate::ids::ChatId;
 
 impl Store {
     /// A group became a supergroup with a new chat id: its row, its account and what still

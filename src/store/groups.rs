@@ -3,13 +3,13 @@
 //! is stored `disabled` so no private path ever serves it as a person; the group path builds an
 //! acting user from it (see `dispatch::group`).
 
-use crate::ids::{ChatId, UserId};
 use std::fmt;
 use std::str::FromStr;
 
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::{Store, StoreError, now_unix};
+use crate::ids::{ChatId, UserId};
 use crate::users::{User, UserStatus};
 
 /// Where a group stands.
@@ -70,12 +70,12 @@ pub struct Group {
     pub state: GroupState,
     /// Whether the bot is still a member.
     pub member: bool,
-    /// Telegram user id of whoever added the bot.
-    pub added_by: Option<i64>,
+    /// Private chat of whoever added the bot (the same number as their Telegram user id).
+    pub added_by: Option<ChatId>,
     /// Their name.
     pub added_by_name: Option<String>,
-    /// Telegram user id of the owner who approved it.
-    pub approved_by: Option<i64>,
+    /// Private chat of the owner who approved it (the same number as their Telegram user id).
+    pub approved_by: Option<ChatId>,
     /// `users.id` of the account that keys the group's history, usage and budget.
     pub account_id: UserId,
 }
@@ -346,7 +346,10 @@ mod tests {
             .group_joined(ChatId(-2), "Family", owner(), "UTC")
             .await
             .unwrap();
-        assert_eq!((g.state, g.approved_by), (GroupState::Active, Some(7)));
+        assert_eq!(
+            (g.state, g.approved_by),
+            (GroupState::Active, Some(ChatId(7)))
+        );
     }
 
     #[tokio::test]

@@ -1,9 +1,9 @@
 //! The `chat_history` table: each user's conversation turns, the LLM's memory.
 
-use crate::ids::UserId;
 use rusqlite::params;
 
 use super::{Store, StoreError, now_unix};
+use crate::ids::UserId;
 
 /// Who said a turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

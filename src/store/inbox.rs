@@ -1,10 +1,10 @@
 //! The `inbox` table: every Telegram update is stored here before it is acknowledged, so nothing
 //! is lost, and its `update_id` key makes a repeated delivery a no-op.
 
-use crate::ids::ChatId;
 use rusqlite::params;
 
 use super::{Store, StoreError, now_unix};
+use crate::ids::ChatId;
 
 /// A stored update that has not been handled yet.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,11 +3,11 @@
 //! replayed after a crash reads them back and resumes instead of doing the work again. Values
 //! are JSON chosen by the step's owner; a step is written once (the first write wins).
 
-use crate::ids::UserId;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::history::insert_turn;
 use super::{NewTurn, Speaker, Store, StoreError, now_unix};
+use crate::ids::UserId;
 
 /// Where a piece of work is journaled: the update it belongs to and the step's name.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,10 +1,10 @@
 //! `llm_usage`: one row per LLM call attempt, and the sums `/usage` and the daily token limit
 //! read from it.
 
-use crate::ids::UserId;
 use rusqlite::params;
 
 use super::{Store, StoreError};
+use crate::ids::UserId;
 
 /// One LLM call attempt to record.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,12 +8,12 @@
 //! about the same at a million rows as at ten thousand. A phrase of common words is looked for
 //! only in recent rows, newest first (see `recall_window`).
 
-use crate::ids::UserId;
 use rusqlite::{Connection, params};
 
 use super::recall_query::RecallQuery;
 use super::recall_window;
 use super::{Store, StoreError, now_unix};
+use crate::ids::UserId;
 
 /// Most matches ranked by BM25; with more, the newest win.
 const CANDIDATES: i64 = 500;

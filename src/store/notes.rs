@@ -1,10 +1,10 @@
 //! The `notes` table: a user's saved notes (`/note`), by number and by title (a key-value
 //! memory: saving a title again replaces that note).
 
-use crate::ids::UserId;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Store, StoreError, now_unix};
+use crate::ids::UserId;
 
 /// A saved note.
 #[derive(Debug, Clone, PartialEq)]

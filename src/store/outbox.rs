@@ -3,10 +3,10 @@
 //! so a reply is never sent twice and never lost. A row holds a chunk as the sender rendered
 //! it for Telegram, with its [`ChunkFormat`]; replies themselves stay channel-neutral.
 
-use crate::ids::ChatId;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError, now_unix};
+use crate::ids::ChatId;
 use crate::message::{Button, FileKind, OutgoingFile};
 
 /// One message to send (a chunk of a reply), before it is stored.

@@ -2,10 +2,10 @@
 //! button. Taking one is a single statement-level decision, so a double press, a press by someone
 //! else or a late press can never run it twice.
 
-use crate::ids::{ChatId, UserId};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, now_unix};
+use crate::ids::{ChatId, UserId};
 
 /// A tool call to show with Confirm / Cancel.
 #[derive(Debug, Clone, PartialEq, Eq)]

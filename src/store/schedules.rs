@@ -2,11 +2,11 @@
 //! the next run (UTC), the last run and its outcome. Queries made for a user filter by `user_id`;
 //! only the scheduler's own loop reads across users.
 
-use crate::ids::UserId;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError, now_unix};
+use crate::ids::UserId;
 use crate::schedule_spec::ScheduleSpec;
 use crate::timezone::{Timezone, parse_timezone};
 

@@ -3,10 +3,10 @@
 //! edits them again instead of creating new ones, and the final text is stored in the outbox as
 //! edits of them (the channel's group previews).
 
-use crate::ids::ChatId;
 use rusqlite::params;
 
 use super::{Store, StoreError, now_unix};
+use crate::ids::ChatId;
 
 impl Store {
     /// Records message `message_id` in `chat_id` as part `seq` of the streamed answer to

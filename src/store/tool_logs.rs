@@ -1,9 +1,9 @@
 //! The `tool_logs` table: one row per tool call, from a command, the LLM or a schedule.
 
-use crate::ids::UserId;
 use rusqlite::params;
 
 use super::{Store, StoreError, now_unix};
+use crate::ids::UserId;
 
 /// A finished tool call.
 #[derive(Debug, Clone, PartialEq)]

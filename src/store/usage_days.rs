@@ -1,10 +1,10 @@
 //! Per-day sums of one user's `llm_usage` rows between day boundaries the caller computes in
 //! the user's timezone (SQLite knows nothing of time zones), for the `/usage` chart.
 
-use crate::ids::UserId;
 use rusqlite::params;
 
 use super::{Store, StoreError};
+use crate::ids::UserId;
 
 /// One day's tokens (input plus output) and cost.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

@@ -3,12 +3,12 @@
 //! as `calendar_accounts`) is one line there, and a listed table this database does not have yet
 //! is skipped.
 
-use crate::ids::{ChatId, UserId};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::{Map, Value, json};
 
 use super::{Store, StoreError, now_unix};
+use crate::ids::{ChatId, UserId};
 
 /// How a table names the user a row belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,9 +1,9 @@
 //! The `users` table: the owner, approved users and pending requests.
 
-use crate::ids::{ChatId, UserId};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError, now_unix};
+use crate::ids::{ChatId, UserId};
 use crate::timezone::Timezone;
 use crate::users::{User, UserStatus};
 

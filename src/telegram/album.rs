@@ -6,12 +6,12 @@
 //! it finds it closed and does nothing. A leader replayed after a crash gets the parts it
 //! claimed the first time, without waiting again.
 
-use crate::ids::ChatId;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::convert::{decode_update, to_incoming};
+use crate::ids::ChatId;
 use crate::message::{Content, Incoming};
 use crate::store::{Store, StoreError};
 

@@ -3,7 +3,6 @@
 //! client to the same method URL teloxide builds. That URL holds the token: it is never logged,
 //! and no error carries it (reqwest errors are stripped of their URL).
 
-use crate::ids::ChatId;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -11,6 +10,7 @@ use teloxide::Bot;
 use url::Url;
 
 use super::rate_limit::RateLimiter;
+use crate::ids::ChatId;
 
 /// Longest one preview request may take; a slow preview is dropped, never waited for.
 const DRAFT_TIMEOUT: Duration = Duration::from_secs(5);

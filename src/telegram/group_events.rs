@@ -3,7 +3,6 @@
 //! (`migrate_to_chat_id`), and leaving the groups the owner disabled (`leaveChat`). The rules
 //! themselves are in `crate::groups`.
 
-use crate::ids::ChatId;
 use teloxide::prelude::*;
 use teloxide::types::{ChatMemberUpdated, Me, Update, UpdateKind};
 
@@ -11,6 +10,7 @@ use super::convert::display_name;
 use super::describe_error;
 use crate::groups::membership::{MembershipEvent, Rules, on_membership};
 use crate::groups::{BotIdentity, BotIdentityCell};
+use crate::ids::ChatId;
 use crate::message::Reply;
 use crate::services::Services;
 use crate::store::{Store, StoreError};

@@ -13,7 +13,6 @@
 //! stops the task and waits for a request in flight, so no late edit can overwrite the final
 //! text.
 
-use crate::ids::ChatId;
 use std::time::Duration;
 
 use teloxide::prelude::*;
@@ -26,6 +25,7 @@ use super::format::{ChunkFormat, html_to_plain, markdown_to_html};
 use super::preview::DescribeCall;
 use super::rate_limit::RateLimiter;
 use super::split::{TELEGRAM_MAX_UTF16, split_message};
+use crate::ids::ChatId;
 use crate::llm::ToolCall;
 use crate::llm::stream::StreamObserver;
 pub use crate::message::GroupTarget;

@@ -4,7 +4,6 @@
 //! handling one update is caught here: it costs that chat one apology and closes the row as
 //! failed, so it is never replayed.
 
-use crate::ids::ChatId;
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
@@ -17,6 +16,7 @@ use super::convert::{decode_update, to_incoming};
 use super::describe_error;
 use super::send::TelegramSender;
 use crate::dispatch::Dispatcher;
+use crate::ids::ChatId;
 use crate::message::{Content, Reply};
 use crate::store::{InboxOutcome, PendingUpdate, StoreError};
 

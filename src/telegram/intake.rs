@@ -2,12 +2,12 @@
 //! webhook. The update is stored in the inbox first; only then is it acknowledged, and a
 //! repeated update_id is a no-op.
 
-use crate::ids::ChatId;
 use teloxide::types::Update;
 
 use super::convert::{chat_of, decode_update, to_incoming};
 use crate::cancellations::Cancellations;
 use crate::dispatch::parse_command;
+use crate::ids::ChatId;
 use crate::queue::ChatQueues;
 use crate::store::{PendingUpdate, Store, StoreError};
 

@@ -8,7 +8,6 @@
 //! has to spare, so they never make the final message wait; a 429 slows them down, a second one
 //! stops them, and dropping the [`Preview`] stops them at once.
 
-use crate::ids::ChatId;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -16,6 +15,7 @@ use tokio_util::task::AbortOnDropHandle;
 
 use super::draft::{DraftClient, DraftError};
 use super::format::{html_to_plain, markdown_to_html};
+use crate::ids::ChatId;
 use crate::llm::ToolCall;
 use crate::llm::stream::StreamObserver;
 

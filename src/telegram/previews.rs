@@ -3,12 +3,12 @@
 //! and a channel without Telegram get none: their replies arrive whole, exactly as without
 //! streaming.
 
-use crate::ids::ChatId;
 use std::sync::OnceLock;
 
 use super::draft::DraftClient;
 use super::group_preview::{GroupEditor, GroupPreview, GroupTarget};
 use super::preview::{DescribeCall, Preview};
+use crate::ids::ChatId;
 use crate::llm::ToolCall;
 use crate::store::Store;
 use crate::tools::ToolRegistry;

@@ -6,13 +6,14 @@
 //! order, so waiting senders are served fairly. Time is `tokio::time::Instant`, so tests run on
 //! tokio's paused clock.
 
-use crate::ids::ChatId;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::time::{Instant, sleep_until};
+
+use crate::ids::ChatId;
 
 /// Messages a chat may receive at once before its rate applies (when the rate is below it).
 const CHAT_BURST: u32 = 3;

@@ -2,7 +2,6 @@
 //! backoff while Telegram is unreachable) and reading a posted body into what the inbox stores.
 //! The HTTP route itself is in `crate::http::webhook`.
 
-use crate::ids::ChatId;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
@@ -15,6 +14,7 @@ use super::convert::{ALLOWED_UPDATES, chat_of};
 use super::{describe_error, error_code};
 use crate::config::WebhookConfig;
 use crate::health::Health;
+use crate::ids::ChatId;
 
 /// Longest wait between `setWebhook` retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);

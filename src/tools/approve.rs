@@ -1,11 +1,11 @@
 //! `/approve <chat id>` (owner): lets a pending (or disabled) user in and tells them; with a
 //! group's (negative) id, approves the group.
 
-use crate::ids::ChatId;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, user_by_chat_arg};
+use crate::ids::ChatId;
 use crate::message::Reply;
 use crate::store::Store;
 use crate::users::UserStatus;

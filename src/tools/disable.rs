@@ -1,11 +1,11 @@
 //! `/disable <chat id>` (owner): denies a pending request or switches a user off; with a
 //! group's (negative) id, disables the group and leaves it.
 
-use crate::ids::ChatId;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, user_by_chat_arg};
+use crate::ids::ChatId;
 use crate::store::Store;
 use crate::users::UserStatus;
 

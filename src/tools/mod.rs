@@ -2,8 +2,6 @@
 //! LLM can call the same tools. Adding a tool is one new file plus one line in [`all_tools`]; the
 //! registry produces `/help`, Telegram's command menu and the LLM's tool specs from that list.
 
-use crate::ids::ChatId;
-
 mod approve;
 mod briefing;
 mod calendar;
@@ -39,6 +37,7 @@ use serde_json::Value;
 
 use crate::cancellations::Cancellations;
 use crate::config::Config;
+use crate::ids::ChatId;
 use crate::llm::LlmRouter;
 use crate::markup::Markup;
 use crate::mcp::McpTools;

@@ -2,11 +2,11 @@
 //! <title>` finds it (or suggests the closest titles), `list`, `delete <title>`; `add <text>` and
 //! numeric ids keep working. The model has the same operations (`action`, `title`, `text`).
 
-use crate::ids::UserId;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, shorten, str_arg};
+use crate::ids::UserId;
 use crate::store::{Note as StoredNote, Store, title_key};
 
 /// Personal notes.

@@ -1,11 +1,11 @@
 //! What `/start` does for a stranger (which tools a user may run is `tools::effect::may_run`).
 
-use crate::ids::ChatId;
 use crate::markup::escape_markdown;
 use crate::message::{Button, Reply};
 use crate::store::{Store, StoreError};
 
 use super::UserStatus;
+use crate::ids::ChatId;
 
 /// How often a pending user's repeated `/start` is answered; repeats in between get no reply.
 pub const START_REPLY_EVERY_SECS: i64 = 3600;

@@ -1,14 +1,13 @@
 //! The user manager: who may talk to the bot. The owner comes from `.env`; anyone else asks with
 //! `/start`, becomes `pending`, and the owner approves (active) or denies (disabled) them.
 
-use crate::ids::{ChatId, UserId};
-
 mod access;
 mod rate_limit;
 
 use std::fmt;
 use std::str::FromStr;
 
+use crate::ids::{ChatId, UserId};
 use crate::llm::{Budget, ProviderKind};
 use crate::timezone::Timezone;
 

@@ -1,12 +1,13 @@
 //! `USER_RATE_LIMIT_PER_MIN`: how many messages a non-owner may send per minute. A user over the
 //! limit gets one "slow down" reply per minute, then silence until the window frees up.
 
-use crate::ids::UserId;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
+
+use crate::ids::UserId;
 
 const WINDOW: Duration = Duration::from_secs(60);
 

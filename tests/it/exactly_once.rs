@@ -2,9 +2,9 @@
 //! journal at the next start: the user's turn is stored once, a tool that ran is not run again,
 //! a model round that completed is not asked (nor billed) again, and the reply goes out once.
 
-use minicrew::ids::ChatId;
 use std::time::Duration;
 
+use minicrew::ids::ChatId;
 use serde_json::json;
 
 use crate::support::app::{OWNER, TestApp, WAIT};

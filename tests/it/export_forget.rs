@@ -2,10 +2,10 @@
 //! press and then leaves no row of the user in any table (the FTS index and a table added later
 //! included) while other users keep theirs; the owner is reset, not forgotten.
 
-use minicrew::ids::{ChatId, UserId};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use minicrew::ids::{ChatId, UserId};
 use serde_json::Value;
 
 use crate::memory::{SAM, add_sam, ask, user_id};

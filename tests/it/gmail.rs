@@ -1,7 +1,6 @@
 //! Gmail end to end against the fake Google: `--auth-gmail` with the test as browser, the chat
 //! consent flow (paste and webhook callback), encrypted tokens, refresh, revocation and reading mail.
 
-use minicrew::ids::UserId;
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
@@ -15,6 +14,7 @@ use minicrew::gmail::{
     CliAuthOptions, CliConnected, Disconnect, EmailArgs, GmailClient, GmailConnect, GmailError,
     RECONNECT_MESSAGE, SecretKey, StoredToken, TokenStore, parse_email_args, run_cli_auth,
 };
+use minicrew::ids::UserId;
 use minicrew::store::Store;
 use secrecy::ExposeSecret;
 use serde_json::json;

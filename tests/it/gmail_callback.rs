@@ -2,11 +2,11 @@
 //! Telegram account and links nothing until its Confirm button is pressed; the chat then names the
 //! Google address. In polling mode the pasted address does the same, and only that address.
 
-use minicrew::ids::{ChatId, UserId};
 use std::collections::HashMap;
 use std::time::Duration;
 
 use minicrew::gmail::connect::PASTE_REDIRECT_URI;
+use minicrew::ids::{ChatId, UserId};
 use reqwest::StatusCode;
 use url::Url;
 

@@ -1,13 +1,13 @@
 //! The LLM router against fake Claude, Gemini and OpenAI-compatible servers and a real SQLite
 //! store: wire formats, the native tool loop, retry, fallback, cancellation and usage records.
 
-use minicrew::ids::UserId;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::TimeZone;
 use minicrew::config::{LlmConfig, ProviderConfig};
+use minicrew::ids::UserId;
 use minicrew::llm::{
     ChatRequest, LlmRouter, ProviderKind, RetryPolicy, Role, Tier, ToolRunner, ToolSpec,
     http_client,

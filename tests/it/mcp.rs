@@ -4,9 +4,9 @@
 //! as untrusted, owner-only servers, call timeouts and tool-list changes. Operations (`/mcp`,
 //! restarts, `/health`, `doctor`, the child's environment) are in `mcp_ops`.
 
-use minicrew::ids::ChatId;
 use std::time::Duration;
 
+use minicrew::ids::ChatId;
 use serde_json::{Value, json};
 
 use crate::support::app::{OWNER, TestApp, WAIT};

@@ -1,8 +1,8 @@
 //! The daemon end to end in polling mode, through the fake Telegram server.
 
-use minicrew::ids::ChatId;
 use std::time::Duration;
 
+use minicrew::ids::ChatId;
 use minicrew::store::ChunkFormat;
 use minicrew::store::{NewChunk, Store};
 use minicrew::telegram::split::{TELEGRAM_MAX_UTF16, split_message};

@@ -2,9 +2,9 @@
 //! quoted in a reply (a group's title here) shows exactly as written in both channels, whatever
 //! Markdown or HTML it contains.
 
-use minicrew::ids::ChatId;
 use std::process::Stdio;
 
+use minicrew::ids::ChatId;
 use minicrew::store::Store;
 use tokio::io::AsyncWriteExt;
 

@@ -2,12 +2,12 @@
 //! jobs telling their owner once, the loop under a hand-driven clock, the missed-run policy on
 //! restart.
 
-use minicrew::ids::{ChatId, UserId};
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Timelike, Utc};
 use minicrew::app::App;
 use minicrew::config::{Config, Purpose};
+use minicrew::ids::{ChatId, UserId};
 use minicrew::schedule_spec::{CronExpr, ScheduleSpec};
 use minicrew::scheduler::{Clock, JobOutcome, ManualClock, run_job, spawn};
 use minicrew::services::Services;

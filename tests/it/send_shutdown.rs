@@ -1,9 +1,9 @@
 //! Shutdown reaches a reply waiting to be sent again: the outbox sender ends its retry backoff at
 //! once and leaves the chunk pending in the outbox, so the next start sends it.
 
-use minicrew::ids::ChatId;
 use std::time::Duration;
 
+use minicrew::ids::ChatId;
 use minicrew::message::Reply;
 use minicrew::store::Store;
 use minicrew::telegram::build_bot;

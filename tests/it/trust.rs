@@ -3,7 +3,6 @@
 //! content waits for a Confirm button that only its user can press, once, within ten minutes;
 //! admin tools are never offered to the model and private tools never run in a group.
 
-use minicrew::ids::ChatId;
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -12,6 +11,7 @@ use axum::response::IntoResponse;
 use minicrew::app::App;
 use minicrew::config::{Config, Purpose};
 use minicrew::dispatch::{Caller, Outcome, invoke};
+use minicrew::ids::ChatId;
 use minicrew::tools::{CallSource, ChatKind};
 use minicrew::users::UserStatus;
 use serde_json::{Value, json};

@@ -1,10 +1,10 @@
 //! The daemon end to end in webhook mode: updates are POSTed to the app's own HTTP server the way
 //! Telegram posts them, with replies going out through the fake Telegram server.
 
-use minicrew::ids::ChatId;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use minicrew::ids::ChatId;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tempfile::TempDir;
