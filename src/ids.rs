@@ -7,6 +7,16 @@
 //! set_status(UserId(7));
 //! ```
 //!
+//! The store's own methods: a user's status is set by chat, their timezone by user id.
+//!
+//! ```compile_fail,E0308
+//! # use minicrew::{store::Store, users::{User, UserStatus}};
+//! async fn swapped(store: &Store, user: &User) {
+//!     let _ = store.set_user_status(user.id, UserStatus::Active).await;
+//!     let _ = store.set_user_timezone(user.chat_id, user.timezone).await;
+//! }
+//! ```
+//!
 //! Raw `i64`s become ids only at the edges: the Telegram conversion and sender, the CLI, the
 //! terminal channel, the HTTP callbacks, and rows read from SQLite.
 
