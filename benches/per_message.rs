@@ -67,7 +67,7 @@ const RSS_READINGS: i64 = 8;
 /// Each daemon run must finish within this (plus a second per 1,000 RSS messages).
 const DEADLINE: Duration = Duration::from_secs(300);
 const SHUTDOWN_WITHIN: Duration = Duration::from_secs(15);
-const WEBHOOK_SECRET: &str = "bench_secret";
+const WEBHOOK_SECRET: &str = "bench_webhook_secret_0123456789abcdef";
 const WEBHOOK_PATH: &str = "/bot/webhook";
 /// A free text: a plain question, answered by the fake model at once.
 const FREE_TEXT: &str = "What should I cook tonight with rice, leeks and a lemon?";
