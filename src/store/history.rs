@@ -66,7 +66,7 @@ impl Store {
         exclude_id: Option<i64>,
     ) -> Result<Vec<Turn>, StoreError> {
         self.call(move |c| {
-            let mut stmt = c.prepare(
+            let mut stmt = c.prepare_cached(
                 "SELECT role, content FROM chat_history
                  WHERE user_id = ?1 AND id > ?2 AND id != ?3
                  ORDER BY id DESC LIMIT ?4",
@@ -105,10 +105,10 @@ pub(super) fn insert_turn(
     speaker: Speaker,
     turn: &NewTurn,
 ) -> rusqlite::Result<i64> {
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO chat_history (user_id, role, content, tool_used, llm_model, token_used, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![user_id, speaker.as_str(), turn.content, turn.tool_used, turn.llm_model, turn.token_used, now_unix()],
+    )?.execute(params![user_id, speaker.as_str(), turn.content, turn.tool_used, turn.llm_model, turn.token_used, now_unix()],
     )?;
     Ok(c.last_insert_rowid())
 }
