@@ -106,6 +106,12 @@ impl Daemon {
         Ok(Self { child, pid, log })
     }
 
+    /// The child's process id (for reading more of `/proc/<pid>/`).
+    #[allow(dead_code, reason = "used by the footprint bench only")]
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
     /// Memory of the child now, from `/proc/<pid>/status`.
     pub fn memory(&self) -> anyhow::Result<Memory> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))
