@@ -106,10 +106,10 @@ impl Daemon {
         Ok(Self { child, pid, log })
     }
 
-    /// The child's process id (for `/proc/<pid>/...` readings such as CPU time).
+    /// The child's process id (for `/proc/<pid>/...` readings such as CPU time and memory).
     #[allow(
         dead_code,
-        reason = "used by the per_message bench, not by the crash test"
+        reason = "used by the per_message and footprint benches, not by the crash test"
     )]
     pub fn pid(&self) -> u32 {
         self.pid

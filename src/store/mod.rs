@@ -236,7 +236,6 @@ fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-
 /// The database thread: runs queries in arrival order until every handle is dropped. An inbox
 /// insert takes the inserts queued right behind it into the same commit (up to
 /// [`inbox::MAX_BATCH`]); a query queued among them runs after that commit. A query that panics
