@@ -163,7 +163,7 @@ async fn measure(
         rate: None,
         memory: daemon.memory()?,
     }];
-    approve_users(data_dir)?;
+    support::users::approve_users(&data_dir.join("minicrew.db"), OWNER + 1..OWNER + CHATS)?;
     let mut handled = 0;
     for phase in &PHASES {
         let base = fake.sent();
@@ -192,23 +192,6 @@ async fn measure(
         memory: daemon.memory()?,
     });
     Ok(rows)
-}
-
-/// Makes chats `OWNER + 1 ..` active users with plain SQL (the daemon already created the
-/// schema; it reads users from the database on every message, so no restart is needed).
-fn approve_users(data_dir: &Path) -> anyhow::Result<()> {
-    let mut conn = rusqlite::Connection::open(data_dir.join("minicrew.db"))?;
-    conn.busy_timeout(Duration::from_secs(5))?;
-    let tx = conn.transaction()?;
-    for chat_id in OWNER + 1..OWNER + CHATS {
-        tx.execute(
-            "INSERT INTO users (chat_id, display_name, status, created_at, updated_at)
-             VALUES (?1, ?2, 'active', unixepoch(), unixepoch())",
-            rusqlite::params![chat_id, format!("User{chat_id}")],
-        )?;
-    }
-    tx.commit()?;
-    Ok(())
 }
 
 /// Inbox rows per status and outbox rows, read after the daemon exited.

@@ -2,8 +2,9 @@
 //! 1M `chat_history` rows, through the real `Store` (its SQLite thread, the FTS5 index the
 //! triggers keep) on a file in a temp dir. Rows are made-up sentences over a 5,000-word
 //! vocabulary with Zipf-like word frequencies, shared by two users; the user asked about owns
-//! half. One fact ("locker code 4711") is planted in the oldest rows. It prints a table and
-//! asserts nothing about speed:
+//! half. One fact ("locker code 4711") is planted in the oldest rows. At each size it also times
+//! the two history lookups: the recent turns a free text sends to the model, and `/history 20`.
+//! It prints a table and asserts nothing about speed:
 //!
 //! ```text
 //! cargo bench --bench recall
@@ -16,6 +17,7 @@
 
 use std::time::{Duration, Instant};
 
+use minicrew::ids::UserId;
 use minicrew::store::{RecallQuery, Store};
 
 /// History sizes measured (the database grows from one to the next).
@@ -158,6 +160,42 @@ fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)
 }
 
+/// Times the history a free text loads (the last `MAX_CONTEXT_MESSAGES` turns after the `/new`
+/// mark, 10 by default; 20 here) and `/history 20`, `RUNS` times each, and prints their rows.
+async fn history_lookups(store: &Store, size: usize) {
+    for name in [
+        "history: the turns a free text sends",
+        "history: /history 20",
+    ] {
+        let mut times = Vec::with_capacity(RUNS);
+        for _ in 0..RUNS {
+            let started = Instant::now();
+            let turns = if name.ends_with("sends") {
+                store
+                    .recent_turns(UserId(1), 0, 20, None)
+                    .await
+                    .expect("recent turns")
+                    .len()
+            } else {
+                store
+                    .last_turns(UserId(1), 20)
+                    .await
+                    .expect("last turns")
+                    .len()
+            };
+            times.push(started.elapsed());
+            assert_eq!(turns, 20, "a full page of turns");
+        }
+        times.sort();
+        println!(
+            "| {size} | {name} | {} | {} | {} |",
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.99)),
+            ms(times[times.len() - 1])
+        );
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -195,7 +233,7 @@ async fn main() {
                 let query = RecallQuery::parse(&text).expect("a query with words");
                 let started = Instant::now();
                 let hits = store
-                    .recall(minicrew::ids::UserId(1), query, RESULTS, None)
+                    .recall(UserId(1), query, RESULTS, None)
                     .await
                     .expect("recall");
                 times.push(started.elapsed());
@@ -218,6 +256,7 @@ async fn main() {
         }
         everything.sort();
         all_at_size.push((size, everything));
+        history_lookups(&store, size).await;
     }
     for (size, times) in &all_at_size {
         println!(

@@ -106,6 +106,15 @@ impl Daemon {
         Ok(Self { child, pid, log })
     }
 
+    /// The child's process id (for `/proc/<pid>/...` readings such as CPU time and memory).
+    #[allow(
+        dead_code,
+        reason = "used by the per_message and footprint benches, not by the crash test"
+    )]
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
     /// Memory of the child now, from `/proc/<pid>/status`.
     pub fn memory(&self) -> anyhow::Result<Memory> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))

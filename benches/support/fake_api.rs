@@ -111,6 +111,16 @@ impl FakeApi {
         self.shared.pushed.notify_waiters();
     }
 
+    /// The JSON body Telegram would post to a webhook for a private text message: the same
+    /// shape getUpdates hands out. Ids are the caller's (they do not touch the poll queue).
+    #[allow(
+        dead_code,
+        reason = "used by the per_message bench's webhook runs only"
+    )]
+    pub fn text_update_body(update_id: i64, chat_id: i64, text: &str) -> String {
+        text_update(update_id, chat_id, text).to_string()
+    }
+
     /// sendMessage calls answered so far.
     pub fn sent(&self) -> u64 {
         *self.shared.sent.borrow()

@@ -267,7 +267,7 @@ impl Store {
     /// Chat ids of disabled groups the bot is still in: it should leave them.
     pub async fn groups_to_leave(&self) -> Result<Vec<ChatId>, StoreError> {
         self.call(|c| {
-            let mut stmt = c.prepare(
+            let mut stmt = c.prepare_cached(
                 "SELECT chat_id FROM groups WHERE state = 'disabled' AND member = 1 ORDER BY id",
             )?;
             let rows = stmt.query_map([], |r| r.get(0))?;

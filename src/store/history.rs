@@ -45,6 +45,16 @@ pub struct Turn {
     pub content: String,
 }
 
+/// A user's turns after the context window's start, newest first (read through the
+/// `chat_history_user_id` index, so the cost does not grow with the history).
+const CONTEXT_TURNS: &str = "SELECT role, content FROM chat_history
+     WHERE user_id = ?1 AND id > ?2 AND id != ?3
+     ORDER BY id DESC LIMIT ?4";
+
+/// A user's last turns with their times, newest first, for `/history`.
+const LAST_TURNS: &str = "SELECT role, content, created_at FROM chat_history WHERE user_id = ?1
+     ORDER BY id DESC LIMIT ?2";
+
 impl Store {
     /// Appends a turn to a user's history; returns its id.
     pub async fn add_turn(
@@ -67,11 +77,7 @@ impl Store {
         exclude_id: Option<i64>,
     ) -> Result<Vec<Turn>, StoreError> {
         self.call(move |c| {
-            let mut stmt = c.prepare(
-                "SELECT role, content FROM chat_history
-                 WHERE user_id = ?1 AND id > ?2 AND id != ?3
-                 ORDER BY id DESC LIMIT ?4",
-            )?;
+            let mut stmt = c.prepare_cached(CONTEXT_TURNS)?;
             let rows = stmt.query_map(
                 params![
                     user_id,
@@ -106,10 +112,10 @@ pub(super) fn insert_turn(
     speaker: Speaker,
     turn: &NewTurn,
 ) -> rusqlite::Result<i64> {
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO chat_history (user_id, role, content, tool_used, llm_model, token_used, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![user_id, speaker.as_str(), turn.content, turn.tool_used, turn.llm_model, turn.token_used, now_unix()],
+    )?.execute(params![user_id, speaker.as_str(), turn.content, turn.tool_used, turn.llm_model, turn.token_used, now_unix()],
     )?;
     Ok(c.last_insert_rowid())
 }
@@ -133,10 +139,7 @@ impl Store {
         n: usize,
     ) -> Result<Vec<DatedTurn>, StoreError> {
         self.call(move |c| {
-            let mut stmt = c.prepare(
-                "SELECT role, content, created_at FROM chat_history WHERE user_id = ?1
-                 ORDER BY id DESC LIMIT ?2",
-            )?;
+            let mut stmt = c.prepare_cached(LAST_TURNS)?;
             let rows = stmt.query_map(
                 params![user_id, i64::try_from(n).unwrap_or(i64::MAX)],
                 |r| {
@@ -157,5 +160,36 @@ impl Store {
             Ok(turns)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SQLite's plan for `sql`, one line per step.
+    fn plan(store_conn: &rusqlite::Connection, sql: &str, params: usize) -> String {
+        let args: Vec<i64> = vec![1; params];
+        let mut stmt = store_conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap();
+        stmt.query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap()
+            .join("\n")
+    }
+
+    #[tokio::test]
+    async fn the_last_turns_are_read_from_an_index_in_order_never_sorted_from_the_whole_history() {
+        let store = Store::open_in_memory().unwrap();
+        let plans = store
+            .call(|c| Ok([plan(c, CONTEXT_TURNS, 4), plan(c, LAST_TURNS, 2)]))
+            .await
+            .unwrap();
+        for plan in plans {
+            assert!(plan.contains("chat_history_user_id"), "{plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        }
     }
 }

@@ -30,21 +30,18 @@ impl StepKey {
 
 /// Writes a step unless it is there already.
 pub(super) fn put(c: &Connection, update_id: i64, step: &str, value: &str) -> rusqlite::Result<()> {
-    c.execute(
+    c.prepare_cached(
         "INSERT OR IGNORE INTO update_journal (update_id, step, value, created_at)
          VALUES (?1, ?2, ?3, ?4)",
-        params![update_id, step, value, now_unix()],
-    )
+    )?
+    .execute(params![update_id, step, value, now_unix()])
     .map(drop)
 }
 
 fn get(c: &Connection, update_id: i64, step: &str) -> rusqlite::Result<Option<String>> {
-    c.query_row(
-        "SELECT value FROM update_journal WHERE update_id = ?1 AND step = ?2",
-        params![update_id, step],
-        |r| r.get(0),
-    )
-    .optional()
+    c.prepare_cached("SELECT value FROM update_journal WHERE update_id = ?1 AND step = ?2")?
+        .query_row(params![update_id, step], |r| r.get(0))
+        .optional()
 }
 
 impl Store {

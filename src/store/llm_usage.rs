@@ -134,24 +134,24 @@ fn to_u64(n: i64) -> u64 {
 
 /// Inserts one `llm_usage` row.
 fn insert_usage(c: &rusqlite::Connection, row: &LlmUsageRow) -> rusqlite::Result<()> {
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO llm_usage (user_id, provider, model, input_tokens, output_tokens,
              cost_usd, latency_ms, status, error, created_at, speaker)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
-            row.user_id,
-            row.provider,
-            row.model,
-            to_i64(row.input_tokens),
-            to_i64(row.output_tokens),
-            row.cost_usd,
-            to_i64(row.latency_ms),
-            if row.error.is_none() { "ok" } else { "error" },
-            row.error,
-            row.created_at,
-            row.speaker,
-        ],
-    )
+    )?
+    .execute(params![
+        row.user_id,
+        row.provider,
+        row.model,
+        to_i64(row.input_tokens),
+        to_i64(row.output_tokens),
+        row.cost_usd,
+        to_i64(row.latency_ms),
+        if row.error.is_none() { "ok" } else { "error" },
+        row.error,
+        row.created_at,
+        row.speaker,
+    ])
     .map(drop)
 }
 

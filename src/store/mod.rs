@@ -1,11 +1,14 @@
 //! SQLite storage: opening the file (WAL, busy timeout, foreign keys), migrations, and the
-//! async bridge that keeps blocking SQLite calls off the runtime's worker threads.
+//! async bridge that keeps blocking SQLite calls off the runtime's worker threads. Inbox inserts
+//! that arrive together share one durable commit (group commit, see [`inbox`]), and the WAL is
+//! checkpointed by a thread of its own ([`checkpoint`]), so neither waits on the other's disk.
 //!
 //! SQL lives only in this module: one file per table group adds typed methods to [`Store`].
 
 mod album;
 mod briefings;
 mod calendar_accounts;
+mod checkpoint;
 mod cleanup;
 mod documents;
 mod file_mode;
@@ -109,6 +112,16 @@ pub enum StoreError {
 /// A query for the database thread.
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 
+/// What the database thread runs: a query, or inbox inserts that may share their commit with
+/// the inserts queued behind them.
+enum Work {
+    Query(Job),
+    Inbox(Vec<inbox::DurableInsert>),
+}
+
+/// Prepared statements kept per connection (`prepare_cached`): the hot path's few dozen.
+const STATEMENT_CACHE: usize = 64;
+
 /// Cheap-to-clone handle to the one SQLite connection.
 ///
 /// A personal bot writes a few rows per message, so one connection is plenty. It lives on its own
@@ -117,7 +130,7 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 /// The thread ends when the last handle is dropped.
 #[derive(Clone)]
 pub struct Store {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Work>,
     /// Wakes the scheduler after a change it plans from (see [`wake`]).
     schedule_changes: Arc<Notify>,
 }
@@ -143,26 +156,34 @@ impl Store {
         file_mode::make_private(&path)?;
         let lock = instance_lock::shared(&path)?;
         let conn = Connection::open(&path)?;
-        Self::from_connection(conn, Some(lock))
+        Self::from_connection(conn, Some(&path), Some(lock))
     }
 
     /// Opens a private in-memory database (for unit tests and benchmarks).
     pub fn open_in_memory() -> Result<Self, StoreError> {
-        Self::from_connection(Connection::open_in_memory()?, None)
+        Self::from_connection(Connection::open_in_memory()?, None, None)
     }
 
-    /// Prepares `conn` and starts its thread, which keeps `lock` (the file's shared instance
-    /// lock) for as long as the connection lives.
+    /// Prepares `conn` and starts the database thread, which keeps `lock` (the file's shared
+    /// instance lock) for as long as the connection lives; for a file (`path`), also the thread
+    /// that checkpoints its WAL.
     fn from_connection(
         mut conn: Connection,
+        path: Option<&Path>,
         lock: Option<instance_lock::InstanceLock>,
     ) -> Result<Self, StoreError> {
         prepare(&mut conn)?;
-        let (jobs, queue) = mpsc::channel::<Job>();
+        let checkpoints = match path {
+            Some(path) => Some(checkpoint::start(&conn, path)?),
+            None => None,
+        };
+        let (jobs, queue) = mpsc::channel::<Work>();
         std::thread::Builder::new()
             .name("minicrew-sqlite".into())
             .spawn(move || {
                 run_queries(conn, queue);
+                // Stops the checkpoint thread after one last checkpoint.
+                drop(checkpoints);
                 drop(lock);
             })
             .map_err(|e| StoreError::Task(format!("cannot start the database thread: {e}")))?;
@@ -183,12 +204,18 @@ impl Store {
             // The caller may have gone away (cancelled); its result is then simply dropped.
             let _ = done.send(f(conn));
         });
-        let stopped = || StoreError::Task("the database thread is not running".into());
-        self.jobs.send(job).map_err(|_| stopped())?;
+        self.submit(Work::Query(job))?;
         result
             .await
             .map_err(|_| StoreError::Task("the query panicked".into()))?
             .map_err(StoreError::from)
+    }
+
+    /// Queues work for the database thread.
+    fn submit(&self, work: Work) -> Result<(), StoreError> {
+        self.jobs
+            .send(work)
+            .map_err(|_| StoreError::Task("the database thread is not running".into()))
     }
 
     /// Checks that the database answers a trivial query (used by `/health` and `doctor`).
@@ -204,15 +231,46 @@ fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     migrations().to_latest(conn)?;
     Ok(())
 }
 
-/// The database thread: runs queries in arrival order until every handle is dropped. A query that
-/// panics loses only its own result (its caller gets an error); the thread goes on.
-fn run_queries(mut conn: Connection, queue: mpsc::Receiver<Job>) {
-    for job in queue {
-        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut conn))).is_err() {
+/// The database thread: runs queries in arrival order until every handle is dropped. An inbox
+/// insert takes the inserts queued right behind it into the same commit (up to
+/// [`inbox::MAX_BATCH`]); a query queued among them runs after that commit. A query that panics
+/// loses only its own result (its caller gets an error); the thread goes on.
+fn run_queries(mut conn: Connection, queue: mpsc::Receiver<Work>) {
+    let mut next = None;
+    loop {
+        let work = match next.take() {
+            Some(work) => work,
+            None => match queue.recv() {
+                Ok(work) => work,
+                Err(mpsc::RecvError) => return,
+            },
+        };
+        let caught = match work {
+            Work::Query(job) => {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut conn)))
+            }
+            Work::Inbox(mut batch) => {
+                while batch.len() < inbox::MAX_BATCH {
+                    match queue.try_recv() {
+                        Ok(Work::Inbox(more)) => batch.extend(more),
+                        Ok(other) => {
+                            next = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    inbox::insert_batch(&mut conn, batch);
+                }))
+            }
+        };
+        if caught.is_err() {
             tracing::error!("a database query panicked");
         }
     }

@@ -99,6 +99,11 @@ const COLUMNS: &str = "id, update_id, chat_id, seq, text, format, buttons, messa
                        reply_to_message_id, message_thread_id, edit_message_id, \
                        file_name, file_kind, file_bytes";
 
+/// The query of one row by id.
+fn by_id() -> String {
+    format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1")
+}
+
 fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
     let format: String = r.get(5)?;
     let buttons: Option<String> = r.get(6)?;
@@ -152,19 +157,19 @@ impl Store {
                     Some(f) => (Some(f.name), Some(f.kind.as_str()), Some(f.bytes)),
                     None => (None, None, None),
                 };
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO outbox (update_id, chat_id, seq, text, format, buttons, created_at, forget_text,
                          reply_to_message_id, message_thread_id, edit_message_id,
                          file_name, file_kind, file_bytes)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                    params![update_id, chunk.chat_id, seq as i64, chunk.text, chunk.format.as_str(), buttons, now, chunk.forget_text,
+                )?.execute(params![update_id, chunk.chat_id, seq as i64, chunk.text, chunk.format.as_str(), buttons, now, chunk.forget_text,
                         chunk.reply_to_message_id, chunk.message_thread_id, chunk.edit_message_id,
                         file_name, file_kind, file_bytes],
                 )?;
                 ids.push(tx.last_insert_rowid());
             }
             let rows = {
-                let mut stmt = tx.prepare(&format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"))?;
+                let mut stmt = tx.prepare_cached(&by_id())?;
                 ids.iter().map(|id| stmt.query_row([id], row_from)).collect::<rusqlite::Result<Vec<_>>>()?
             };
             tx.commit()?;
@@ -176,7 +181,7 @@ impl Store {
     /// Every outbox row of an update, in order (empty if it was never dispatched).
     pub async fn chunks_of_update(&self, update_id: i64) -> Result<Vec<OutboxRow>, StoreError> {
         self.call(move |c| {
-            let mut stmt = c.prepare(&format!(
+            let mut stmt = c.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM outbox WHERE update_id = ?1 ORDER BY seq"
             ))?;
             let rows = stmt.query_map([update_id], row_from)?;
@@ -188,7 +193,7 @@ impl Store {
     /// Outbox rows by id, in the order given (rows that no longer exist are left out).
     pub async fn chunks_by_id(&self, ids: Vec<i64>) -> Result<Vec<OutboxRow>, StoreError> {
         self.call(move |c| {
-            let mut stmt = c.prepare(&format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"))?;
+            let mut stmt = c.prepare_cached(&by_id())?;
             let mut rows = Vec::with_capacity(ids.len());
             for id in ids {
                 if let Some(row) = stmt.query_row([id], row_from).optional()? {
@@ -217,11 +222,10 @@ impl Store {
     /// it before (more than zero: a crash cut an earlier try whose outcome is unknown).
     pub async fn note_send_attempt(&self, id: i64) -> Result<i64, StoreError> {
         self.call(move |c| {
-            c.query_row(
+            c.prepare_cached(
                 "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?1 RETURNING attempts - 1",
-                [id],
-                |r| r.get(0),
-            )
+            )?
+            .query_row([id], |r| r.get(0))
         })
         .await
     }
@@ -230,12 +234,12 @@ impl Store {
     /// and a file's bytes are dropped (Telegram has them; an export holds all of a user's data).
     pub async fn mark_chunk_sent(&self, id: i64, message_id: i64) -> Result<(), StoreError> {
         self.call(move |c| {
-            c.execute(
+            c.prepare_cached(
                 "UPDATE outbox SET status = 'sent', message_id = ?1, sent_at = ?2, error = NULL,
                      text = CASE WHEN forget_text THEN ?4 ELSE text END, file_bytes = NULL
                  WHERE id = ?3",
-                params![message_id, now_unix(), id, FORGOTTEN_TEXT],
-            )?;
+            )?
+            .execute(params![message_id, now_unix(), id, FORGOTTEN_TEXT])?;
             Ok(())
         })
         .await

@@ -37,7 +37,7 @@ impl Store {
         chat_id: ChatId,
     ) -> Result<Vec<i64>, StoreError> {
         self.call(move |c| {
-            let mut stmt = c.prepare(
+            let mut stmt = c.prepare_cached(
                 "SELECT message_id FROM stream_messages WHERE update_id = ?1 AND chat_id = ?2
                  ORDER BY seq",
             )?;

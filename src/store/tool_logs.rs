@@ -27,10 +27,10 @@ impl Store {
     pub async fn log_tool_call(&self, log: ToolLog) -> Result<(), StoreError> {
         self.call(move |c| {
             let status = if log.error.is_some() { "error" } else { "ok" };
-            c.execute(
+            c.prepare_cached(
                 "INSERT INTO tool_logs (user_id, tool, arguments, source, status, error, duration_ms, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![log.user_id, log.tool, log.arguments, log.source, status, log.error, log.duration_ms, now_unix()],
+            )?.execute(params![log.user_id, log.tool, log.arguments, log.source, status, log.error, log.duration_ms, now_unix()],
             )?;
             Ok(())
         })

@@ -177,12 +177,11 @@ impl Store {
 /// chat's finished updates (that one included: the press, its journal, the reply once sent).
 pub(super) fn purge_forgotten_chat(c: &Connection, update_id: i64) -> rusqlite::Result<()> {
     let chat_id: Option<ChatId> = c
-        .query_row(
+        .prepare_cached(
             "SELECT f.chat_id FROM forget_after_update f JOIN inbox i ON i.chat_id = f.chat_id
              WHERE i.update_id = ?1",
-            [update_id],
-            |r| r.get(0),
-        )
+        )?
+        .query_row([update_id], |r| r.get(0))
         .optional()?;
     let Some(chat_id) = chat_id else {
         return Ok(());

@@ -61,12 +61,9 @@ impl Store {
     /// The user of a chat, if known.
     pub async fn user_by_chat(&self, chat_id: ChatId) -> Result<Option<User>, StoreError> {
         self.call(move |c| {
-            c.query_row(
-                &format!("SELECT {COLUMNS} FROM users WHERE chat_id = ?1"),
-                [chat_id],
-                user_from_row,
-            )
-            .optional()
+            c.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE chat_id = ?1"))?
+                .query_row([chat_id], user_from_row)
+                .optional()
         })
         .await
     }

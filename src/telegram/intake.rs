@@ -49,15 +49,46 @@ impl Intake {
         chat_id: Option<ChatId>,
         payload: String,
     ) -> Result<Accepted, StoreError> {
-        let kind = super::convert::kind_of(&payload);
         let inserted = self
             .store
             .insert_update(update_id, chat_id, payload.clone())
             .await?;
-        crate::metrics::update_received(kind, !inserted);
+        Ok(self.queue_if_new(inserted, update_id, chat_id, payload))
+    }
+
+    /// Stores the decoded updates of one `getUpdates` batch (polling) and queues the new ones,
+    /// in order. Their inserts go to the database together, so the batch costs one durable
+    /// commit, not one per update. Returns each update's outcome, in order; an update stored
+    /// after one that failed is queued too (it is in the inbox; a redelivery is a no-op).
+    pub async fn accept_updates(&self, updates: &[Update]) -> Vec<Result<Accepted, StoreError>> {
+        let rows: Vec<(i64, Option<ChatId>, String)> = updates
+            .iter()
+            .map(|u| {
+                let payload = serde_json::to_string(u).unwrap_or_else(|_| "{}".to_string());
+                (i64::from(u.id.0), chat_of(u), payload)
+            })
+            .collect();
+        let inserted = self.store.insert_updates(rows.clone()).await;
+        rows.into_iter()
+            .zip(inserted)
+            .map(|((update_id, chat_id, payload), inserted)| {
+                Ok(self.queue_if_new(inserted?, update_id, chat_id, payload))
+            })
+            .collect()
+    }
+
+    /// After the insert: counts the update and, if it was new, queues it.
+    fn queue_if_new(
+        &self,
+        inserted: bool,
+        update_id: i64,
+        chat_id: Option<ChatId>,
+        payload: String,
+    ) -> Accepted {
+        crate::metrics::update_received(super::convert::kind_of(&payload), !inserted);
         if !inserted {
             tracing::debug!(update_id, "repeated update ignored");
-            return Ok(Accepted::Duplicate);
+            return Accepted::Duplicate;
         }
         self.cancel_if_asked(&payload);
         let pending = PendingUpdate {
@@ -72,14 +103,7 @@ impl Intake {
             );
         }
         self.queues.submit(chat_id, pending);
-        Ok(Accepted::New)
-    }
-
-    /// Stores a decoded update (polling).
-    pub async fn accept_update(&self, update: &Update) -> Result<Accepted, StoreError> {
-        let payload = serde_json::to_string(update).unwrap_or_else(|_| "{}".to_string());
-        self.accept(i64::from(update.id.0), chat_of(update), payload)
-            .await
+        Accepted::New
     }
 
     /// `/cancel` must not wait behind the request it cancels: stop that request now; the

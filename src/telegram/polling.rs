@@ -104,15 +104,16 @@ pub async fn run_polling(
     }
 }
 
-/// Stores each update; returns the offset that confirms those stored (`None` if none was), and
-/// the error that stopped the rest, which Telegram then sends again.
+/// Stores the batch (one durable commit); returns the offset that confirms the updates stored
+/// before the first that failed (`None` if none was), and that failure, after which Telegram
+/// sends the rest again.
 async fn store_updates(
     intake: &Intake,
     updates: &[teloxide::types::Update],
 ) -> (Option<i64>, Option<StoreError>) {
     let mut next = None;
-    for update in updates {
-        if let Err(e) = intake.accept_update(update).await {
+    for (update, accepted) in updates.iter().zip(intake.accept_updates(updates).await) {
+        if let Err(e) = accepted {
             // Do not confirm this or later updates: Telegram will send them again.
             return (next, Some(e));
         }

@@ -1,0 +1,89 @@
+//! WAL checkpoints off the database thread. SQLite's automatic checkpoint runs inside whichever
+//! commit pushes the WAL past 1,000 pages, so now and then one write (often a durable inbox
+//! insert that Telegram waits on) paid for copying the WAL into the database and syncing it. The
+//! database connection has that turned off; a second connection on a thread of its own runs a
+//! `PASSIVE` checkpoint every [`EVERY`]: it copies what no reader still needs and never blocks
+//! the writer, which goes on appending to the WAL (and starts it over once it was copied whole).
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// How often the WAL is checkpointed.
+const EVERY: Duration = Duration::from_secs(1);
+/// Pages the checkpoint connection caches: it reads almost nothing itself.
+const CACHE_KIB: i64 = 64;
+
+/// Dropping it stops the checkpoint thread (after one last checkpoint).
+pub(super) struct Checkpoints {
+    _stop: mpsc::Sender<()>,
+}
+
+/// Turns off automatic checkpoints on `conn` (the database connection) and starts the thread
+/// that checkpoints the WAL of the database at `path`.
+pub(super) fn start(conn: &Connection, path: &Path) -> Result<Checkpoints, StoreError> {
+    let checkpointer = Connection::open(path)?;
+    // A checkpoint that finds the database busy simply tries again at the next tick.
+    checkpointer.busy_timeout(Duration::ZERO)?;
+    checkpointer.pragma_update(None, "cache_size", -CACHE_KIB)?;
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    let (stop, stopped) = mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("minicrew-wal".into())
+        .spawn(move || run(&checkpointer, &stopped))
+        .map_err(|e| StoreError::Task(format!("cannot start the checkpoint thread: {e}")))?;
+    Ok(Checkpoints { _stop: stop })
+}
+
+fn run(conn: &Connection, stopped: &mpsc::Receiver<()>) {
+    loop {
+        let last = !matches!(
+            stopped.recv_timeout(EVERY),
+            Err(mpsc::RecvTimeoutError::Timeout)
+        );
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            // Busy, read-only or full: the WAL keeps the writes; the next tick tries again.
+            tracing::debug!(error = %e, "WAL checkpoint not done");
+        }
+        if last {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Store;
+
+    #[tokio::test]
+    async fn the_wal_is_copied_into_the_database_by_the_checkpoint_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let auto: i64 = store
+            .call(|c| c.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)))
+            .await
+            .unwrap();
+        assert_eq!(auto, 0, "the writer never checkpoints itself");
+        for id in 0..200 {
+            store
+                .insert_update(id, Some(crate::ids::ChatId(1)), "x".repeat(2_000))
+                .await
+                .unwrap();
+        }
+        // With the writer's automatic checkpoint off, the rows reach the database file (not
+        // only its WAL) only through the checkpoint thread.
+        let file = dir.path().join(super::super::DB_FILE_NAME);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::fs::metadata(&file).unwrap().len() < 200 * 2_000 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the WAL was never copied into the database file"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
