@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::cli::minicrew;
+use crate::cli::{chat_with, minicrew};
 use crate::support::app::{OWNER, WAIT};
 use crate::support::fake_llm::{FakeLlm, Reply, Wire};
 use crate::support::fake_telegram::FakeTelegram;
@@ -127,29 +127,13 @@ async fn a_backup_taken_while_the_bot_answers_opens_and_holds_the_last_answer_se
 
 /// A data folder with a database holding the owner's note `name`, made by `minicrew chat`.
 async fn database_with_note(dir: &tempfile::TempDir, env: &str, name: &str) {
-    use tokio::io::AsyncWriteExt;
-    let mut child = tokio::process::Command::from(minicrew(dir, env))
-        .arg("chat")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(format!("/note save {name} kept in the database\n").as_bytes())
-        .await
-        .unwrap();
-    drop(stdin);
-    let out = tokio::time::timeout(WAIT, child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut command = minicrew(dir, env);
+    command.arg("chat");
+    chat_with(
+        command,
+        &format!("/note save {name} kept in the database\n"),
+    )
+    .await;
 }
 
 fn note_titles(db: &Path) -> Vec<String> {
@@ -378,28 +362,10 @@ async fn restore_keeps_the_current_database_and_brings_a_0_1_backup_up_to_date()
     );
 
     // Through the front door: the owner of the 0.1 database finds their old note.
-    let mut child = tokio::process::Command::from(minicrew(&dir, LOCAL_ENV))
-        .arg("chat")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use tokio::io::AsyncWriteExt;
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(b"/recall locker\n").await.unwrap();
-    }
-    let out = tokio::time::timeout(WAIT, child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
+    let mut command = minicrew(&dir, LOCAL_ENV);
+    command.arg("chat");
+    let out = chat_with(command, "/recall locker\n").await;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(
         stdout.contains("4711"),
         "the restored history is searchable: {stdout}"

@@ -8,6 +8,31 @@ use std::time::Duration;
 use crate::support::app::{OWNER, WAIT};
 use crate::support::fake_telegram::FakeTelegram;
 
+/// Runs `command` (a `minicrew … chat`) with `input` on its stdin, closes stdin and returns
+/// what it printed once it exits (within [`WAIT`]); fails with its stderr if it did not succeed.
+pub(crate) async fn chat_with(command: Command, input: &str) -> std::process::Output {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::from(command)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).await.unwrap();
+    drop(stdin);
+    let out = tokio::time::timeout(WAIT, child.wait_with_output())
+        .await
+        .expect("minicrew chat exits once its input ends")
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 pub(crate) fn minicrew(dir: &tempfile::TempDir, env_file: &str) -> Command {
     let path = dir.path().join("test.env");
     std::fs::write(&path, env_file).unwrap();
@@ -189,27 +214,13 @@ async fn a_rejected_llm_key_never_reaches_logs_or_replies() {
         claude.base_url(),
         gemini.base_url()
     );
-    let mut child = tokio::process::Command::from(minicrew(&dir, &env))
-        .arg("chat")
-        .env("RUST_LOG", "trace")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use tokio::io::AsyncWriteExt;
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"hello there\n").await.unwrap();
-    drop(stdin);
-    let out = tokio::time::timeout(WAIT, child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
+    let mut command = minicrew(&dir, &env);
+    command.arg("chat").env("RUST_LOG", "trace");
+    let out = chat_with(command, "hello there\n").await;
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
     );
-    assert!(out.status.success(), "{stderr}");
     assert!(
         stdout.contains("saved"),
         "the user is told their message is saved: {stdout}"

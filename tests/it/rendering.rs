@@ -2,12 +2,10 @@
 //! quoted in a reply (a group's title here) shows exactly as written in both channels, whatever
 //! Markdown or HTML it contains.
 
-use std::process::Stdio;
-
 use minicrew::ids::ChatId;
 use minicrew::store::Store;
-use tokio::io::AsyncWriteExt;
 
+use crate::cli::{chat_with, minicrew};
 use crate::support::app::{OWNER, TestApp, WAIT};
 
 /// A group title that is Markdown and HTML at once.
@@ -66,33 +64,10 @@ async fn a_quoted_title_with_markdown_and_html_shows_literally_in_the_terminal()
         .await
         .unwrap();
     drop(store);
-    let env = dir.path().join("test.env");
-    std::fs::write(&env, "").unwrap();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_minicrew"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .current_dir(dir.path())
-        .arg("--env-file")
-        .arg(&env)
-        .arg("chat")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"/groups\n").await.unwrap();
-    drop(stdin);
-    let out = tokio::time::timeout(WAIT, child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
+    let mut command = minicrew(&dir, "");
+    command.arg("chat");
+    let out = chat_with(command, "/groups\n").await;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(
         stdout.contains(&format!("**{TITLE}** `-100555`: pending")),
         "the title as written, in the reply's own Markdown: {stdout}"
