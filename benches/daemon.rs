@@ -20,7 +20,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::time::Instant;
 
-use support::daemon::{Daemon, Memory, is_stale, release_binary};
+use support::daemon::{Daemon, Memory, built_release_binary};
 use support::fake_api::{BOT_TOKEN, FakeApi};
 
 /// The owner's chat id; the other chats are `OWNER + 1 ..= OWNER + CHATS - 1`.
@@ -72,20 +72,9 @@ struct Row {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let binary = release_binary();
-    if !binary.is_file() {
-        eprintln!(
-            "daemon bench: {} not found; build it first with `cargo build --release`",
-            binary.display()
-        );
+    let Some(binary) = built_release_binary("daemon bench") else {
         return ExitCode::FAILURE;
-    }
-    if is_stale(&binary) {
-        eprintln!(
-            "daemon bench: warning: sources are newer than {}; run `cargo build --release`",
-            binary.display()
-        );
-    }
+    };
     match run(&binary).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -25,7 +25,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::time::Instant;
 
-use support::daemon::{Daemon, is_stale, release_binary};
+use support::daemon::{Daemon, built_release_binary};
 use support::fake_api::{BOT_TOKEN, FakeApi};
 
 /// The owner's chat id.
@@ -52,20 +52,9 @@ struct Figures {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let binary = release_binary();
-    if !binary.is_file() {
-        eprintln!(
-            "footprint bench: {} not found; build it first with `cargo build --release`",
-            binary.display()
-        );
+    let Some(binary) = built_release_binary("footprint bench") else {
         return ExitCode::FAILURE;
-    }
-    if is_stale(&binary) {
-        eprintln!(
-            "footprint bench: warning: sources are newer than {}; run `cargo build --release`",
-            binary.display()
-        );
-    }
+    };
     let runs: usize = std::env::var("FOOTPRINT_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -48,7 +48,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use soak_llm::FakeLlm;
-use support::daemon::{Daemon, is_stale, release_binary};
+use support::daemon::{Daemon, built_release_binary};
 use support::fake_api::{BOT_TOKEN, FakeApi};
 use support::proc_cpu;
 
@@ -74,20 +74,9 @@ const FREE_TEXT: &str = "What should I cook tonight with rice, leeks and a lemon
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let binary = release_binary();
-    if !binary.is_file() {
-        eprintln!(
-            "per_message bench: {} not found; build it first with `cargo build --release`",
-            binary.display()
-        );
+    let Some(binary) = built_release_binary("per_message bench") else {
         return ExitCode::FAILURE;
-    }
-    if is_stale(&binary) {
-        eprintln!(
-            "per_message bench: warning: sources are newer than {}; run `cargo build --release`",
-            binary.display()
-        );
-    }
+    };
     let outcome = async {
         polling(&binary).await?;
         if std::env::var_os("PER_MESSAGE_ONE_CHAT_ONLY").is_some() {

@@ -44,7 +44,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use soak_llm::FakeLlm;
 use soak_load::Mix;
 use soak_report::Sample;
-use support::daemon::{Daemon, is_stale, release_binary};
+use support::daemon::{Daemon, built_release_binary, release_binary};
 use support::fake_api::{BOT_TOKEN, FakeApi};
 
 /// The owner's chat id; the other chats are `OWNER + 1 .. OWNER + CHATS`.
@@ -93,20 +93,9 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let binary = release_binary();
-    if !binary.is_file() {
-        eprintln!(
-            "soak: {} not found; build it first with `cargo build --release`",
-            binary.display()
-        );
+    let Some(binary) = built_release_binary("soak") else {
         return ExitCode::FAILURE;
-    }
-    if is_stale(&binary) {
-        eprintln!(
-            "soak: warning: sources are newer than {}; run `cargo build --release`",
-            binary.display()
-        );
-    }
+    };
     match run(&binary, &plan).await {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,

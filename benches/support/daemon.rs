@@ -18,6 +18,26 @@ pub fn release_binary() -> PathBuf {
     target.join("release").join("minicrew")
 }
 
+/// The built release binary for the bench `name`, or `None` (said on stderr) when it is not
+/// built; warns when the sources are newer than it.
+pub fn built_release_binary(name: &str) -> Option<PathBuf> {
+    let binary = release_binary();
+    if !binary.is_file() {
+        eprintln!(
+            "{name}: {} not found; build it first with `cargo build --release`",
+            binary.display()
+        );
+        return None;
+    }
+    if is_stale(&binary) {
+        eprintln!(
+            "{name}: warning: sources are newer than {}; run `cargo build --release`",
+            binary.display()
+        );
+    }
+    Some(binary)
+}
+
 /// Whether a file under `src/` or `migrations/` is newer than `binary` (a stale build).
 pub fn is_stale(binary: &Path) -> bool {
     let Ok(built) = binary.metadata().and_then(|m| m.modified()) else {
