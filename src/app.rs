@@ -48,6 +48,9 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub struct App {
     services: Arc<Services>,
     owner: User,
+    /// Fired when [`App::run_until_stopped`]'s shutdown comes, for the clients built before it
+    /// (Gmail): their retry pauses end on it.
+    stopping: CancellationToken,
 }
 
 impl App {
@@ -73,8 +76,13 @@ impl App {
             )
             .await
             .context("cannot create the owner")?;
-        let services = Arc::new(build_services(config, store, tools)?);
-        Ok(Self { services, owner })
+        let stopping = CancellationToken::new();
+        let services = Arc::new(build_services(config, store, &stopping, tools)?);
+        Ok(Self {
+            services,
+            owner,
+            stopping,
+        })
     }
 
     /// The dispatcher every channel feeds.
@@ -107,12 +115,9 @@ impl App {
             .context("TELEGRAM_BOT_TOKEN: is required")?;
         let bot = build_bot(token, &config.telegram.api_url)?;
         check_token(&bot, &self.services.bot_identity).await?;
-        self.services
-            .voice
-            .attach_telegram(TelegramFiles::new(bot.clone()));
-        self.services
-            .media
-            .attach(Arc::new(TelegramFiles::new(bot.clone())));
+        let files = TelegramFiles::new(bot.clone()).with_shutdown(shutdown.child_token());
+        self.services.voice.attach_telegram(files.clone());
+        self.services.media.attach(Arc::new(files));
         let store = self.services.store.clone();
         let sender = TelegramSender::new(
             bot.clone(),
@@ -175,6 +180,7 @@ impl App {
             .await;
         let _watchdog = notify.spawn_watchdog(store.clone(), shutdown.child_token());
         shutdown.cancelled().await;
+        self.stopping.cancel();
         notify.stopping().await;
         tracing::info!("shutting down: no new updates; finishing messages in progress");
         if let Some(servers) = server
@@ -326,6 +332,7 @@ async fn metrics_upkeep(handle: Option<PrometheusHandle>) {
 fn build_services(
     config: Config,
     store: Store,
+    stopping: &CancellationToken,
     tools: impl FnOnce(&ToolHandles) -> Vec<Box<dyn Tool>>,
 ) -> anyhow::Result<Services> {
     let llm_http =
@@ -339,7 +346,8 @@ fn build_services(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let tokens = TokenStore::new(&config.gmail.credentials_dir, key);
     let client = GmailClient::new(config.gmail.clone(), tokens, store.clone())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .with_shutdown(stopping.clone());
     let voice = Voice::new(&config.transcribe, config.llm.timeout)?;
     // A server that fails to start is retried in the background; it never stops the bot.
     let mcp = McpTools::start(&config.mcp, health.clone());

@@ -28,6 +28,7 @@
 //! - [`scheduler`]: timezone-correct next runs, `/remind` and `/schedule` parsing, missed runs.
 //! - [`services`]: the shared handles (config, store, tools).
 //! - [`service_notify`]: systemd readiness, watchdog and stopping notifications (`sd_notify`).
+//! - [`shutdown_pause`]: retry pauses that end at shutdown, leaving their work pending.
 //! - [`store`]: SQLite (WAL), migrations, typed repository methods; all SQL lives here.
 //! - [`telegram`]: polling, update conversion, the outbox sender, the command menu.
 //! - [`terminal`]: `minicrew chat`, the terminal channel.
@@ -63,6 +64,7 @@ pub mod schedule_spec;
 pub mod scheduler;
 pub mod service_notify;
 pub mod services;
+pub mod shutdown_pause;
 pub mod store;
 pub mod telegram;
 pub mod terminal;

@@ -1,12 +1,14 @@
 //! The Gmail REST client (read-only): `users/me/messages?q=..&maxResults=N`, then
 //! `users/me/messages/{id}?format=full` for each message not summarised yet. Access tokens are
 //! refreshed when expired or on a 401, and the refreshed token is stored. A 5xx is tried once
-//! more after a pause; an error status that stays is logged once with what to do about it.
+//! more after a pause (which shutdown ends: the request stays pending, see
+//! [`crate::shutdown_pause`]); an error status that stays is logged once with what to do about it.
 
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
 use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::message_text::parse_message;
@@ -42,6 +44,8 @@ pub struct GmailClient {
     tokens: TokenStore,
     store: Store,
     http: reqwest::Client,
+    /// Ends the pause before a retry at shutdown.
+    shutdown: CancellationToken,
 }
 
 /// One user's token during a fetch; refreshed at most once, and a 5xx retried at most once.
@@ -64,7 +68,15 @@ impl GmailClient {
             tokens,
             store,
             http,
+            shutdown: CancellationToken::new(),
         })
+    }
+
+    /// Stops waiting before a retry when `shutdown` fires: the fetch ends with
+    /// [`GmailError::Stopped`] and the request that needed it stays pending.
+    pub fn with_shutdown(mut self, shutdown: CancellationToken) -> Self {
+        self.shutdown = shutdown;
+        self
     }
 
     /// Messages matching `args` (at most `GMAIL_MAX_RESULTS`), newest first as Gmail lists them,
@@ -164,7 +176,8 @@ impl GmailClient {
             if (500..600).contains(&status) && !session.server_error_retried {
                 tracing::warn!(status, "Gmail server error; trying once more");
                 session.server_error_retried = true;
-                tokio::time::sleep(SERVER_ERROR_PAUSE).await;
+                let pause = tokio::time::sleep(SERVER_ERROR_PAUSE);
+                crate::shutdown_pause::pause(&self.shutdown, pause).await?;
                 continue;
             }
             if !(200..300).contains(&status) {

@@ -97,6 +97,9 @@ pub enum GmailError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Shutdown came while waiting to try again; the request stays pending for the next start.
+    #[error("shutting down; try again in a minute")]
+    Stopped(#[from] crate::shutdown_pause::Stopped),
 }
 
 impl GmailError {

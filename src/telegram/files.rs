@@ -1,7 +1,9 @@
 //! Downloading a file a user sent (a voice message) through the Bot API: `getFile`, then the
 //! file URL. That URL contains the bot token, so it is never logged or put in an error: errors
 //! here carry only a short description. `getFile` only reads, so a rate limit (with a short
-//! `retry_after`) or an answer lost on the way is tried once more before the user is told.
+//! `retry_after`) or an answer lost on the way is tried once more before the user is told. The
+//! pause before that try ends at shutdown, leaving the message pending (see
+//! [`crate::shutdown_pause`]).
 
 use std::time::Duration;
 
@@ -10,6 +12,7 @@ use teloxide::net::Download as _;
 use teloxide::prelude::*;
 use teloxide::types::FileId;
 use teloxide::{ApiError, RequestError};
+use tokio_util::sync::CancellationToken;
 
 use super::describe_error;
 use crate::media::{FetchError, FileSource};
@@ -38,6 +41,9 @@ pub enum FileError {
     /// The file URL could not be read; the description never contains the URL.
     #[error("download failed: {0}")]
     Download(String),
+    /// Shutdown came while waiting to try `getFile` again; the message stays pending.
+    #[error(transparent)]
+    Stopped(#[from] crate::shutdown_pause::Stopped),
 }
 
 /// A downloaded file.
@@ -53,6 +59,8 @@ pub struct DownloadedFile {
 #[derive(Clone)]
 pub struct TelegramFiles {
     bot: Bot,
+    /// Ends the pause before trying `getFile` again at shutdown.
+    shutdown: CancellationToken,
 }
 
 impl std::fmt::Debug for TelegramFiles {
@@ -64,7 +72,17 @@ impl std::fmt::Debug for TelegramFiles {
 impl TelegramFiles {
     /// Downloads with `bot` (its client's timeout bounds each call).
     pub fn new(bot: Bot) -> Self {
-        Self { bot }
+        Self {
+            bot,
+            shutdown: CancellationToken::new(),
+        }
+    }
+
+    /// Stops waiting before a retry when `shutdown` fires: the download ends with
+    /// [`FileError::Stopped`] and the message that needed it stays pending.
+    pub fn with_shutdown(mut self, shutdown: CancellationToken) -> Self {
+        self.shutdown = shutdown;
+        self
     }
 
     /// Fetches `file_id`, refusing anything over `limit` bytes before or while reading it.
@@ -103,7 +121,7 @@ impl TelegramFiles {
         };
         tracing::warn!(error = %describe_error(&error), pause_ms = pause.as_millis(),
             "getFile failed; retrying once");
-        tokio::time::sleep(pause).await;
+        crate::shutdown_pause::pause(&self.shutdown, tokio::time::sleep(pause)).await?;
         request().await.map_err(|e| lookup_error(&e, limit))
     }
 }

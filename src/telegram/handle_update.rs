@@ -160,9 +160,13 @@ impl UpdateHandler {
             self.delete_message(incoming.chat_id, message_id).await;
         }
         let thread = incoming.group.as_ref().and_then(|g| g.thread_id);
-        let replies = self
-            .with_typing(incoming.chat_id, thread, self.dispatcher.handle(&incoming))
-            .await;
+        let handling =
+            self.with_typing(incoming.chat_id, thread, self.dispatcher.handle(&incoming));
+        let (replies, cut) = crate::shutdown_pause::watching_cuts(handling).await;
+        if cut {
+            // A retry pause ended at shutdown: the replies tell of that cut, not of the message.
+            return Err(HandleError::Stopped);
+        }
         self.send_replies(pending.update_id, replies).await
     }
 
@@ -232,7 +236,8 @@ fn panic_message(panic: &(dyn Any + Send)) -> String {
 enum HandleError {
     Store(StoreError),
     Send(String),
-    /// Shutdown came while a reply waited to be sent: the update and its replies stay pending.
+    /// Shutdown came while a reply waited to be sent, or cut a retry pause while handling the
+    /// message: the update (and any stored replies) stay pending.
     Stopped,
 }
 

@@ -84,10 +84,9 @@ impl TelegramSender {
 
     /// Waits for `wait` unless shutdown comes first.
     async fn pause(&self, wait: impl Future<Output = ()>) -> Result<(), SendError> {
-        tokio::select! {
-            () = self.shutdown.cancelled() => Err(SendError::Stopped),
-            () = wait => Ok(()),
-        }
+        crate::shutdown_pause::pause(&self.shutdown, wait)
+            .await
+            .map_err(|_| SendError::Stopped)
     }
 
     /// The rate limiter every message to Telegram goes through (previews included).

@@ -41,6 +41,7 @@ mod media;
 mod memory;
 mod outgoing_files;
 mod panics;
+mod pause_shutdown;
 mod polling;
 mod rendering;
 mod schedule_limits;
