@@ -49,7 +49,7 @@ pub struct App {
     services: Arc<Services>,
     owner: User,
     /// Fired when [`App::run_until_stopped`]'s shutdown comes, for the clients built before it
-    /// (Gmail): their retry pauses end on it.
+    /// (the LLM router, Gmail): their retry pauses end on it.
     stopping: CancellationToken,
 }
 
@@ -338,7 +338,9 @@ fn build_services(
     let llm_http =
         llm::http_client(config.llm.timeout).context("cannot build the HTTP client for the LLM")?;
     let health = Health::new();
-    let llm = LlmRouter::new(&config.llm, store.clone(), llm_http).with_health(health.clone());
+    let llm = LlmRouter::new(&config.llm, store.clone(), llm_http)
+        .with_health(health.clone())
+        .with_shutdown(stopping.clone());
     let key = SecretKey::load_or_create(config.secret_key.as_ref(), &config.data_dir)
         .map_err(|e| anyhow::anyhow!("SECRET_KEY: {e}"))?;
     let connect = GmailConnect::new(&config, store.clone(), key.clone());

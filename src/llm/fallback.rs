@@ -44,6 +44,8 @@ pub(super) struct CallSettings {
     pub store: Store,
     /// Where each provider's last error is kept for `/health`.
     pub health: Health,
+    /// Ends the pause before a retry at shutdown.
+    pub shutdown: CancellationToken,
 }
 
 /// The providers for one message and where we are in them.
@@ -189,10 +191,11 @@ impl<'a> Fallback<'a> {
                 Next::NextProvider => return Ok(Err(error)),
                 Next::Retry(wait) => {
                     tracing::info!(provider = %provider.kind(), %error, ?wait, attempt, "retrying LLM call");
+                    let pause = tokio::time::sleep(wait);
                     tokio::select! {
                         biased;
                         () = cancel.cancelled() => return Err(RouterError::Cancelled),
-                        () = tokio::time::sleep(wait) => {}
+                        paused = crate::shutdown_pause::pause(&self.settings.shutdown, pause) => paused?,
                     }
                 }
             }

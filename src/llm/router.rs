@@ -126,6 +126,7 @@ impl LlmRouter {
                     retry: RetryPolicy::default(),
                     store,
                     health: Health::new(),
+                    shutdown: CancellationToken::new(),
                 },
             }),
         }
@@ -134,6 +135,13 @@ impl LlmRouter {
     /// Replaces the retry policy (tests use short delays).
     pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
         Arc::make_mut(&mut self.inner).settings.retry = retry;
+        self
+    }
+
+    /// Stops waiting before a retry when `shutdown` fires: the reply ends with
+    /// [`RouterError::Stopped`] and the message stays pending for the next start.
+    pub fn with_shutdown(mut self, shutdown: CancellationToken) -> Self {
+        Arc::make_mut(&mut self.inner).settings.shutdown = shutdown;
         self
     }
 

@@ -25,6 +25,10 @@ pub enum RouterError {
     /// gets the shutdown grace to finish, else it resumes at the next start.
     #[error("cancelled")]
     Cancelled,
+    /// Shutdown came while waiting to try a provider again: the message stays pending and is
+    /// answered at the next start.
+    #[error(transparent)]
+    Stopped(#[from] crate::shutdown_pause::Stopped),
     /// The model kept calling tools past the round limit.
     #[error("tool loop stopped after {0} rounds")]
     ToolLoopLimit(usize),
@@ -64,6 +68,7 @@ impl RouterError {
             }
             Self::AllFailed(failures) => all_failed_message(failures),
             Self::Cancelled => "Cancelled.".into(),
+            Self::Stopped(_) => "I'm restarting; please ask again in a minute.".into(),
             Self::ToolLoopLimit(_) => {
                 "That needed too many tool steps, so I stopped; please try a simpler request."
                     .into()

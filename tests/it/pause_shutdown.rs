@@ -1,6 +1,7 @@
 //! Shutdown reaches the retry pauses below the dispatcher too: the pause before `getFile` is tried
-//! again and the pause after a Gmail 5xx end at once, no reply is sent about the cut, and the
-//! message stays pending in the inbox, so the next start answers it as if nothing happened.
+//! again, the pause after a Gmail 5xx and the wait before an LLM provider is tried again end at
+//! once, no reply is sent about the cut, and the message stays pending in the inbox, so the next
+//! start answers it as if nothing happened.
 
 use std::time::Duration;
 
@@ -14,7 +15,8 @@ use crate::support::fake_stt::{FakeStt, SttReply};
 use crate::support::fake_telegram::{FakeTelegram, Fault};
 use crate::support::logs::Logs;
 
-/// How soon the app must stop after shutdown; the `getFile` test's pause alone is 5 s.
+/// How soon the app must stop after shutdown; the `getFile` test's pause alone is 5 s, the
+/// LLM test's 20 s.
 const PROMPTLY: Duration = Duration::from_secs(2);
 
 /// The recording the user "sends".
@@ -138,5 +140,36 @@ async fn shutdown_during_the_gmail_server_error_pause_sends_no_error_and_email_r
     );
     app.wait_for_db("SELECT COUNT(*) FROM inbox WHERE status != 'done'", "0")
         .await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_during_an_llm_retry_pause_stops_at_once_and_the_message_is_answered_at_the_next_start()
+ {
+    let (logs, _guard) = Logs::capture_this_thread();
+    let claude = FakeLlm::start(Wire::Claude).await;
+    // A rate limit asking for 20 s is waited out (up to 30 s), not a reason to give up.
+    claude.script([Reply::rate_limited(20), Reply::text(ANSWER)]);
+    let claude_url = claude.base_url().to_string();
+    let env = [
+        ("ANTHROPIC_API_KEY", "sk-ant-test"),
+        ("ANTHROPIC_BASE_URL", claude_url.as_str()),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::start_with(FakeTelegram::start().await, dir, &env).await;
+    let store = app.store.clone();
+    let question = app.fake.push_text(OWNER, "When is the dentist?");
+
+    wait_for_log(&logs, &["retrying LLM call", "rate limited"]).await;
+    let (fake, dir) = stop_promptly(app).await;
+
+    assert!(fake.sent_to(OWNER).is_empty(), "{}", fake.summary());
+    assert_eq!(claude.requests().len(), 1, "not tried again");
+    assert_eq!(inbox_status(&store, question).await, "pending");
+
+    let app = TestApp::start_with(fake, dir, &env).await;
+    let sent = app.fake.wait_for_sent(1, WAIT).await;
+    assert_eq!(sent[0].visible_text, ANSWER);
+    app.wait_for_db("SELECT status FROM inbox", "done").await;
     app.stop().await;
 }
