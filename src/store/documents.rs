@@ -6,21 +6,6 @@ use rusqlite::params;
 use super::{Store, StoreError, now_unix};
 use crate::ids::UserId;
 
-/// A stored document.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Document {
-    /// Row id.
-    pub id: i64,
-    /// The file name as sent (or a made-up one for text without a name).
-    pub name: String,
-    /// The MIME type Telegram reported, if any.
-    pub mime: Option<String>,
-    /// The extracted text.
-    pub text: String,
-    /// When it was stored (Unix seconds).
-    pub created_at: i64,
-}
-
 /// A document to store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewDocument {
@@ -64,33 +49,6 @@ impl Store {
         })
         .await
     }
-
-    /// A user's documents, oldest first.
-    pub async fn list_documents(&self, user_id: UserId) -> Result<Vec<Document>, StoreError> {
-        self.call(move |c| {
-            let mut stmt = c.prepare(
-                "SELECT id, name, mime, text, created_at FROM documents
-                 WHERE user_id = ?1 ORDER BY id",
-            )?;
-            let rows = stmt.query_map([user_id], |r| {
-                Ok(Document {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    mime: r.get(2)?,
-                    text: r.get(3)?,
-                    created_at: r.get(4)?,
-                })
-            })?;
-            rows.collect()
-        })
-        .await
-    }
-
-    /// Deletes all of a user's documents and returns how many there were.
-    pub async fn delete_documents(&self, user_id: UserId) -> Result<usize, StoreError> {
-        self.call(move |c| c.execute("DELETE FROM documents WHERE user_id = ?1", [user_id]))
-            .await
-    }
 }
 
 #[cfg(test)]
@@ -123,11 +81,14 @@ mod tests {
             .add_document(doc(UserId(2), "b.txt", None))
             .await
             .unwrap();
-        let mine = store.list_documents(UserId(1)).await.unwrap();
-        assert_eq!(mine.len(), 1);
-        assert_eq!(mine[0].text, "the text of a.txt");
-        assert_eq!(store.delete_documents(UserId(1)).await.unwrap(), 1);
-        assert!(store.list_documents(UserId(1)).await.unwrap().is_empty());
-        assert_eq!(store.list_documents(UserId(2)).await.unwrap().len(), 1);
+        let texts_of = |user: UserId| {
+            store.call(move |c| {
+                let mut rows = c.prepare("SELECT text FROM documents WHERE user_id = ?1")?;
+                let texts = rows.query_map([user], |r| r.get::<_, String>(0))?;
+                texts.collect::<Result<Vec<_>, _>>()
+            })
+        };
+        assert_eq!(texts_of(UserId(1)).await.unwrap(), ["the text of a.txt"]);
+        assert_eq!(texts_of(UserId(2)).await.unwrap(), ["the text of b.txt"]);
     }
 }

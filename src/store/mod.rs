@@ -39,7 +39,7 @@ mod wake;
 pub use briefings::BRIEFING;
 pub use calendar_accounts::CalendarAccountRow;
 pub use cleanup::{CleanupReport, INBOX_RETENTION, LOG_RETENTION};
-pub use documents::{Document, NewDocument};
+pub use documents::NewDocument;
 pub use groups::{AddedBy, Group, GroupState, GroupUsage};
 pub use history::{DatedTurn, NewTurn, Speaker, Turn};
 pub use inbox::{InboxOutcome, PendingUpdate};

@@ -129,11 +129,6 @@ pub(super) fn schedule_from_row(r: &Row<'_>) -> rusqlite::Result<Schedule> {
 }
 
 impl Store {
-    /// Creates a user's schedule and returns its id.
-    pub async fn insert_schedule(&self, new: NewSchedule) -> Result<i64, StoreError> {
-        self.insert_schedule_once(new, None).await
-    }
-
     /// Stores a schedule made by the call `origin` (see `ToolContext::once`); the same call made
     /// again (a replay after a crash) returns the schedule it made the first time.
     pub async fn insert_schedule_once(

@@ -81,26 +81,6 @@ impl Store {
         .await
     }
 
-    /// Registers a stranger's `/start` as a pending request (a no-op if the chat is known).
-    pub async fn insert_pending_user(
-        &self,
-        chat_id: ChatId,
-        name: &str,
-        username: Option<&str>,
-    ) -> Result<(), StoreError> {
-        let (name, username) = (name.to_string(), username.map(str::to_string));
-        self.call(move |c| {
-            let now = now_unix();
-            c.execute(
-                "INSERT INTO users (chat_id, display_name, username, status, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, 'pending', ?4, ?4) ON CONFLICT(chat_id) DO NOTHING",
-                params![chat_id, name, username, now],
-            )?;
-            Ok(())
-        })
-        .await
-    }
-
     /// Registers a stranger's `/start` as a pending request. `None` when the chat is already
     /// known (nothing changes); else how many users arrived since `since_unix`, this one included,
     /// counted in the same transaction so concurrent requests get distinct numbers.

@@ -47,7 +47,7 @@ async fn spend(store: &Store, chat_id: i64, tokens: u64) -> UserId {
 /// Adds `chat_id` as an approved user.
 async fn approve(store: &Store, chat_id: i64, name: &str) {
     store
-        .insert_pending_user(ChatId(chat_id), name, None)
+        .register_pending_user(ChatId(chat_id), name, None, 0)
         .await
         .unwrap();
     store
@@ -208,16 +208,19 @@ async fn a_scheduled_email_and_the_briefing_over_the_allowance_fail_without_a_mo
 
     let now = Utc::now();
     let id = store
-        .insert_schedule(NewSchedule {
-            user_id: pat,
-            spec: ScheduleSpec::Cron(CronExpr::parse("0 7 * * *").unwrap()),
-            timezone: Timezone::UTC,
-            action: JobAction::Tool {
-                name: "email_summary".into(),
-                args: "force 30d".into(),
+        .insert_schedule_once(
+            NewSchedule {
+                user_id: pat,
+                spec: ScheduleSpec::Cron(CronExpr::parse("0 7 * * *").unwrap()),
+                timezone: Timezone::UTC,
+                action: JobAction::Tool {
+                    name: "email_summary".into(),
+                    args: "force 30d".into(),
+                },
+                next_run_at: now,
             },
-            next_run_at: now,
-        })
+            None,
+        )
         .await
         .unwrap();
     let schedule = store.user_schedule(pat, id).await.unwrap().unwrap();

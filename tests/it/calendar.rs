@@ -356,7 +356,7 @@ async fn another_user_cannot_point_the_bot_at_a_loopback_server() {
     let server = Radicale::start().await;
     let (app, _claude) = app(None).await;
     app.store
-        .insert_pending_user(ChatId(FRIEND), "Fred", None)
+        .register_pending_user(ChatId(FRIEND), "Fred", None, 0)
         .await
         .unwrap();
     app.store

@@ -36,7 +36,7 @@ pub(crate) async fn start_with(extra: &[(&str, &str)]) -> Mail {
     env.extend_from_slice(extra);
     let app = TestApp::start_with(FakeTelegram::start().await, dir, &env).await;
     app.store
-        .insert_pending_user(ChatId(STRANGER), "Sam", None)
+        .register_pending_user(ChatId(STRANGER), "Sam", None, 0)
         .await
         .unwrap();
     app.store

@@ -34,7 +34,7 @@ async fn start(mode: &[(&str, &str)]) -> Connecting {
     env.extend_from_slice(mode);
     let app = TestApp::start_with(FakeTelegram::start().await, dir, &env).await;
     app.store
-        .insert_pending_user(ChatId(STRANGER), "Sam", Some("sam_t"))
+        .register_pending_user(ChatId(STRANGER), "Sam", Some("sam_t"), 0)
         .await
         .unwrap();
     app.store
@@ -328,7 +328,7 @@ async fn a_gmail_error_in_chat_does_not_show_server_file_paths() {
     let env = [("GOOGLE_CLIENT_SECRET_FILE", missing.as_str())];
     let app = TestApp::start_with(FakeTelegram::start().await, dir, &env).await;
     app.store
-        .insert_pending_user(ChatId(STRANGER), "Sam", None)
+        .register_pending_user(ChatId(STRANGER), "Sam", None, 0)
         .await
         .unwrap();
     app.store

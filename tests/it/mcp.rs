@@ -290,7 +290,7 @@ async fn an_owner_only_server_is_offered_to_the_owner_and_not_to_other_users() {
     wait_ready(&app.health, "mine").await;
     wait_ready(&app.health, "shared").await;
     app.store
-        .insert_pending_user(ChatId(FRIEND), "Fred", None)
+        .register_pending_user(ChatId(FRIEND), "Fred", None, 0)
         .await
         .unwrap();
     app.store

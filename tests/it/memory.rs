@@ -16,7 +16,7 @@ pub const SAM: i64 = STRANGER;
 /// Makes `SAM` an active user; returns their user id.
 pub async fn add_sam(store: &Store) -> UserId {
     store
-        .insert_pending_user(ChatId(SAM), "Sam", None)
+        .register_pending_user(ChatId(SAM), "Sam", None, 0)
         .await
         .unwrap();
     store

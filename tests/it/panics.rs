@@ -114,9 +114,9 @@ async fn a_panicking_scheduled_job_is_recorded_and_the_other_due_jobs_still_run(
         name: "panic_tool".into(),
         args: String::new(),
     });
-    let panicking = store.insert_schedule(panicking).await.unwrap();
+    let panicking = store.insert_schedule_once(panicking, None).await.unwrap();
     let reminder = once(JobAction::Text("still here".into()));
-    store.insert_schedule(reminder).await.unwrap();
+    store.insert_schedule_once(reminder, None).await.unwrap();
     let permits = tokio::sync::Semaphore::new(4);
     let outcomes = run_due(&h.services, &h.sender, &permits, now)
         .await

@@ -301,7 +301,7 @@ async fn a_user_over_the_per_minute_limit_is_told_once_and_the_owner_is_exempt()
     )
     .await;
     app.store
-        .insert_pending_user(ChatId(STRANGER), "Sam", None)
+        .register_pending_user(ChatId(STRANGER), "Sam", None, 0)
         .await
         .unwrap();
     app.store
@@ -401,7 +401,7 @@ async fn a_scheduled_message_left_unsent_by_a_crash_goes_out_at_the_next_start()
 async fn the_owner_disables_a_user_who_then_gets_nothing_and_an_unknown_id_is_named() {
     let app = TestApp::start().await;
     app.store
-        .insert_pending_user(ChatId(STRANGER), "Sam", None)
+        .register_pending_user(ChatId(STRANGER), "Sam", None, 0)
         .await
         .unwrap();
     app.store

@@ -31,7 +31,7 @@ async fn start_with_pat() -> (TestApp, UserId) {
     )
     .await;
     app.store
-        .insert_pending_user(ChatId(PAT), "Pat", None)
+        .register_pending_user(ChatId(PAT), "Pat", None, 0)
         .await
         .unwrap();
     let pat = app
@@ -61,16 +61,19 @@ async fn seed_schedules(store: &Store, user_id: UserId, n: usize) {
     for _ in 0..n {
         let next_run_at = Utc::now() + TimeDelta::days(1);
         store
-            .insert_schedule(NewSchedule {
-                user_id,
-                spec: ScheduleSpec::Cron(CronExpr::parse("0 7 * * *").unwrap()),
-                timezone: Timezone::UTC,
-                action: JobAction::Tool {
-                    name: "note".into(),
-                    args: "list".into(),
+            .insert_schedule_once(
+                NewSchedule {
+                    user_id,
+                    spec: ScheduleSpec::Cron(CronExpr::parse("0 7 * * *").unwrap()),
+                    timezone: Timezone::UTC,
+                    action: JobAction::Tool {
+                        name: "note".into(),
+                        args: "list".into(),
+                    },
+                    next_run_at,
                 },
-                next_run_at,
-            })
+                None,
+            )
             .await
             .unwrap();
     }
@@ -152,13 +155,16 @@ async fn the_fifty_first_reminder_is_refused() {
     for _ in 0..50 {
         let at = Utc::now() + TimeDelta::hours(2);
         app.store
-            .insert_schedule(NewSchedule {
-                user_id: pat,
-                spec: ScheduleSpec::Once(at),
-                timezone: Timezone::UTC,
-                action: JobAction::Text("stretch".into()),
-                next_run_at: at,
-            })
+            .insert_schedule_once(
+                NewSchedule {
+                    user_id: pat,
+                    spec: ScheduleSpec::Once(at),
+                    timezone: Timezone::UTC,
+                    action: JobAction::Text("stretch".into()),
+                    next_run_at: at,
+                },
+                None,
+            )
             .await
             .unwrap();
     }

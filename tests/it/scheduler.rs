@@ -109,7 +109,7 @@ async fn run_job_delivers_a_reminder_and_records_the_message_id() {
     let now = now_secs();
     let id = h
         .store()
-        .insert_schedule(reminder(h.owner_id, "drink water", now))
+        .insert_schedule_once(reminder(h.owner_id, "drink water", now), None)
         .await
         .unwrap();
     let outcome = run_job(&h.services, &h.sender, &h.schedule(id).await, now)
@@ -142,7 +142,7 @@ async fn failing_tool_job_tells_its_owner_once_until_it_succeeds() {
     };
     let id = h
         .store()
-        .insert_schedule(new_schedule(h.owner_id, cron, job("get 1"), now))
+        .insert_schedule_once(new_schedule(h.owner_id, cron, job("get 1"), now), None)
         .await
         .unwrap();
     for expect_told in [true, false] {
@@ -215,13 +215,13 @@ async fn job_of_a_disabled_user_does_not_run() {
     let h = Harness::new().await;
     let store = h.store();
     store
-        .insert_pending_user(ChatId(4242), "Pat", None)
+        .register_pending_user(ChatId(4242), "Pat", None, 0)
         .await
         .unwrap();
     let pat = store.user_by_chat(ChatId(4242)).await.unwrap().unwrap();
     let now = now_secs();
     let id = store
-        .insert_schedule(reminder(pat.id, "hidden", now))
+        .insert_schedule_once(reminder(pat.id, "hidden", now), None)
         .await
         .unwrap();
     let schedule = store.user_schedule(pat.id, id).await.unwrap().unwrap();
@@ -252,7 +252,7 @@ async fn loop_fires_a_near_reminder_when_its_time_comes_on_the_clock() {
     let due = start + TimeDelta::minutes(10);
     let id = h
         .store()
-        .insert_schedule(reminder(h.owner_id, "stretch", due))
+        .insert_schedule_once(reminder(h.owner_id, "stretch", due), None)
         .await
         .unwrap();
     tokio::time::timeout(WAIT, wake_at.wait_for(|w| *w == Some(due)))
@@ -292,20 +292,23 @@ async fn after_downtime_a_recent_miss_runs_once_and_an_old_one_is_skipped() {
     let old = now - TimeDelta::hours(3);
     let daily_old = CronExpr::parse(&format!("{} {} * * *", old.minute(), old.hour())).unwrap();
     let catch_up = store
-        .insert_schedule(reminder(owner.id, "catch up", recent))
+        .insert_schedule_once(reminder(owner.id, "catch up", recent), None)
         .await
         .unwrap();
     let too_late = store
-        .insert_schedule(reminder(owner.id, "too late", old))
+        .insert_schedule_once(reminder(owner.id, "too late", old), None)
         .await
         .unwrap();
     let daily = store
-        .insert_schedule(new_schedule(
-            owner.id,
-            ScheduleSpec::Cron(daily_old),
-            JobAction::Text("daily".into()),
-            old,
-        ))
+        .insert_schedule_once(
+            new_schedule(
+                owner.id,
+                ScheduleSpec::Cron(daily_old),
+                JobAction::Text("daily".into()),
+                old,
+            ),
+            None,
+        )
         .await
         .unwrap();
     drop(store);
@@ -381,12 +384,12 @@ async fn a_slow_job_does_not_hold_back_a_reminder_due_after_it() {
     };
     let store = h.store();
     store
-        .insert_schedule(new_schedule(h.owner_id, every_minute, stall, start))
+        .insert_schedule_once(new_schedule(h.owner_id, every_minute, stall, start), None)
         .await
         .unwrap();
     let due = start + TimeDelta::seconds(30);
     store
-        .insert_schedule(reminder(h.owner_id, "still on time", due))
+        .insert_schedule_once(reminder(h.owner_id, "still on time", due), None)
         .await
         .unwrap();
     let handle = spawn(

@@ -139,7 +139,7 @@ async fn another_user_cannot_see_or_remove_my_schedules() {
     let app = TestApp::start().await;
     const PAT: i64 = 4242;
     app.store
-        .insert_pending_user(ChatId(PAT), "Pat", None)
+        .register_pending_user(ChatId(PAT), "Pat", None, 0)
         .await
         .unwrap();
     app.store

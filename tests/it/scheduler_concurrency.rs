@@ -102,16 +102,19 @@ async fn due_jobs_never_run_more_than_the_shared_bound_at_once() {
     let h = Harness::with(&[], Some(tools)).await;
     for _ in 0..JOBS {
         h.store()
-            .insert_schedule(NewSchedule {
-                user_id: h.owner_id,
-                spec: ScheduleSpec::Cron(CronExpr::parse("* * * * *").unwrap()),
-                timezone: Timezone::UTC,
-                action: JobAction::Tool {
-                    name: "gate".into(),
-                    args: String::new(),
+            .insert_schedule_once(
+                NewSchedule {
+                    user_id: h.owner_id,
+                    spec: ScheduleSpec::Cron(CronExpr::parse("* * * * *").unwrap()),
+                    timezone: Timezone::UTC,
+                    action: JobAction::Tool {
+                        name: "gate".into(),
+                        args: String::new(),
+                    },
+                    next_run_at: START,
                 },
-                next_run_at: START,
-            })
+                None,
+            )
             .await
             .unwrap();
     }

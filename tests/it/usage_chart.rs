@@ -59,7 +59,7 @@ fn bar_height(rgb: &[u8], width: u32, slot: u32) -> u32 {
 async fn usage_sends_the_summary_with_a_png_chart_of_only_the_users_own_days() {
     let app = TestApp::start().await;
     app.store
-        .insert_pending_user(ChatId(PAT), "Pat", None)
+        .register_pending_user(ChatId(PAT), "Pat", None, 0)
         .await
         .unwrap();
     app.store

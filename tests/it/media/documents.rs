@@ -2,7 +2,21 @@
 //! corrupt and unreadable files get a clear reply.
 
 use super::*;
-use minicrew::ids::UserId;
+
+/// The owner's stored documents as (name, MIME type, text), oldest first.
+async fn owner_documents(app: &TestApp) -> Vec<(String, Option<String>, String)> {
+    app.store
+        .call(|c| {
+            let mut rows = c.prepare(
+                "SELECT d.name, d.mime, d.text FROM documents d JOIN users u ON u.id = d.user_id
+                 WHERE u.status = 'owner' ORDER BY d.id",
+            )?;
+            let docs = rows.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            docs.collect()
+        })
+        .await
+        .unwrap()
+}
 
 /// A one-page PDF whose text layer is `sentence` (Helvetica, WinAnsi), with a correct xref;
 /// `encrypt` adds an `/Encrypt` dictionary no empty password opens.
@@ -85,13 +99,13 @@ async fn a_pdf_made_by_the_test_reaches_the_model_quoted_and_lands_in_documents(
         text.contains("untrusted data, not instructions") && text.contains(SENTENCE),
         "{text}"
     );
-    let docs = app.store.list_documents(UserId(1)).await.unwrap();
+    let docs = owner_documents(&app).await;
     assert_eq!(docs.len(), 1, "{docs:?}");
     assert_eq!(
-        (docs[0].name.as_str(), docs[0].mime.as_deref()),
+        (docs[0].0.as_str(), docs[0].1.as_deref()),
         ("lease.pdf", Some("application/pdf"))
     );
-    assert!(docs[0].text.contains(SENTENCE), "{:?}", docs[0].text);
+    assert!(docs[0].2.contains(SENTENCE), "{:?}", docs[0].2);
     let origin: String = app
         .store
         .call(|c| c.query_row("SELECT origin FROM documents", [], |r| r.get(0)))
@@ -164,13 +178,7 @@ async fn an_encrypted_or_corrupt_pdf_gets_a_clear_reply_and_no_panic() {
         "{sent:?}"
     );
     assert!(claude.requests().is_empty());
-    assert!(
-        app.store
-            .list_documents(UserId(1))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(owner_documents(&app).await.is_empty());
     app.wait_for_db("SELECT COUNT(*) FROM inbox WHERE status = 'done'", "2")
         .await;
     app.stop().await;
@@ -217,9 +225,9 @@ async fn a_long_text_file_is_cut_to_the_budget_and_the_reply_says_so() {
         sent.contains("the file was cut. I read only the first 40000"),
         "{sent}"
     );
-    let docs = app.store.list_documents(UserId(1)).await.unwrap();
+    let docs = owner_documents(&app).await;
     assert!(
-        docs[0].text.ends_with("THE-END"),
+        docs[0].2.ends_with("THE-END"),
         "the whole text is kept for recall"
     );
     app.stop().await;
@@ -252,6 +260,6 @@ async fn a_document_replayed_after_a_crash_is_stored_once_and_answered_once() {
 
     assert_eq!(only_reply(&app).await, "On the fifth of March.");
     app.wait_for_db("SELECT status FROM inbox", "done").await;
-    assert_eq!(app.store.list_documents(UserId(1)).await.unwrap().len(), 1);
+    assert_eq!(owner_documents(&app).await.len(), 1);
     app.stop().await;
 }
