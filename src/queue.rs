@@ -99,11 +99,6 @@ impl<J: Send + 'static> ChatQueues<J> {
         Arc::clone(&self.inner.permits)
     }
 
-    /// Number of chats with a live worker (for tests and metrics).
-    pub fn active_chats(&self) -> usize {
-        self.inner.lanes.lock().map(|l| l.len()).unwrap_or(0)
-    }
-
     /// Stops taking jobs, lets running jobs finish, and waits up to `grace`. Returns whether
     /// everything finished in time. Queued jobs that did not start are dropped.
     pub async fn shutdown(&self, grace: Duration) -> bool {
@@ -161,6 +156,13 @@ mod tests {
     use super::*;
     use std::sync::Mutex as StdMutex;
     use tokio::sync::Notify;
+
+    impl<J: Send + 'static> ChatQueues<J> {
+        /// Number of chats with a live worker.
+        fn active_chats(&self) -> usize {
+            self.inner.lanes.lock().map(|l| l.len()).unwrap_or(0)
+        }
+    }
 
     #[tokio::test]
     async fn one_chat_runs_in_order_while_another_chat_is_not_blocked() {

@@ -38,7 +38,6 @@ struct Inner {
 
 struct State {
     global_tat: Instant,
-    global_pause: Option<Instant>,
     chats: HashMap<ChatId, ChatState>,
     last_prune: Instant,
 }
@@ -85,7 +84,6 @@ impl RateLimiter {
         let now = Instant::now();
         let state = State {
             global_tat: now,
-            global_pause: None,
             chats: HashMap::new(),
             last_prune: now,
         };
@@ -100,8 +98,8 @@ impl RateLimiter {
 
     /// Waits until one more message may be sent to `chat_id`, and counts it as sent.
     ///
-    /// Honours both buckets and any pause of this chat or of everyone, including a pause set
-    /// while this call was already waiting.
+    /// Honours both buckets and any pause of this chat, including a pause set while this call
+    /// was already waiting.
     pub async fn acquire(&self, chat_id: ChatId) {
         loop {
             match self.inner.reserve(chat_id, Instant::now()) {
@@ -164,18 +162,6 @@ impl RateLimiter {
         });
         chat.pause = Some(chat.pause.map_or(now + d, |p| p.max(now + d)));
     }
-
-    /// Holds back all messages for `d` (a 429 that applies to the whole bot).
-    pub fn pause_all(&self, d: Duration) {
-        let now = Instant::now();
-        let mut state = self.inner.lock();
-        state.global_pause = Some(state.global_pause.map_or(now + d, |p| p.max(now + d)));
-    }
-
-    /// How many chats currently have a bucket or a pause in memory (for metrics and tests).
-    pub fn tracked_chats(&self) -> usize {
-        self.inner.lock().chats.len()
-    }
 }
 
 impl fmt::Debug for RateLimiter {
@@ -223,12 +209,10 @@ impl Inner {
 impl State {
     /// The end of the pause that applies to `chat_id` at `now`, if any.
     fn paused_until(&self, chat_id: ChatId, now: Instant) -> Option<Instant> {
-        let chat = self.chats.get(&chat_id).and_then(|c| c.pause);
-        [self.global_pause, chat]
-            .into_iter()
-            .flatten()
+        self.chats
+            .get(&chat_id)
+            .and_then(|c| c.pause)
             .filter(|p| *p > now)
-            .max()
     }
 
     /// Forgets chats whose bucket is full and idle and whose pause is over (at most once per

@@ -199,9 +199,4 @@ impl ToolRegistry {
         }
         specs
     }
-
-    /// The tool specs offered to the model for `user` in their private chat.
-    pub fn llm_specs(&self, user: &User) -> Vec<ToolSpec> {
-        self.llm_specs_in(user, ChatKind::Private)
-    }
 }

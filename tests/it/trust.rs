@@ -229,7 +229,7 @@ async fn a_page_that_asks_for_a_note_gets_a_confirm_button_and_confirm_runs_it_o
 async fn cancel_a_strangers_press_anothers_press_and_a_late_press_do_nothing() {
     let (app, claude) = app_with_claude().await;
     app.store
-        .insert_pending_user(ChatId(FRIEND), "Fred", None)
+        .register_pending_user(ChatId(FRIEND), "Fred", None, 0)
         .await
         .unwrap();
     app.store
@@ -324,7 +324,7 @@ async fn the_model_of_a_user_gets_no_owner_powers_and_private_tools_stay_out_of_
     let services = app.services();
     let store = &services.store;
     store
-        .insert_pending_user(ChatId(FRIEND), "Fred", None)
+        .register_pending_user(ChatId(FRIEND), "Fred", None, 0)
         .await
         .unwrap();
     store
@@ -407,7 +407,7 @@ async fn the_model_of_a_user_gets_no_owner_powers_and_private_tools_stay_out_of_
     ));
     let offered: Vec<String> = services
         .tools
-        .llm_specs(&owner)
+        .llm_specs_in(&owner, ChatKind::Private)
         .into_iter()
         .map(|s| s.name)
         .collect();
