@@ -128,7 +128,8 @@ fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn to_u64(n: i64) -> u64 {
+/// A count or sum read from SQLite (never negative; a negative reads as 0).
+pub(super) fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
@@ -155,11 +156,13 @@ fn insert_usage(c: &rusqlite::Connection, row: &LlmUsageRow) -> rusqlite::Result
     .map(drop)
 }
 
+/// Test fixtures shared with the other usage queries' tests (`usage_days`).
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    async fn store_with_user() -> Store {
+    /// A store with users 1 (the owner, Ada) and 2 (Bob).
+    pub(in crate::store) async fn store_with_user() -> Store {
         let store = Store::open_in_memory().unwrap();
         store
             .call(|c| {
@@ -174,7 +177,13 @@ mod tests {
         store
     }
 
-    fn row(user_id: UserId, tokens: u64, error: Option<&str>, at: i64) -> LlmUsageRow {
+    /// A usage row of `tokens` in and `tokens` out, costing $0.50, made at `at`.
+    pub(in crate::store) fn row(
+        user_id: UserId,
+        tokens: u64,
+        error: Option<&str>,
+        at: i64,
+    ) -> LlmUsageRow {
         LlmUsageRow {
             user_id,
             speaker: None,

@@ -40,7 +40,7 @@ impl Store {
                 // The last boundary at or before `at` names its day.
                 let day = bounds.partition_point(|&b| b <= at).saturating_sub(1);
                 if let Some(sum) = sums.get_mut(day) {
-                    sum.tokens += u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0);
+                    sum.tokens += super::llm_usage::to_u64(r.get(1)?);
                     sum.cost_usd += r.get::<_, f64>(2)?;
                 }
             }
@@ -53,43 +53,18 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::llm_usage::LlmUsageRow;
-
-    fn row(user_id: UserId, tokens: u64, at: i64) -> LlmUsageRow {
-        LlmUsageRow {
-            user_id,
-            provider: "claude".into(),
-            model: "claude-haiku-4-5".into(),
-            input_tokens: tokens,
-            output_tokens: 1,
-            cost_usd: 0.25,
-            latency_ms: 1,
-            error: None,
-            created_at: at,
-            speaker: None,
-        }
-    }
+    use crate::store::llm_usage::tests::{row, store_with_user};
 
     #[tokio::test]
     async fn each_row_counts_on_its_own_day_and_only_for_its_user() {
-        let store = Store::open_in_memory().unwrap();
-        store
-            .call(|c| {
-                c.execute(
-                    "INSERT INTO users (id, chat_id, display_name, status, created_at, updated_at)
-                     VALUES (1, 10, 'Ada', 'owner', 0, 0), (2, 20, 'Bob', 'active', 0, 0)",
-                    [],
-                )
-            })
-            .await
-            .unwrap();
+        let store = store_with_user().await;
         for r in [
-            row(UserId(1), 9, 99),   // before the first day
-            row(UserId(1), 10, 100), // day 0, on its first second
-            row(UserId(1), 20, 199), // day 0, last second
-            row(UserId(1), 40, 200), // day 1
-            row(UserId(2), 70, 250), // another user's, on day 2
-            row(UserId(1), 80, 300), // the end boundary: outside
+            row(UserId(1), 9, None, 99),   // before the first day
+            row(UserId(1), 10, None, 100), // day 0, on its first second
+            row(UserId(1), 20, None, 199), // day 0, last second
+            row(UserId(1), 40, None, 200), // day 1
+            row(UserId(2), 70, None, 250), // another user's, on day 2
+            row(UserId(1), 80, None, 300), // the end boundary: outside
         ] {
             store.record_llm_usage(r).await.unwrap();
         }
@@ -98,8 +73,9 @@ mod tests {
             .await
             .unwrap();
         let tokens: Vec<u64> = days.iter().map(|d| d.tokens).collect();
-        assert_eq!(tokens, vec![32, 41, 0]);
-        assert!((days[0].cost_usd - 0.5).abs() < 1e-9);
+        // Each row counts its tokens twice (in and out) and costs $0.50.
+        assert_eq!(tokens, vec![60, 80, 0]);
+        assert!((days[0].cost_usd - 1.0).abs() < 1e-9);
         assert_eq!(days[2], DayUsage::default());
     }
 }
