@@ -3,10 +3,10 @@
 
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use crate::support::app::{OWNER, WAIT};
 use crate::support::fake_telegram::FakeTelegram;
+use crate::support::sigterm::stop_with_sigterm;
 
 /// Runs `command` (a `minicrew … chat`) with `input` on its stdin, closes stdin and returns
 /// what it printed once it exits (within [`WAIT`]); fails with its stderr if it did not succeed.
@@ -128,18 +128,7 @@ async fn daemon_answers_and_exits_0_on_sigterm_without_logging_the_token() {
     fake.push_text(OWNER, "/help");
     fake.wait_for_sent(1, WAIT).await;
 
-    let pid = child.id().unwrap().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let out = tokio::time::timeout(Duration::from_secs(15), child.wait_with_output())
-        .await
-        .expect("exits within the shutdown grace")
-        .unwrap();
+    let out = stop_with_sigterm(child).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(

@@ -51,6 +51,12 @@ impl Run {
     }
 }
 
+/// What every doctor run starts from: a temp dir (for its env file and data) and a fake
+/// Telegram that answers the checks.
+pub(crate) async fn arrange() -> (tempfile::TempDir, FakeTelegram) {
+    (tempfile::tempdir().unwrap(), FakeTelegram::start().await)
+}
+
 /// Runs the binary's `doctor` in `dir` with the base Telegram keys plus `env` (`DATA_DIR` is
 /// `dir/data` unless `env` names one).
 pub(crate) async fn doctor(
@@ -108,8 +114,7 @@ async fn silent_server() -> String {
 #[cfg(unix)]
 #[tokio::test]
 async fn every_failing_check_names_its_fix_and_no_configured_secret_is_printed() {
-    let dir = tempfile::tempdir().unwrap();
-    let fake = FakeTelegram::start().await;
+    let (dir, fake) = arrange().await;
     // A webhook whose URL holds the bot token, left set while the bot is configured to poll.
     let hook = format!("https://hook.example.org/bot{}/updates", fake.token());
     use teloxide::prelude::Requester;
@@ -227,8 +232,7 @@ async fn every_failing_check_names_its_fix_and_no_configured_secret_is_printed()
 
 #[tokio::test]
 async fn the_webhook_is_judged_from_what_telegram_reports() {
-    let dir = tempfile::tempdir().unwrap();
-    let fake = FakeTelegram::start().await;
+    let (dir, fake) = arrange().await;
     let env = [
         ("BOT_MODE", "webhook".to_string()),
         ("WEBHOOK_HOST", "https://bot.example.org".to_string()),
@@ -331,8 +335,7 @@ async fn the_webhook_is_judged_from_what_telegram_reports() {
 
 #[tokio::test]
 async fn doctor_ends_in_bounded_time_when_every_server_hangs() {
-    let dir = tempfile::tempdir().unwrap();
-    let fake = FakeTelegram::start().await;
+    let (dir, fake) = arrange().await;
     fake.fail_next("getMe", Fault::Delay(Duration::from_secs(300)));
     let silent = silent_server().await;
     let mcp = write_config(
@@ -391,8 +394,7 @@ async fn doctor_ends_in_bounded_time_when_every_server_hangs() {
 
 #[tokio::test]
 async fn a_working_caldav_calendar_answers_and_a_private_data_dir_passes() {
-    let dir = tempfile::tempdir().unwrap();
-    let fake = FakeTelegram::start().await;
+    let (dir, fake) = arrange().await;
     let radicale = Radicale::start().await;
     let searxng = FakeSearch::searxng().await;
     let env = [

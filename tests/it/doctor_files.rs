@@ -7,9 +7,8 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::doctor::doctor;
+use crate::doctor::{arrange, doctor};
 use crate::email::{connect_sam, start_with};
-use crate::support::fake_telegram::FakeTelegram;
 
 fn set_mode(path: &std::path::Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
@@ -17,8 +16,7 @@ fn set_mode(path: &std::path::Path, mode: u32) {
 
 #[tokio::test]
 async fn a_database_readable_by_others_is_reported_and_said_to_be_mended_by_opening_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let fake = FakeTelegram::start().await;
+    let (dir, fake) = arrange().await;
     // A README shipped in the credentials folder is not a token: it may stay readable.
     let credentials = dir.path().join("credentials");
     std::fs::create_dir(&credentials).unwrap();
@@ -52,8 +50,7 @@ async fn a_database_readable_by_others_is_reported_and_said_to_be_mended_by_open
 
 #[tokio::test]
 async fn a_data_dir_that_is_a_file_fails_naming_data_dir() {
-    let dir = tempfile::tempdir().unwrap();
-    let fake = FakeTelegram::start().await;
+    let (dir, fake) = arrange().await;
     let file = dir.path().join("not-a-folder");
     std::fs::write(&file, "x").unwrap();
     let env = [("DATA_DIR", file.display().to_string())];

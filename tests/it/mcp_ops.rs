@@ -17,6 +17,7 @@ use crate::support::fake_telegram::FakeTelegram;
 use crate::support::mcp_servers::{
     Everything, READY_WAIT, http_server, time_server, wait_for_server, wait_ready, write_config,
 };
+use crate::support::sigterm::stop_with_sigterm;
 
 #[tokio::test]
 async fn mcp_shows_each_server_and_a_missing_command_never_stops_the_bot() {
@@ -193,20 +194,9 @@ impl Daemon {
     }
 
     /// SIGTERM; waits for exit 0, then for the server and its `sleep` to be gone.
-    async fn stop_and_check_nothing_is_left(mut self) {
+    async fn stop_and_check_nothing_is_left(self) {
         let (server, grandchild) = (self.read("server-pid"), self.read("grandchild-pid"));
-        let bot = self.child.id().unwrap().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &bot])
-                .status()
-                .unwrap()
-                .success()
-        );
-        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
-            .await
-            .expect("the bot exits on SIGTERM")
-            .unwrap();
+        let status = stop_with_sigterm(self.child).await.status;
         assert_eq!(status.code(), Some(0));
         // Gone, or a zombie waiting for a reaper: either way no longer running.
         let running = |pid: &str| {
@@ -386,7 +376,7 @@ async fn a_bearer_token_for_an_http_server_never_reaches_the_logs_even_at_trace_
     );
     std::fs::write(dir.path().join("test.env"), env).unwrap();
     let log = dir.path().join("stderr.log");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_minicrew"))
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_minicrew"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "trace")
@@ -412,18 +402,7 @@ async fn a_bearer_token_for_an_http_server_never_reaches_the_logs_even_at_trace_
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let bot = child.id().unwrap().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &bot])
-            .status()
-            .unwrap()
-            .success()
-    );
-    tokio::time::timeout(Duration::from_secs(20), child.wait())
-        .await
-        .expect("the bot exits on SIGTERM")
-        .unwrap();
+    stop_with_sigterm(child).await;
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(logged.contains("MCP server ready"), "the log was captured");
     assert!(!logged.contains("SECRET-31337"), "the token was logged");

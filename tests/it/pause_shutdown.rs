@@ -11,19 +11,15 @@ use tokio::time::Instant;
 use crate::email::{connect_sam, start_with, text_mail};
 use crate::support::app::{OWNER, STRANGER, TestApp, WAIT};
 use crate::support::fake_llm::{FakeLlm, Reply, Wire};
-use crate::support::fake_stt::{FakeStt, SttReply};
 use crate::support::fake_telegram::{FakeTelegram, Fault};
 use crate::support::logs::Logs;
+use crate::support::voice_message::{AUDIO, FILE_ID, add_recording, heard_answer, voice_env};
 
 /// How soon the app must stop after shutdown; the `getFile` test's pause alone is 5 s, the
 /// LLM test's 20 s.
 const PROMPTLY: Duration = Duration::from_secs(2);
 
-/// The recording the user "sends".
-const AUDIO: &[u8] = b"OggS\x00\x02voice";
-/// What the fake speech-to-text server hears in it.
-const HEARD: &str = "Remind me of the dentist";
-/// Claude's answer to it.
+/// The LLM test's answer.
 const ANSWER: &str = "Sure, when is the appointment?";
 
 /// Waits until a log line holds all of `words`.
@@ -65,23 +61,15 @@ async fn stop_promptly(app: TestApp) -> (FakeTelegram, tempfile::TempDir) {
 async fn shutdown_during_the_get_file_retry_pause_stops_at_once_and_the_voice_message_waits_for_the_next_start()
  {
     let (logs, _guard) = Logs::capture_this_thread();
-    let (claude, stt) = (FakeLlm::start(Wire::Claude).await, FakeStt::start().await);
-    claude.always(Reply::text(ANSWER));
-    stt.script([SttReply::Text(HEARD.into())]);
-    let (claude_url, stt_url) = (claude.base_url().to_string(), stt.base_url().to_string());
-    let env = [
-        ("ANTHROPIC_API_KEY", "sk-ant-test"),
-        ("ANTHROPIC_BASE_URL", claude_url.as_str()),
-        ("TRANSCRIBE_BASE_URL", stt_url.as_str()),
-        ("TRANSCRIBE_API_KEY", "stt-test"),
-    ];
+    let vars = voice_env().await;
+    let env: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let fake = FakeTelegram::start().await;
-    fake.add_file("voice-1", "voice/file_1.oga", AUDIO);
+    add_recording(&fake);
     // The longest rate limit getFile still waits out before its one more try.
     fake.fail_next("getFile", Fault::TooManyRequests { retry_after: 5 });
     let app = TestApp::start_with(fake, tempfile::tempdir().unwrap(), &env).await;
     let store = app.store.clone();
-    let voice = app.fake.push_voice(OWNER, "voice-1", AUDIO.len() as u64);
+    let voice = app.fake.push_voice(OWNER, FILE_ID, AUDIO.len() as u64);
 
     wait_for_log(&logs, &["getFile failed; retrying once"]).await;
     let (fake, dir) = stop_promptly(app).await;
@@ -92,7 +80,7 @@ async fn shutdown_during_the_get_file_retry_pause_stops_at_once_and_the_voice_me
 
     let app = TestApp::start_with(fake, dir, &env).await;
     let sent = app.fake.wait_for_sent(1, WAIT).await;
-    assert_eq!(sent[0].visible_text, format!("🎤 “{HEARD}”\n\n{ANSWER}"));
+    assert_eq!(sent[0].visible_text, heard_answer());
     app.wait_for_db("SELECT status FROM inbox", "done").await;
     app.stop().await;
 }

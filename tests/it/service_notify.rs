@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::app::{OWNER, WAIT};
 use crate::support::fake_telegram::FakeTelegram;
+use crate::support::sigterm::{exit_after_sigterm, sigterm};
 
 /// Waits (on a blocking thread, up to [`WAIT`]) for the first datagram whose lines include
 /// `line`; returns every datagram read until then.
@@ -96,14 +97,7 @@ async fn under_systemd_the_daemon_says_ready_pings_the_watchdog_and_says_stoppin
     }
     read_until(&socket, "WATCHDOG=1").await;
 
-    let pid = child.id().unwrap().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    sigterm(&child);
     let until_stop = read_until(&socket, "STOPPING=1").await;
     assert!(
         until_stop[..until_stop.len() - 1]
@@ -111,11 +105,7 @@ async fn under_systemd_the_daemon_says_ready_pings_the_watchdog_and_says_stoppin
             .all(|m| m == "WATCHDOG=1"),
         "only pings before STOPPING=1: {until_stop:?}"
     );
-    let status = tokio::time::timeout(Duration::from_secs(15), child.wait_with_output())
-        .await
-        .expect("exits within the shutdown grace")
-        .unwrap()
-        .status;
+    let status = exit_after_sigterm(child).await.status;
     let log = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
     assert_eq!(status.code(), Some(0), "{log}");
     fake.assert_no_violations();

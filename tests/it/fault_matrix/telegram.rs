@@ -17,19 +17,12 @@ use super::{
     SLOW, answers_the_next_message, cell, final_status, inbox_error, run_cells, settled_texts,
 };
 use crate::support::app::{OWNER, TestApp, WAIT};
-use crate::support::fake_llm::{FakeLlm, Reply, Wire};
-use crate::support::fake_stt::{FakeStt, SttReply};
 use crate::support::fake_telegram::{FakeTelegram, Fault};
 use crate::support::logs::Logs;
+use crate::support::voice_message::{AUDIO, FILE_ID, add_recording, heard_answer, voice_env};
 
 /// What `/help` shows, enough to tell it from other replies.
 const HELP_MARK: &str = "/note";
-/// The recording users "send" in the getFile cells.
-const AUDIO: &[u8] = b"OggS\x00\x02voice";
-/// What the fake speech-to-text server hears in it.
-const HEARD: &str = "Remind me of the dentist";
-/// Claude's answer to it.
-const ANSWER: &str = "Sure, when is the appointment?";
 /// What the user is told when the recording cannot be fetched.
 const NO_DOWNLOAD: &str =
     "I couldn't download your voice message from Telegram. Please try again in a moment.";
@@ -230,22 +223,13 @@ fn a_send_message_answered_with_a_server_error_is_sent_again_once() {
 
 /// A voice message whose getFile meets `fault`; speech-to-text and Claude work.
 async fn get_file(fault: Fault) -> (TestApp, i64) {
-    let (claude, stt) = (FakeLlm::start(Wire::Claude).await, FakeStt::start().await);
-    claude.always(Reply::text(ANSWER));
-    stt.script([SttReply::Text(HEARD.into())]);
-    let (claude_url, stt_url) = (claude.base_url().to_string(), stt.base_url().to_string());
-    let env = [
-        ("ANTHROPIC_API_KEY", "sk-ant-test"),
-        ("ANTHROPIC_BASE_URL", claude_url.as_str()),
-        ("TRANSCRIBE_BASE_URL", stt_url.as_str()),
-        ("TRANSCRIBE_API_KEY", "stt-test"),
-    ];
+    let vars = voice_env().await;
+    let env: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let fake = FakeTelegram::start().await;
-    fake.add_file("voice-1", "voice/file_1.oga", AUDIO);
+    add_recording(&fake);
     fake.fail_next("getFile", fault);
     let app = TestApp::start_with(fake, tempfile::tempdir().unwrap(), &env).await;
-    // The fakes' servers run as long as the cell's runtime, after the handles are dropped.
-    let first = app.fake.push_voice(OWNER, "voice-1", AUDIO.len() as u64);
+    let first = app.fake.push_voice(OWNER, FILE_ID, AUDIO.len() as u64);
     (app, first)
 }
 
@@ -253,7 +237,7 @@ async fn get_file(fault: Fault) -> (TestApp, i64) {
 async fn heard_once(app: &TestApp, first: i64, within: Duration) {
     assert_eq!(final_status(app, first, within).await, "done");
     let texts = settled_texts(&app.fake, OWNER).await;
-    assert_eq!(texts, [format!("🎤 “{HEARD}”\n\n{ANSWER}")]);
+    assert_eq!(texts, [heard_answer()]);
 }
 
 /// The user is told once that the recording could not be fetched.

@@ -17,3 +17,5 @@ pub mod logs;
 pub mod mcp_servers;
 pub mod radicale;
 pub mod servers;
+pub mod sigterm;
+pub mod voice_message;
