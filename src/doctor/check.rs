@@ -9,7 +9,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::{Config, SearchConfig};
-use crate::mcp::McpTransport;
+use crate::config::McpTransport;
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

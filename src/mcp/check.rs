@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::config::{McpConfig, McpServerConfig, McpTransport};
+use crate::config::{McpConfig, McpServerConfig, McpTransport};
 use super::connect::connect;
 use crate::tools::shorten;
 

@@ -15,7 +15,7 @@ use rmcp::{ClientHandler, ServiceExt as _};
 use secrecy::ExposeSecret as _;
 use tokio::sync::Notify;
 
-use super::config::{McpServerConfig, McpTransport};
+use crate::config::{McpServerConfig, McpTransport};
 use super::http::McpHttpClient;
 use super::stdio;
 
