@@ -10,7 +10,7 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::{Store, StoreError, now_unix};
 use crate::ids::{ChatId, UserId};
-use crate::users::{User, UserStatus};
+use super::{User, UserStatus};
 
 /// Where a group stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::{Store, StoreError, now_unix};
 use crate::ids::{ChatId, UserId};
 use crate::timezone::Timezone;
-use crate::users::{User, UserStatus};
+use super::{User, UserStatus};
 
 const COLUMNS: &str =
     "id, chat_id, display_name, username, status, timezone, llm_provider, context_since";
