@@ -109,7 +109,7 @@ impl App {
         check_token(&bot, &self.services.bot_identity).await?;
         self.services
             .voice
-            .attach_telegram(TelegramFiles::new(bot.clone()));
+            .attach(Arc::new(TelegramFiles::new(bot.clone())));
         self.services
             .media
             .attach(Arc::new(TelegramFiles::new(bot.clone())));
