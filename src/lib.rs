@@ -6,6 +6,7 @@
 //! - [`cancellations`]: each chat's running request, so `/cancel` (and shutdown) can stop it.
 //! - [`chart`]: the `/usage` picture: a PNG drawn with plotters and a built-in bitmap font.
 //! - [`cli`]: one-off commands: `backup`, `restore`, `config`, and the `--version` text.
+//! - [`command_line`]: parsing a `/name[@bot] args` line, for every place that reads commands.
 //! - [`config`]: `.env` + environment → validated [`config::Config`]; secrets never print. Owns
 //!   the leaf names `ProviderKind` and `Tier`, so it imports nothing from [`llm`].
 //! - [`dispatch`]: routes a message to a tool (`/command`) or the LLM (free text).
@@ -23,6 +24,8 @@
 //! - [`markup`]: channel-neutral reply text (plain or Markdown); channels render it at their edge.
 //! - [`metrics`]: Prometheus metric names and one-line recording functions.
 //! - [`message`]: channel-neutral [`message::Incoming`] and [`message::Reply`].
+//! - [`outbound`]: the SSRF guard (address policy, guarded DNS resolver) of every client that
+//!   calls an address a user named (web fetch, users' CalDAV servers).
 //! - [`queue`]: per-chat ordered, cross-chat concurrent work queues.
 //! - [`schedule_spec`]: a schedule's timing (`cron` or `once`) and cron validation, shared by store and scheduler.
 //! - [`scheduler`]: timezone-correct next runs, `/remind` and `/schedule` parsing, missed runs.
@@ -42,6 +45,7 @@ pub mod calendar;
 pub mod cancellations;
 pub mod chart;
 pub mod cli;
+pub mod command_line;
 pub mod config;
 pub mod dispatch;
 pub mod doctor;
@@ -58,6 +62,7 @@ pub mod mcp;
 pub mod media;
 pub mod message;
 pub mod metrics;
+pub mod outbound;
 pub mod queue;
 pub mod schedule_spec;
 pub mod scheduler;
