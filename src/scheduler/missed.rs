@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::next_run::next_run_after;
+use crate::schedule_spec::next_run::next_run_after;
 use crate::schedule_spec::CronError;
 use crate::schedule_spec::ScheduleSpec;
 use crate::timezone::Timezone;
