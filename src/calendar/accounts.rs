@@ -23,8 +23,8 @@ use crate::config::Config;
 use crate::config::GmailConfig;
 use crate::gmail::{SecretKey, TokenStore};
 use crate::ids::UserId;
-use crate::store::{CalendarAccountRow, Store};
 use crate::outbound::{AddressPolicy, GuardedResolver, check_url};
+use crate::store::{CalendarAccountRow, Store};
 use crate::users::User;
 
 /// Most redirects followed on one CalDAV request (same host only).

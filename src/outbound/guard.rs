@@ -240,9 +240,7 @@ mod tests {
 
     #[test]
     fn urls_with_other_schemes_or_credentials_are_refused() {
-        assert!(
-            matches!(url_check("file:///etc/passwd"), Err(Refused::Scheme(s)) if s == "file")
-        );
+        assert!(matches!(url_check("file:///etc/passwd"), Err(Refused::Scheme(s)) if s == "file"));
         assert!(matches!(
             url_check("ftp://example.com/"),
             Err(Refused::Scheme(_))

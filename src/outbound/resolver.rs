@@ -52,13 +52,11 @@ pub fn checked(
         return Err(Refused::UnknownHost(host.to_string()));
     }
     for addr in &addrs {
-        policy
-            .check(addr.ip())
-            .map_err(|kind| Refused::Blocked {
-                host: host.to_string(),
-                addr: addr.ip(),
-                kind,
-            })?;
+        policy.check(addr.ip()).map_err(|kind| Refused::Blocked {
+            host: host.to_string(),
+            addr: addr.ip(),
+            kind,
+        })?;
     }
     Ok(addrs)
 }

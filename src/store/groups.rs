@@ -9,8 +9,8 @@ use std::str::FromStr;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::{Store, StoreError, now_unix};
-use crate::ids::{ChatId, UserId};
 use super::{User, UserStatus};
+use crate::ids::{ChatId, UserId};
 
 /// Where a group stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::config::TranscribeConfig;
-use crate::message::VoiceClip;
 use crate::media::{FetchError, FileSource};
+use crate::message::VoiceClip;
 
 pub use transcribe::{TranscribeError, Transcriber, is_configured};
 
