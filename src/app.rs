@@ -29,6 +29,7 @@ use crate::telegram::files::TelegramFiles;
 use crate::telegram::group_preview::GroupEditor;
 use crate::telegram::handle_update::UpdateHandler;
 use crate::telegram::intake::Intake;
+use crate::telegram::previews::TelegramPreviews;
 use crate::telegram::send::TelegramSender;
 use crate::telegram::{build_bot, describe_error, menu, polling, webhook};
 use crate::tools::{Tool, ToolHandles, ToolRegistry, all_tools};
@@ -123,10 +124,10 @@ impl App {
         .with_shutdown(shutdown.child_token());
         self.services
             .previews
-            .attach(DraftClient::new(&bot, sender.limiter()));
-        self.services
-            .previews
-            .attach_group(GroupEditor::new(bot.clone(), sender.limiter()));
+            .attach(Arc::new(TelegramPreviews::new(
+                DraftClient::new(&bot, sender.limiter()),
+                GroupEditor::new(bot.clone(), sender.limiter()),
+            )));
         let handler = UpdateHandler {
             dispatcher: self.dispatcher(),
             sender: sender.clone(),
@@ -189,7 +190,7 @@ impl App {
                 "some messages were still in progress; they will resume at the next start"
             );
         }
-        self.services.tools.mcp().shutdown().await;
+        self.services.mcp.shutdown().await;
         tracing::info!("stopped");
         Ok(())
     }
@@ -351,9 +352,9 @@ fn build_services(
         gmail: GmailServices { connect, client },
         calendar,
         cancellations: Cancellations::default(),
-        mcp,
+        live_tools: Arc::new(mcp.clone()),
     };
-    let tools = ToolRegistry::new(tools(&handles)).with_mcp(handles.mcp.clone());
+    let tools = ToolRegistry::new(tools(&handles)).with_live_tools(Arc::clone(&handles.live_tools));
     let ToolHandles {
         config,
         store,
@@ -361,11 +362,11 @@ fn build_services(
         gmail,
         calendar,
         cancellations,
-        mcp: _,
+        live_tools: _,
     } = handles;
     Ok(Services {
         user_rate_limit: UserRateLimit::new(config.user_rate_limit_per_min),
-        previews: crate::telegram::previews::Previews::new(config.stream_replies),
+        previews: crate::live_preview::Previews::new(config.stream_replies),
         config,
         store,
         tools,
@@ -377,6 +378,7 @@ fn build_services(
         voice,
         bot_identity: crate::groups::BotIdentityCell::default(),
         media,
+        mcp,
     })
 }
 

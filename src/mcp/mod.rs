@@ -6,13 +6,14 @@
 //! [`http`] is the streamable-HTTP transport over our reqwest client; [`connect`] opens a session;
 //! [`supervisor`] keeps each server connected (restarts with backoff) and reports its state into
 //! [`crate::health`]; [`tool`] turns a server tool into a [`crate::tools::Tool`]; [`names`] makes
-//! tool names; [`McpTools`] is the live catalogue the registry consults. The servers file is read
-//! by [`crate::config::mcp_servers`].
+//! tool names; [`McpTools`] is the live catalogue the registry consults (as [`LiveTools`]), and
+//! `report` makes the text of `/mcp`. The servers file is read by [`crate::config::mcp_servers`].
 
 pub mod check;
 pub mod connect;
 pub mod http;
 pub mod names;
+mod report;
 pub mod stdio;
 pub mod supervisor;
 pub mod tool;
@@ -29,6 +30,7 @@ pub use tool::McpTool;
 
 use crate::config::McpConfig;
 use crate::health::Health;
+use crate::tools::{LiveTools, Tool};
 use supervisor::{Server, Shared};
 use tool::Link;
 
@@ -134,5 +136,23 @@ impl McpTools {
         {
             tracing::warn!("some MCP servers did not stop in time");
         }
+    }
+}
+
+/// The registry and `/mcp` see the servers' tools through the tools' own trait.
+impl LiveTools for McpTools {
+    fn get(&self, name: &str) -> Option<Arc<dyn Tool>> {
+        McpTools::get(self, name).map(|t| t as Arc<dyn Tool>)
+    }
+
+    fn tools(&self) -> Vec<Arc<dyn Tool>> {
+        McpTools::tools(self)
+            .into_iter()
+            .map(|t| t as Arc<dyn Tool>)
+            .collect()
+    }
+
+    fn report(&self) -> String {
+        McpTools::report(self)
     }
 }
