@@ -2,8 +2,8 @@
 //!
 //! Data flow: channel → inbox → per-chat queue → dispatcher → tool | LLM → outbox → Telegram.
 //!
-//! Layers, bottom to top: a module names only modules below it, never one above
-//! (`tests/it/layering.rs` fails on any cycle among these modules).
+//! Layers, bottom to top, in an order where a module names only modules listed before it, never
+//! one after (`tests/it/layering.rs` fails on any cycle among the top-level modules).
 //! 1. leaves: [`ids`], [`timezone`], [`markup`], [`untrusted`], [`command_line`], [`outbound`],
 //!    [`health`], [`media`], [`cancellations`], [`queue`];
 //! 2. [`config`], [`message`], [`schedule_spec`]; then [`store`]; then [`metrics`], [`chart`],
