@@ -29,6 +29,7 @@ use crate::telegram::files::TelegramFiles;
 use crate::telegram::group_preview::GroupEditor;
 use crate::telegram::handle_update::UpdateHandler;
 use crate::telegram::intake::Intake;
+use crate::telegram::previews::TelegramPreviews;
 use crate::telegram::send::TelegramSender;
 use crate::telegram::{build_bot, describe_error, menu, polling, webhook};
 use crate::tools::{Tool, ToolHandles, ToolRegistry, all_tools};
@@ -115,9 +116,9 @@ impl App {
             .context("TELEGRAM_BOT_TOKEN: is required")?;
         let bot = build_bot(token, &config.telegram.api_url)?;
         check_token(&bot, &self.services.bot_identity).await?;
-        let files = TelegramFiles::new(bot.clone()).with_shutdown(shutdown.child_token());
-        self.services.voice.attach_telegram(files.clone());
-        self.services.media.attach(Arc::new(files));
+        let files = Arc::new(TelegramFiles::new(bot.clone()).with_shutdown(shutdown.child_token()));
+        self.services.voice.attach(files.clone());
+        self.services.media.attach(files);
         let store = self.services.store.clone();
         let sender = TelegramSender::new(
             bot.clone(),
@@ -128,10 +129,10 @@ impl App {
         .with_shutdown(shutdown.child_token());
         self.services
             .previews
-            .attach(DraftClient::new(&bot, sender.limiter()));
-        self.services
-            .previews
-            .attach_group(GroupEditor::new(bot.clone(), sender.limiter()));
+            .attach(Arc::new(TelegramPreviews::new(
+                DraftClient::new(&bot, sender.limiter()),
+                GroupEditor::new(bot.clone(), sender.limiter()),
+            )));
         let handler = UpdateHandler {
             dispatcher: self.dispatcher(),
             sender: sender.clone(),
@@ -195,7 +196,7 @@ impl App {
                 "some messages were still in progress; they will resume at the next start"
             );
         }
-        self.services.tools.mcp().shutdown().await;
+        self.services.mcp.shutdown().await;
         tracing::info!("stopped");
         Ok(())
     }
@@ -361,9 +362,9 @@ fn build_services(
         gmail: GmailServices { connect, client },
         calendar,
         cancellations: Cancellations::default(),
-        mcp,
+        live_tools: Arc::new(mcp.clone()),
     };
-    let tools = ToolRegistry::new(tools(&handles)).with_mcp(handles.mcp.clone());
+    let tools = ToolRegistry::new(tools(&handles)).with_live_tools(Arc::clone(&handles.live_tools));
     let ToolHandles {
         config,
         store,
@@ -371,11 +372,11 @@ fn build_services(
         gmail,
         calendar,
         cancellations,
-        mcp: _,
+        live_tools: _,
     } = handles;
     Ok(Services {
         user_rate_limit: UserRateLimit::new(config.user_rate_limit_per_min),
-        previews: crate::telegram::previews::Previews::new(config.stream_replies),
+        previews: crate::live_preview::Previews::new(config.stream_replies),
         config,
         store,
         tools,
@@ -387,6 +388,7 @@ fn build_services(
         voice,
         bot_identity: crate::groups::BotIdentityCell::default(),
         media,
+        mcp,
     })
 }
 

@@ -13,6 +13,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::watch;
 
+mod mcp_server;
+
+pub use mcp_server::{McpServerStatus, ServerState};
+
 /// No successful `getUpdates` for this long means the poll loop is stalled.
 pub const POLL_STALL_AFTER: Duration = Duration::from_secs(120);
 
@@ -40,7 +44,7 @@ struct State {
     /// `Some(false)` while webhook mode waits for `setWebhook` to succeed.
     webhook_registered: Option<bool>,
     providers: BTreeMap<String, ProviderHealth>,
-    mcp_servers: BTreeMap<String, crate::mcp::McpServerStatus>,
+    mcp_servers: BTreeMap<String, McpServerStatus>,
 }
 
 /// The last outcome of one LLM provider, as `/health` shows it.
@@ -141,13 +145,13 @@ impl Health {
     }
 
     /// Records an MCP server's current status (its supervisor calls this on every change).
-    pub fn set_mcp_server(&self, status: crate::mcp::McpServerStatus) {
+    pub fn set_mcp_server(&self, status: McpServerStatus) {
         self.state().mcp_servers.insert(status.name.clone(), status);
     }
 
     /// Each configured MCP server's last known status. A failed server does not make the bot
     /// unhealthy (it runs on without its tools), so it is reported, not counted as a problem.
-    pub fn mcp_servers(&self) -> BTreeMap<String, crate::mcp::McpServerStatus> {
+    pub fn mcp_servers(&self) -> BTreeMap<String, McpServerStatus> {
         self.state().mcp_servers.clone()
     }
 

@@ -6,23 +6,16 @@ use std::sync::Arc;
 use crate::calendar::CalendarAccounts;
 use crate::cancellations::Cancellations;
 use crate::config::Config;
-use crate::gmail::{GmailClient, GmailConnect};
 use crate::health::Health;
+use crate::live_preview::Previews;
 use crate::llm::LlmRouter;
+use crate::mcp::McpTools;
 use crate::store::Store;
-use crate::telegram::previews::Previews;
 use crate::tools::ToolRegistry;
 use crate::users::UserRateLimit;
 use crate::voice::Voice;
 
-/// Gmail's two halves: connecting accounts and reading mail.
-#[derive(Clone)]
-pub struct GmailServices {
-    /// `/authgmail`, `/disconnectgmail`, the OAuth callback.
-    pub connect: GmailConnect,
-    /// Reads messages for `/email`.
-    pub client: GmailClient,
-}
+pub use crate::gmail::GmailServices;
 
 /// Shared, read-mostly handles.
 pub struct Services {
@@ -52,4 +45,6 @@ pub struct Services {
     pub bot_identity: crate::groups::BotIdentityCell,
     /// Photo and document downloads (attached when the bot starts), capped at `MEDIA_MAX_MB`.
     pub media: crate::media::Media,
+    /// The MCP servers (their tools reach the registry as live tools); stopped at shutdown.
+    pub mcp: McpTools,
 }

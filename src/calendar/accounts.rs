@@ -18,14 +18,13 @@ use super::caldav::{CalDavCalendar, CalDavClient, client::HTTP_TIMEOUT};
 use super::error::CONNECT_USAGE;
 use super::google::{GoogleCalendar, has_calendar_scope};
 use super::{Calendar, CalendarError};
+use crate::command_line::parse_command;
 use crate::config::Config;
 use crate::config::GmailConfig;
-use crate::dispatch::parse_command;
 use crate::gmail::{SecretKey, TokenStore};
 use crate::ids::UserId;
+use crate::outbound::{AddressPolicy, GuardedResolver, check_url};
 use crate::store::{CalendarAccountRow, Store};
-use crate::tools::web_fetch::guard::{AddressPolicy, check_url};
-use crate::tools::web_fetch::resolver::GuardedResolver;
 use crate::users::User;
 
 /// Most redirects followed on one CalDAV request (same host only).

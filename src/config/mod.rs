@@ -4,6 +4,7 @@
 //! The keys are fixed by ARCHITECTURE.md §3; `.env.example` documents each one.
 
 mod calendar;
+pub mod mcp_servers;
 mod provider_kind;
 mod reader;
 mod search;
@@ -23,6 +24,7 @@ use crate::ids::ChatId;
 use crate::timezone::Timezone;
 
 pub use calendar::{CalDavKeys, CalendarConfig};
+pub use mcp_servers::{McpConfig, McpServerConfig, McpTransport, McpUsers};
 pub use provider_kind::{ProviderKind, UnknownProvider};
 pub use reader::{ConfigError, EnvReader, near_miss};
 pub use search::{BRAVE_DEFAULT_URL, SearchConfig};
@@ -130,7 +132,7 @@ pub struct Config {
     /// Whether the bot answers in groups the owner approved, or leaves every group (`GROUPS`).
     pub groups: GroupsMode,
     /// MCP servers (`MCP_CONFIG`, or `mcp.json` when present).
-    pub mcp: crate::mcp::McpConfig,
+    pub mcp: McpConfig,
     /// Largest photo or document a user may send, in bytes (`MEDIA_MAX_MB`).
     pub media_max_bytes: u64,
     /// Google Calendar endpoint and the owner's CalDAV account.
@@ -192,7 +194,7 @@ impl Config {
             web_fetch_allow_private: env.bool_or("WEB_FETCH_ALLOW_PRIVATE", false)?,
             web_search: SearchConfig::from_reader(env)?,
             groups: parse_groups_mode(env)?,
-            mcp: crate::mcp::config::load(env.get(crate::mcp::config::KEY))?,
+            mcp: mcp_servers::load(env.get(mcp_servers::KEY))?,
             media_max_bytes: parse_media_max(env)?,
             calendar: CalendarConfig::from_reader(env)?,
             data_dir: PathBuf::from(env.string_or("DATA_DIR", "data")),

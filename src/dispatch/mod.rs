@@ -3,7 +3,6 @@
 //! `/command` runs its tool directly (zero LLM tokens); anything else is free text for the LLM.
 
 mod calendar_connect;
-mod command;
 mod confirm;
 mod document;
 mod free_text;
@@ -25,7 +24,7 @@ use crate::store::StoreError;
 use crate::tools::{CallSource, ChatKind, Effect};
 use crate::users::{RateDecision, User, register_start};
 
-pub use command::{CommandLine, parse_command};
+pub use crate::command_line::{CommandLine, parse_command};
 use once::{Begun, begin};
 
 pub use confirm::{Press, parse_press};

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::config::McpTransport;
 use crate::config::{Config, SearchConfig};
-use crate::mcp::McpTransport;
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use super::check::Check;
 use crate::config::Config;
-use crate::mcp::{McpServerConfig, McpTransport};
+use crate::config::{McpServerConfig, McpTransport};
 
 /// One check per configured server.
 pub async fn check(config: &Config) -> Vec<Check> {

@@ -5,7 +5,8 @@
 //! [`connect`] runs the chat flow with pending states in SQLite, [`confirm`] its webhook-mode
 //! confirm page and [`paste`] its polling-mode pasted address; [`profile`] reads which address
 //! was connected; [`tokens`] + [`secret_key`] keep tokens encrypted; [`api`] + [`message_text`]
-//! read mail; [`query`] parses `/email` arguments; [`prompt`] builds the summarisation prompt.
+//! read mail; [`query`] parses `/email` arguments; [`prompt`] builds the summarisation prompt;
+//! [`services`] holds both halves as one handle.
 
 pub mod api;
 pub mod cli;
@@ -23,6 +24,7 @@ pub mod profile;
 pub mod prompt;
 pub mod query;
 pub mod secret_key;
+pub mod services;
 pub mod tokens;
 
 pub use api::GmailClient;
@@ -37,4 +39,5 @@ pub use paste::looks_like_pasted_redirect;
 pub use prompt::summary_prompt;
 pub use query::{EmailArgs, parse_email_args};
 pub use secret_key::SecretKey;
+pub use services::GmailServices;
 pub use tokens::{StoredToken, TokenStore};

@@ -39,7 +39,7 @@ pub struct HealthReport {
     /// Each LLM provider called since start, with its last error if any.
     pub providers: BTreeMap<String, ProviderHealth>,
     /// Each configured MCP server: state, tool count, last error.
-    pub mcp: BTreeMap<String, crate::mcp::McpServerStatus>,
+    pub mcp: BTreeMap<String, crate::health::McpServerStatus>,
 }
 
 /// The `/health` route.

@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::config::{McpConfig, McpServerConfig, McpTransport};
 use super::connect::connect;
+use crate::config::{McpConfig, McpServerConfig, McpTransport};
 use crate::tools::shorten;
 
 /// One line per server: `Ok("2 tools (stdio): get_current_time, convert_time")` or the error.

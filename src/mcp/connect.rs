@@ -15,9 +15,9 @@ use rmcp::{ClientHandler, ServiceExt as _};
 use secrecy::ExposeSecret as _;
 use tokio::sync::Notify;
 
-use super::config::{McpServerConfig, McpTransport};
 use super::http::McpHttpClient;
 use super::stdio;
+use crate::config::{McpServerConfig, McpTransport};
 
 /// Largest single message read from a stdio server.
 const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;

@@ -2,18 +2,18 @@
 //! (the official `rmcp` SDK) of every server in `MCP_CONFIG`; each server's tools join the tool
 //! list as `<server>__<tool>` while it is up.
 //!
-//! Map: [`check`] is `doctor`'s check; [`config`] reads the servers file; [`stdio`] starts a command with a clean environment;
-//! [`http`] is the streamable-HTTP transport over our reqwest client; [`connect`] opens a
-//! session; [`supervisor`] keeps each server connected (restarts with backoff); [`tool`] turns a
-//! server tool into a [`crate::tools::Tool`]; [`names`] makes tool names; [`status`] is what
-//! `/mcp`, `/health` and `doctor` show; [`McpTools`] is the live catalogue the registry consults.
+//! Map: [`check`] is `doctor`'s check; [`stdio`] starts a command with a clean environment;
+//! [`http`] is the streamable-HTTP transport over our reqwest client; [`connect`] opens a session;
+//! [`supervisor`] keeps each server connected (restarts with backoff) and reports its state into
+//! [`crate::health`]; [`tool`] turns a server tool into a [`crate::tools::Tool`]; [`names`] makes
+//! tool names; [`McpTools`] is the live catalogue the registry consults (as [`LiveTools`]), and
+//! `report` makes the text of `/mcp`. The servers file is read by [`crate::config::mcp_servers`].
 
 pub mod check;
-pub mod config;
 pub mod connect;
 pub mod http;
 pub mod names;
-pub mod status;
+mod report;
 pub mod stdio;
 pub mod supervisor;
 pub mod tool;
@@ -25,11 +25,12 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-pub use config::{McpConfig, McpServerConfig, McpTransport, McpUsers};
-pub use status::{McpServerStatus, ServerState};
+pub use crate::health::{McpServerStatus, ServerState};
 pub use tool::McpTool;
 
+use crate::config::McpConfig;
 use crate::health::Health;
+use crate::tools::{LiveTools, Tool};
 use supervisor::{Server, Shared};
 use tool::Link;
 
@@ -135,5 +136,23 @@ impl McpTools {
         {
             tracing::warn!("some MCP servers did not stop in time");
         }
+    }
+}
+
+/// The registry and `/mcp` see the servers' tools through the tools' own trait.
+impl LiveTools for McpTools {
+    fn get(&self, name: &str) -> Option<Arc<dyn Tool>> {
+        McpTools::get(self, name).map(|t| t as Arc<dyn Tool>)
+    }
+
+    fn tools(&self) -> Vec<Arc<dyn Tool>> {
+        McpTools::tools(self)
+            .into_iter()
+            .map(|t| t as Arc<dyn Tool>)
+            .collect()
+    }
+
+    fn report(&self) -> String {
+        McpTools::report(self)
     }
 }

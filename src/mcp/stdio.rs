@@ -12,7 +12,7 @@ use secrecy::ExposeSecret as _;
 use tokio::io::AsyncReadExt as _;
 use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
 
-use super::config::McpTransport;
+use crate::config::McpTransport;
 
 /// The only variables of our environment a server inherits.
 pub const INHERITED_ENV: [&str; 3] = ["PATH", "HOME", "LANG"];

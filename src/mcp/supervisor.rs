@@ -14,12 +14,12 @@ use rmcp::service::{Peer, RoleClient};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use super::config::McpTransport;
 use super::connect::{Connection, MAX_TOOLS_PER_SERVER, connect, with_stderr};
 use super::names::{Interner, tool_name};
-use super::status::{McpServerStatus, ServerState};
 use super::tool::{Link, McpTool};
+use crate::config::McpTransport;
 use crate::health::Health;
+use crate::health::{McpServerStatus, ServerState};
 use crate::tools::shorten;
 
 /// First wait before starting a failed server again.

@@ -11,7 +11,7 @@ use rmcp::model::{CallToolRequestParams, CallToolResult, ContentBlock, ResourceC
 use rmcp::service::{Peer, RoleClient};
 use serde_json::Value;
 
-use super::config::{McpServerConfig, McpUsers};
+use crate::config::{McpServerConfig, McpUsers};
 use crate::tools::{CallSource, Effect, Tool, ToolContext, ToolError, ToolOutput, shorten};
 use crate::untrusted::quote;
 use crate::users::User;

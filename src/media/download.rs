@@ -1,7 +1,7 @@
 //! Downloads of photos and documents through the running bot, capped at `MEDIA_MAX_MB` before
 //! (by the size Telegram reports) and while reading. Like voice, this runs in the chat's worker.
 //! The files come from a [`FileSource`] the channel attaches when it starts, so this module
-//! never names the channel.
+//! (and voice, which fetches its recordings through the same trait) never names the channel.
 
 use std::sync::{Arc, OnceLock};
 
@@ -14,8 +14,18 @@ pub trait FileSource: Send + Sync {
     /// The largest file this channel lets anyone fetch, in bytes.
     fn limit(&self) -> u64;
 
-    /// The bytes of `file_id`, refusing a file over `max_bytes` before or while reading it.
-    async fn fetch(&self, file_id: &str, max_bytes: u64) -> Result<Vec<u8>, FetchError>;
+    /// The file `file_id`, refusing one over `max_bytes` before or while reading it.
+    async fn fetch(&self, file_id: &str, max_bytes: u64) -> Result<FetchedFile, FetchError>;
+}
+
+/// A file fetched from the channel.
+#[derive(Debug, Clone)]
+pub struct FetchedFile {
+    /// The content.
+    pub bytes: Vec<u8>,
+    /// The channel's name for it, e.g. `file_12.oga` (its extension tells speech-to-text the
+    /// format); empty when the channel has none.
+    pub file_name: String,
 }
 
 /// Why a [`FileSource`] could not fetch a file.
@@ -113,7 +123,7 @@ impl Media {
         self.check_size(size)?;
         let files = self.files.get().ok_or(MediaError::NoDownloads)?;
         match files.fetch(file_id, self.max_bytes()).await {
-            Ok(bytes) => Ok(bytes),
+            Ok(file) => Ok(file.bytes),
             Err(FetchError::TooBig) => Err(self.too_big()),
             Err(FetchError::Failed(e)) => Err(MediaError::Download(e)),
         }

@@ -10,7 +10,7 @@ pub mod image;
 pub mod pdf;
 pub mod text_file;
 
-pub use download::{FetchError, FileSource, Media, MediaError};
+pub use download::{FetchError, FetchedFile, FileSource, Media, MediaError};
 
 /// One size Telegram offers of a photo.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,8 +1,16 @@
 //! What a schedule's timing is (`cron` or `once`) and why a timing was rejected: the leaf types
 //! the store reads and writes and the scheduler computes with, so neither imports the other.
-//! Parsing a user's `<when>` lives in `scheduler::spec`.
+//! The timing rules live here too, below both the tools that parse a user's input and the
+//! scheduler loop that runs jobs: [`when`] reads a `/remind` time, [`recurrence`] a
+//! `/schedule add` time, [`next_run`] computes DST-correct next runs, [`limits`] caps what a
+//! user may schedule and [`local_time`] shows an instant in a user's timezone.
 
 mod cron;
+pub mod limits;
+pub mod local_time;
+pub mod next_run;
+pub mod recurrence;
+pub mod when;
 
 use std::fmt;
 use std::str::FromStr;

@@ -9,9 +9,9 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::next_run::next_run_after;
 use crate::schedule_spec::CronError;
 use crate::schedule_spec::ScheduleSpec;
+use crate::schedule_spec::next_run::next_run_after;
 use crate::timezone::Timezone;
 
 /// How late a missed run may still be made up, unless configured otherwise.

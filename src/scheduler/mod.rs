@@ -1,20 +1,16 @@
-//! Scheduler: the `schedules` table brought to life. Pure time logic (parsing `/remind`,
-//! `/schedule add` and `/tz` input, DST-correct next runs, the missed-run policy) takes the
-//! current instant as a parameter; [`runner`] is the loop that fires due jobs through
-//! [`jobs::run_job`] into the same tool path as a user's command; [`system_jobs`] holds the daily
-//! cleanup and the morning briefing; [`limits`] caps what a user may schedule.
+//! Scheduler: the `schedules` table brought to life. [`runner`] is the loop that fires due jobs
+//! through [`jobs::run_job`] into the same tool path as a user's command; [`missed`] is the
+//! missed-run policy (it takes the current instant as a parameter); [`system_jobs`] holds the
+//! daily cleanup and the morning briefing. The timing rules it shares with the tools (parsing
+//! `/remind` and `/schedule add` input, DST-correct next runs, limits) are in
+//! [`crate::schedule_spec`], below both.
 
 pub mod clock;
 pub mod jobs;
-pub mod limits;
-pub mod local_time;
 pub mod missed;
-pub mod next_run;
 pub mod outlet;
 pub mod runner;
-pub mod spec;
 pub mod system_jobs;
-pub mod when;
 
 pub use clock::{Clock, ManualClock};
 pub use jobs::{JobOutcome, run_job};

@@ -11,10 +11,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveTime, TimeDelta, Timelike, Utc};
 
-use super::next_run::next_run_after;
 use crate::config::Config;
 use crate::ids::UserId;
 use crate::schedule_spec::CronError;
+use crate::schedule_spec::next_run::next_run_after;
 use crate::schedule_spec::{CronExpr, ScheduleSpec};
 use crate::services::Services;
 use crate::store::StoreError;

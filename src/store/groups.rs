@@ -9,8 +9,8 @@ use std::str::FromStr;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::{Store, StoreError, now_unix};
+use super::{User, UserStatus};
 use crate::ids::{ChatId, UserId};
-use crate::users::{User, UserStatus};
 
 /// Where a group stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -33,6 +33,7 @@ mod stream_messages;
 mod tool_logs;
 mod usage_days;
 mod user_data;
+mod user_row;
 mod users;
 mod wake;
 
@@ -53,6 +54,7 @@ pub use schedules::{JobAction, NewSchedule, Schedule, ScheduleCategory};
 pub use tool_logs::ToolLog;
 pub use usage_days::DayUsage;
 pub use user_data::{ForgetReport, Owner, USER_TABLES, UserTable};
+pub use user_row::{User, UserStatus};
 
 use std::path::Path;
 use std::sync::{Arc, mpsc};

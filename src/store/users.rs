@@ -3,9 +3,9 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError, now_unix};
+use super::{User, UserStatus};
 use crate::ids::{ChatId, UserId};
 use crate::timezone::Timezone;
-use crate::users::{User, UserStatus};
 
 const COLUMNS: &str =
     "id, chat_id, display_name, username, status, timezone, llm_provider, context_since";

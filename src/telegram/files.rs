@@ -15,7 +15,7 @@ use teloxide::{ApiError, RequestError};
 use tokio_util::sync::CancellationToken;
 
 use super::describe_error;
-use crate::media::{FetchError, FileSource};
+use crate::media::{FetchError, FetchedFile, FileSource};
 
 /// The largest file the public Bot API lets a bot download.
 pub const BOT_DOWNLOAD_LIMIT: u64 = 20 * 1024 * 1024;
@@ -162,16 +162,19 @@ fn describe_http(e: &reqwest::Error) -> String {
     }
 }
 
-/// Photos and documents for [`crate::media::Media`] come through `getFile`.
+/// Photos and documents for [`crate::media::Media`], and voice recordings, come through `getFile`.
 #[async_trait::async_trait]
 impl FileSource for TelegramFiles {
     fn limit(&self) -> u64 {
         BOT_DOWNLOAD_LIMIT
     }
 
-    async fn fetch(&self, file_id: &str, max_bytes: u64) -> Result<Vec<u8>, FetchError> {
+    async fn fetch(&self, file_id: &str, max_bytes: u64) -> Result<FetchedFile, FetchError> {
         match self.download(file_id, max_bytes).await {
-            Ok(file) => Ok(file.bytes),
+            Ok(file) => Ok(FetchedFile {
+                bytes: file.bytes,
+                file_name: file.file_name,
+            }),
             Err(FileError::TooBig { .. }) => Err(FetchError::TooBig),
             Err(e) => Err(FetchError::Failed(e.to_string())),
         }

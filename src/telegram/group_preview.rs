@@ -22,10 +22,10 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::format::{ChunkFormat, html_to_plain, markdown_to_html};
-use super::preview::DescribeCall;
 use super::rate_limit::RateLimiter;
 use super::split::{TELEGRAM_MAX_UTF16, split_message};
 use crate::ids::ChatId;
+use crate::live_preview::{DescribeCall, LivePreview};
 use crate::llm::ToolCall;
 use crate::llm::stream::StreamObserver;
 pub use crate::message::GroupTarget;
@@ -172,6 +172,13 @@ impl<'a> GroupPreview<'a> {
                 tracing::warn!("a slow group preview request was dropped for the final text");
             }
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl LivePreview for GroupPreview<'_> {
+    async fn finish(self: Box<Self>) {
+        GroupPreview::finish(*self).await;
     }
 }
 

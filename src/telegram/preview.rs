@@ -16,6 +16,7 @@ use tokio_util::task::AbortOnDropHandle;
 use super::draft::{DraftClient, DraftError};
 use super::format::{html_to_plain, markdown_to_html};
 use crate::ids::ChatId;
+use crate::live_preview::{DescribeCall, LivePreview};
 use crate::llm::ToolCall;
 use crate::llm::stream::StreamObserver;
 
@@ -30,9 +31,6 @@ const MAX_RATE_LIMITS: u32 = 2;
 
 /// Other failures after which a reply's previews stop.
 const MAX_FAILURES: u32 = 3;
-
-/// Words for what a tool call is doing ("Reading example.com…").
-pub type DescribeCall<'a> = Box<dyn Fn(&ToolCall) -> String + Send + Sync + 'a>;
 
 /// What the preview should show now.
 #[derive(Debug, Clone, Default)]
@@ -124,6 +122,12 @@ impl StreamObserver for Preview<'_> {
             shown.after_tools = true;
         });
     }
+}
+
+/// A draft needs no finishing: the final text replaces it, and dropping the preview stops it.
+#[async_trait::async_trait]
+impl LivePreview for Preview<'_> {
+    async fn finish(self: Box<Self>) {}
 }
 
 /// A draft id: random, non-zero, so a fresh preview never animates from an old one.

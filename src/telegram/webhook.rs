@@ -1,6 +1,6 @@
 //! Webhook mode, Telegram side: registering our URL with `setWebhook` at start (retrying with
 //! backoff while Telegram is unreachable) and reading a posted body into what the inbox stores.
-//! The HTTP route itself is in `crate::http::webhook`.
+//! The HTTP server's webhook route, above this module, hands posted bodies here.
 
 use std::time::Duration;
 

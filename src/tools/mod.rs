@@ -16,6 +16,7 @@ mod gmail_connect;
 mod groups_list;
 mod help;
 mod history;
+mod live;
 mod mcp_status;
 mod model;
 mod new_chat;
@@ -37,16 +38,16 @@ use serde_json::Value;
 
 use crate::cancellations::Cancellations;
 use crate::config::Config;
+use crate::gmail::GmailServices;
 use crate::ids::ChatId;
 use crate::llm::LlmRouter;
 use crate::markup::Markup;
-use crate::mcp::McpTools;
 use crate::message::{Button, OutgoingFile, Reply};
-use crate::services::GmailServices;
 use crate::store::{Store, StoreError};
 use crate::users::User;
 
 pub use effect::{ChatKind, Effect, Where, may_run};
+pub use live::LiveTools;
 pub use registry::{Catalogue, CommandInfo, ToolInfo, ToolRef, ToolRegistry};
 
 /// The handles tools are built from; each tool keeps only the ones it uses.
@@ -64,8 +65,8 @@ pub struct ToolHandles {
     pub calendar: crate::calendar::CalendarAccounts,
     /// Running LLM requests per chat, for `/cancel`.
     pub cancellations: Cancellations,
-    /// The MCP servers and their live tools.
-    pub mcp: McpTools,
+    /// The MCP servers' live tools (and the text of `/mcp`).
+    pub live_tools: Arc<dyn LiveTools>,
 }
 
 /// Every tool, in the order `/help` lists them. One line per tool.
@@ -100,7 +101,7 @@ pub fn all_tools(h: &ToolHandles) -> Vec<Box<dyn Tool>> {
         Box::new(approve::Approve::new(h.store.clone())),
         Box::new(disable::Disable::new(h.store.clone())),
         Box::new(groups_list::GroupsList::new(h.store.clone())),
-        Box::new(mcp_status::McpStatus::new(h.mcp.clone())),
+        Box::new(mcp_status::McpStatus::new(Arc::clone(&h.live_tools))),
         Box::new(briefing::MorningBriefing::new(h)),
     ]
 }

@@ -3,16 +3,15 @@
 //! [`Catalogue`] is the read-only view of that list that tools themselves may see.
 //!
 //! MCP servers' tools come and go while the bot runs, so they are not in that list: the registry
-//! also consults the live [`McpTools`] catalogue by name and for the model's tool list. They are
+//! also consults the [`LiveTools`] catalogue by name and for the model's tool list. They are
 //! called by the model only, so `/help` and the command menu show `/mcp` instead of each one.
 
 use std::collections::BTreeMap;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use super::{ChatKind, Effect, Tool, Where, may_run};
+use super::{ChatKind, Effect, LiveTools, Tool, Where, may_run};
 use crate::llm::ToolSpec;
-use crate::mcp::McpTools;
 use crate::users::User;
 
 /// A command as shown in menus.
@@ -89,7 +88,7 @@ pub struct ToolRegistry {
     by_name: BTreeMap<&'static str, usize>,
     by_command: BTreeMap<&'static str, usize>,
     catalogue: Catalogue,
-    mcp: McpTools,
+    live: Option<Arc<dyn LiveTools>>,
 }
 
 impl ToolRegistry {
@@ -122,19 +121,14 @@ impl ToolRegistry {
             by_name,
             by_command,
             catalogue,
-            mcp: McpTools::default(),
+            live: None,
         }
     }
 
-    /// The registry that also offers the live tools of these MCP servers.
-    pub fn with_mcp(mut self, mcp: McpTools) -> Self {
-        self.mcp = mcp;
+    /// The registry that also offers these live tools (the MCP servers').
+    pub fn with_live_tools(mut self, live: Arc<dyn LiveTools>) -> Self {
+        self.live = Some(live);
         self
-    }
-
-    /// The MCP servers and their live tools.
-    pub fn mcp(&self) -> &McpTools {
-        &self.mcp
     }
 
     /// The tool whose function name is `name` (LLM calls, schedules, confirm buttons): a
@@ -142,10 +136,7 @@ impl ToolRegistry {
     pub fn get(&self, name: &str) -> Option<ToolRef<'_>> {
         match self.by_name.get(name) {
             Some(&i) => Some(ToolRef::Builtin(self.tools[i].as_ref())),
-            None => self
-                .mcp
-                .get(name)
-                .map(|t| ToolRef::Shared(t as Arc<dyn Tool>)),
+            None => self.live.as_ref()?.get(name).map(ToolRef::Shared),
         }
     }
 
@@ -192,7 +183,8 @@ impl ToolRegistry {
         };
         let builtin = self.tools.iter().map(AsRef::as_ref);
         let mut specs: Vec<ToolSpec> = builtin.filter(|t| offered(*t)).map(spec).collect();
-        for tool in self.mcp.tools() {
+        let live = self.live.as_ref().map(|l| l.tools()).unwrap_or_default();
+        for tool in live {
             if offered(tool.as_ref()) {
                 specs.push(spec(tool.as_ref()));
             }

@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 use super::schedule::{ScheduleHandles, list_is_read, remove_own};
 use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, str_arg};
 use crate::schedule_spec::ScheduleSpec;
-use crate::scheduler::limits::{Quota, check_count};
-use crate::scheduler::local_time::format_local;
-use crate::scheduler::when::parse_when;
+use crate::schedule_spec::limits::{Quota, check_count};
+use crate::schedule_spec::local_time::format_local;
+use crate::schedule_spec::when::parse_when;
 use crate::store::{JobAction, NewSchedule, ScheduleCategory, Store};
 
 /// Reminders.

@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 
 use super::{Effect, Tool, ToolContext, ToolError, ToolOutput, int_arg, may_run};
 use crate::schedule_spec::ScheduleSpec;
-use crate::scheduler::limits::{Quota, check_count, check_interval};
-use crate::scheduler::local_time::format_local;
-use crate::scheduler::next_run::next_run_after;
-use crate::scheduler::spec::parse_recurrence;
+use crate::schedule_spec::limits::{Quota, check_count, check_interval};
+use crate::schedule_spec::local_time::format_local;
+use crate::schedule_spec::next_run::next_run_after;
+use crate::schedule_spec::recurrence::parse_recurrence;
 use crate::store::{JobAction, NewSchedule, Schedule, ScheduleCategory, Store};
 use crate::timezone::Timezone;
 

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use super::schedule::ScheduleHandles;
 use super::{Effect, Tool, ToolContext, ToolError, ToolOutput};
 use crate::schedule_spec::ScheduleSpec;
-use crate::scheduler::local_time::format_local;
-use crate::scheduler::next_run::next_run_after;
+use crate::schedule_spec::local_time::format_local;
+use crate::schedule_spec::next_run::next_run_after;
 use crate::store::{ScheduleCategory, Store};
 use crate::timezone::parse_timezone;
 

@@ -1,15 +1,16 @@
-//! Voice messages to text: download the recording through Telegram, send it to an
-//! OpenAI-compatible speech-to-text endpoint, return the transcript. Runs in the chat's worker
-//! (the dispatcher), never in the intake, so a slow download holds up only that chat.
+//! Voice messages to text: download the recording through the channel (a
+//! [`FileSource`], Telegram's `getFile` in the daemon), send it to an OpenAI-compatible
+//! speech-to-text endpoint, return the transcript. Runs in the chat's worker (the dispatcher),
+//! never in the intake, so a slow download holds up only that chat.
 
 mod transcribe;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::config::TranscribeConfig;
+use crate::media::{FetchError, FileSource};
 use crate::message::VoiceClip;
-use crate::telegram::files::{BOT_DOWNLOAD_LIMIT, FileError, TelegramFiles};
 
 pub use transcribe::{TranscribeError, Transcriber, is_configured};
 
@@ -57,11 +58,11 @@ impl VoiceError {
     }
 }
 
-/// Voice input for the dispatcher: the transcriber (when configured) and, once the Telegram bot
+/// Voice input for the dispatcher: the transcriber (when configured) and, once the channel
 /// runs, its file downloads.
 pub struct Voice {
     transcriber: Option<Transcriber>,
-    files: OnceLock<TelegramFiles>,
+    files: OnceLock<Arc<dyn FileSource>>,
 }
 
 impl Voice {
@@ -76,10 +77,10 @@ impl Voice {
         })
     }
 
-    /// Lets recordings be downloaded through the running bot (set once, when it starts).
-    pub fn attach_telegram(&self, files: TelegramFiles) {
+    /// Lets recordings be downloaded through the running channel (set once, when it starts).
+    pub fn attach(&self, files: Arc<dyn FileSource>) {
         if self.files.set(files).is_err() {
-            tracing::debug!("Telegram file downloads were already attached");
+            tracing::debug!("file downloads were already attached for voice");
         }
     }
 
@@ -87,16 +88,16 @@ impl Voice {
     #[tracing::instrument(skip_all, fields(duration_secs = clip.duration_secs))]
     pub async fn to_text(&self, clip: &VoiceClip) -> Result<String, VoiceError> {
         let transcriber = self.transcriber.as_ref().ok_or(VoiceError::NotConfigured)?;
-        if clip.size.is_some_and(|size| size > BOT_DOWNLOAD_LIMIT) {
+        let files = self.files.get().ok_or(VoiceError::NoDownloads)?;
+        if clip.size.is_some_and(|size| size > files.limit()) {
             return Err(VoiceError::TooBig);
         }
-        let files = self.files.get().ok_or(VoiceError::NoDownloads)?;
         let file = files
-            .download(&clip.file_id, BOT_DOWNLOAD_LIMIT)
+            .fetch(&clip.file_id, files.limit())
             .await
             .map_err(|e| match e {
-                FileError::TooBig { .. } => VoiceError::TooBig,
-                e => VoiceError::Download(e.to_string()),
+                FetchError::TooBig => VoiceError::TooBig,
+                FetchError::Failed(e) => VoiceError::Download(e),
             })?;
         let text = transcriber.transcribe(file.bytes, &file.file_name).await?;
         if text.is_empty() {

@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 use chrono::Utc;
+use minicrew::schedule_spec::next_run::next_run_after;
 use minicrew::scheduler::JobOutcome;
-use minicrew::scheduler::next_run::next_run_after;
 use minicrew::scheduler::run_job;
 use minicrew::scheduler::system_jobs::{BRIEFING_TOOL, sync_briefings};
 use minicrew::store::{BRIEFING, JobAction};

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use minicrew::ids::ChatId;
-use minicrew::scheduler::local_time::format_local;
-use minicrew::scheduler::next_run::next_run_after;
+use minicrew::schedule_spec::local_time::format_local;
+use minicrew::schedule_spec::next_run::next_run_after;
 use minicrew::store::Store;
 use minicrew::timezone::Timezone;
 use minicrew::users::UserStatus;

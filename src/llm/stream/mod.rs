@@ -54,6 +54,21 @@ pub trait StreamObserver: Send + Sync {
     fn tools_running(&self, _calls: &[ToolCall]) {}
 }
 
+/// A boxed observer (a channel's live preview) observes as what it holds.
+impl<T: StreamObserver + ?Sized> StreamObserver for Box<T> {
+    fn call_started(&self) {
+        (**self).call_started();
+    }
+
+    fn text(&self, delta: &str) {
+        (**self).text(delta);
+    }
+
+    fn tools_running(&self, calls: &[ToolCall]) {
+        (**self).tools_running(calls);
+    }
+}
+
 /// An observer that ignores everything.
 pub struct Unobserved;
 

@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use super::fetch::{MAX_REDIRECTS, TIMEOUT};
+use crate::outbound::Refused;
 
 /// A web fetch that did not produce a page.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -52,14 +53,27 @@ pub enum FetchError {
     Client(String),
 }
 
+/// The guard's refusals, each as the web fetch error of the same kind.
+impl From<Refused> for FetchError {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::Scheme(scheme) => Self::Scheme(scheme),
+            Refused::Credentials => Self::Credentials,
+            Refused::NoHost => Self::InvalidUrl("it has no host".into()),
+            Refused::Blocked { host, addr, kind } => Self::Blocked { host, addr, kind },
+            Refused::UnknownHost(host) => Self::UnknownHost(host),
+        }
+    }
+}
+
 impl FetchError {
-    /// Finds our own error inside a reqwest error (the resolver's refusals travel as its
+    /// Finds the guard's refusal inside a reqwest error (the resolver's refusals travel as its
     /// source), or describes the failure without echoing internals.
     pub fn from_reqwest(err: &reqwest::Error) -> Self {
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
         while let Some(e) = source {
-            if let Some(ours) = e.downcast_ref::<FetchError>() {
-                return ours.clone();
+            if let Some(refused) = e.downcast_ref::<Refused>() {
+                return refused.clone().into();
             }
             source = e.source();
         }

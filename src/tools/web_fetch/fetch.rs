@@ -10,8 +10,7 @@ use reqwest::{Client, Response, redirect};
 use url::Url;
 
 use super::FetchError;
-use super::guard::{AddressPolicy, check_url};
-use super::resolver::GuardedResolver;
+use crate::outbound::{AddressPolicy, GuardedResolver, check_url};
 
 /// Time limit for a whole fetch, redirects and body included.
 pub const TIMEOUT: Duration = Duration::from_secs(15);

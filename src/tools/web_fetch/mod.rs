@@ -2,24 +2,21 @@
 //! header or to the model as quoted, untrusted data. Addresses outside the public internet are
 //! refused unless `WEB_FETCH_ALLOW_PRIVATE=true`.
 //!
-//! Map: [`guard`] decides which addresses and URLs are allowed; [`resolver`] resolves names and
-//! pins connections to checked addresses; [`fetch`] runs the request (redirects by hand, time
-//! limit, size cap); [`page`] turns the body into text.
+//! Map: [`fetch`] runs the request (redirects by hand, time limit, size cap) through the SSRF
+//! guard of [`crate::outbound`]; [`page`] turns the body into text.
 
 pub mod error;
 pub mod fetch;
-pub mod guard;
 pub mod page;
-pub mod resolver;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
 use super::{CallSource, Effect, Tool, ToolContext, ToolError, ToolOutput, Where, str_arg};
+pub use crate::outbound::AddressPolicy;
 pub use error::FetchError;
 pub use fetch::Fetcher;
-pub use guard::AddressPolicy;
 pub use page::Page;
 
 const USAGE: &str = "/fetch <url>, e.g. /fetch https://example.com";

@@ -1,5 +1,5 @@
-//! The SSRF guard: which addresses the web fetch tool may connect to, and which URLs it may ask
-//! for at all. Loopback, private, link-local (cloud metadata), CGNAT, multicast and other
+//! The SSRF guard: which addresses an outbound client (the web fetch tool, a user's CalDAV
+//! server) may connect to, and which URLs it may ask for at all. Loopback, private, link-local (cloud metadata), CGNAT, multicast and other
 //! non-public ranges are refused unless `WEB_FETCH_ALLOW_PRIVATE=true`, including when they hide
 //! inside IPv6 forms (IPv4-mapped, IPv4-compatible, NAT64, 6to4).
 
@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use url::{Host, Url};
 
-use super::FetchError;
+use super::Refused;
 
 /// Which addresses may be fetched.
 #[derive(Debug, Clone, Default)]
@@ -114,20 +114,20 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
 
 /// Checks what can be checked before any network call: http(s) only, no credentials, a host,
 /// and an IP-literal host against `policy` (named hosts are checked when they are resolved).
-pub fn check_url(url: &Url, policy: &AddressPolicy) -> Result<(), FetchError> {
+pub fn check_url(url: &Url, policy: &AddressPolicy) -> Result<(), Refused> {
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(FetchError::Scheme(url.scheme().to_string()));
+        return Err(Refused::Scheme(url.scheme().to_string()));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(FetchError::Credentials);
+        return Err(Refused::Credentials);
     }
     let ip = match url.host() {
-        None => return Err(FetchError::InvalidUrl("it has no host".into())),
+        None => return Err(Refused::NoHost),
         Some(Host::Domain(_)) => return Ok(()),
         Some(Host::Ipv4(v4)) => IpAddr::V4(v4),
         Some(Host::Ipv6(v6)) => IpAddr::V6(v6),
     };
-    policy.check(ip).map_err(|kind| FetchError::Blocked {
+    policy.check(ip).map_err(|kind| Refused::Blocked {
         host: ip.to_string(),
         addr: ip,
         kind,
@@ -234,26 +234,24 @@ mod tests {
         assert_eq!(test.check("127.0.0.2".parse().unwrap()), Err("loopback"));
     }
 
-    fn url_check(url: &str) -> Result<(), FetchError> {
+    fn url_check(url: &str) -> Result<(), Refused> {
         check_url(&Url::parse(url).unwrap(), &AddressPolicy::new(false))
     }
 
     #[test]
     fn urls_with_other_schemes_or_credentials_are_refused() {
-        assert!(
-            matches!(url_check("file:///etc/passwd"), Err(FetchError::Scheme(s)) if s == "file")
-        );
+        assert!(matches!(url_check("file:///etc/passwd"), Err(Refused::Scheme(s)) if s == "file"));
         assert!(matches!(
             url_check("ftp://example.com/"),
-            Err(FetchError::Scheme(_))
+            Err(Refused::Scheme(_))
         ));
         assert!(matches!(
             url_check("https://user:pw@example.com/"),
-            Err(FetchError::Credentials)
+            Err(Refused::Credentials)
         ));
         assert!(matches!(
             url_check("https://user@example.com/"),
-            Err(FetchError::Credentials)
+            Err(Refused::Credentials)
         ));
         assert!(url_check("https://example.com/page").is_ok());
     }
@@ -273,7 +271,7 @@ mod tests {
             "http://0/",
         ] {
             assert!(
-                matches!(url_check(url), Err(FetchError::Blocked { .. })),
+                matches!(url_check(url), Err(Refused::Blocked { .. })),
                 "{url} must be refused"
             );
         }

@@ -1,5 +1,6 @@
-//! The DNS resolver of the web fetch client: it resolves a host name itself and hands reqwest
-//! only addresses the [`AddressPolicy`] permits. The connection goes to exactly the addresses
+//! The DNS resolver of every guarded outbound client (web fetch, users' CalDAV servers): it
+//! resolves a host name itself and hands reqwest only addresses the [`AddressPolicy`] permits.
+//! The connection goes to exactly the addresses
 //! checked here, so a DNS answer that changes between a check and the connect (DNS rebinding)
 //! cannot slip a private address through.
 
@@ -8,7 +9,7 @@ use std::sync::Arc;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-use super::FetchError;
+use super::Refused;
 use super::guard::AddressPolicy;
 
 /// Resolves names and refuses hosts with any non-permitted address.
@@ -32,7 +33,7 @@ impl Resolve for GuardedResolver {
             // Port 0: reqwest puts in the URL's port (or the scheme's default).
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
                 .await
-                .map_err(|_| FetchError::UnknownHost(host.clone()))?
+                .map_err(|_| Refused::UnknownHost(host.clone()))?
                 .collect();
             let addrs = checked(&host, addrs, &policy)?;
             Ok(Box::new(addrs.into_iter()) as Addrs)
@@ -46,18 +47,16 @@ pub fn checked(
     host: &str,
     addrs: Vec<SocketAddr>,
     policy: &AddressPolicy,
-) -> Result<Vec<SocketAddr>, FetchError> {
+) -> Result<Vec<SocketAddr>, Refused> {
     if addrs.is_empty() {
-        return Err(FetchError::UnknownHost(host.to_string()));
+        return Err(Refused::UnknownHost(host.to_string()));
     }
     for addr in &addrs {
-        policy
-            .check(addr.ip())
-            .map_err(|kind| FetchError::Blocked {
-                host: host.to_string(),
-                addr: addr.ip(),
-                kind,
-            })?;
+        policy.check(addr.ip()).map_err(|kind| Refused::Blocked {
+            host: host.to_string(),
+            addr: addr.ip(),
+            kind,
+        })?;
     }
     Ok(addrs)
 }
@@ -75,7 +74,7 @@ mod tests {
         let policy = AddressPolicy::new(false);
         let mixed = vec![sock("93.184.216.34"), sock("10.0.0.5")];
         match checked("evil.example", mixed, &policy) {
-            Err(FetchError::Blocked { host, kind, .. }) => {
+            Err(Refused::Blocked { host, kind, .. }) => {
                 assert_eq!((host.as_str(), kind), ("evil.example", "private"));
             }
             other => panic!("expected a refusal, got {other:?}"),
@@ -95,10 +94,10 @@ mod tests {
             .await
             .err()
             .expect("localhost is refused");
-        let err = err.downcast::<FetchError>().expect("our own error type");
+        let err = err.downcast::<Refused>().expect("our own error type");
         assert!(matches!(
             *err,
-            FetchError::Blocked {
+            Refused::Blocked {
                 kind: "loopback",
                 ..
             }

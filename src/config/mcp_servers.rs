@@ -11,7 +11,7 @@ use secrecy::SecretString;
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::config::ConfigError;
+use super::ConfigError;
 
 /// The key naming the file.
 pub const KEY: &str = "MCP_CONFIG";
@@ -148,7 +148,7 @@ fn server(name: &str, entry: &Value) -> Result<McpServerConfig, String> {
         .as_object()
         .ok_or("must be an object with \"command\" or \"url\"")?;
     if let Some(unknown) = entry.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-        let hint = crate::config::near_miss(unknown, &FIELDS)
+        let hint = super::near_miss(unknown, &FIELDS)
             .map(|k| format!(" (did you mean '{k}'?)"))
             .unwrap_or_default();
         return Err(format!("field '{}' is unknown{hint}", shown(unknown)));

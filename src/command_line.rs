@@ -1,4 +1,5 @@
-//! Parsing a `/command args` line.
+//! Parsing a `/command args` line (`/name[@bot] args`). A leaf: the dispatcher, the intake's
+//! `/cancel` check and the calendar's password check all read commands the same way.
 
 /// A parsed command line.
 #[derive(Debug, Clone, PartialEq, Eq)]

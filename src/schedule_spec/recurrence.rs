@@ -11,7 +11,7 @@
 use chrono::Timelike;
 
 use super::when::{next_word, parse_clock};
-use crate::schedule_spec::{CronExpr, SpecError};
+use super::{CronExpr, SpecError};
 
 /// Reads the `<when>` at the start of `input` (the text after `/schedule add`) into a cron
 /// expression, and returns it with the rest of the input: the tool and its arguments, never empty.

@@ -1,5 +1,6 @@
 //! What is known about one MCP server while the bot runs: its state, how many tools it offers,
-//! its last error and restarts. `/mcp`, `/health` and the logs read it.
+//! its last error and restarts. `/mcp`, `/health` and the logs read it. The MCP supervisor
+//! reports into it; it lives in health so that health knows nothing of MCP.
 
 use serde::Serialize;
 
