@@ -78,7 +78,20 @@ impl UpdateHandler {
                 return;
             }
         };
-        if let Err(e) = store.finish_update(update_id, outcome, error).await {
+        // One trip to the database closes the row, unless a group the owner disabled still has
+        // the bot in it: that is left first (a failed leave is retried after the next update).
+        let closed = match store
+            .finish_update_unless_groups_to_leave(update_id, outcome, error.clone())
+            .await
+        {
+            Ok(groups) if groups.is_empty() => Ok(()),
+            Ok(groups) => {
+                super::group_events::leave_groups(&self.bot, store, groups).await;
+                store.finish_update(update_id, outcome, error).await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = closed {
             tracing::error!(error = %e, "could not close the inbox row");
         }
         crate::metrics::update_finished(kind, Some(outcome), started.elapsed());
@@ -195,8 +208,8 @@ impl UpdateHandler {
         }
     }
 
-    /// Stores an update's replies in the outbox and delivers them; then leaves any group the
-    /// owner has just disabled.
+    /// Stores an update's replies in the outbox and delivers them (any group the owner has just
+    /// disabled is left once the update is closed, see [`Self::handle`]).
     async fn send_replies(
         &self,
         update_id: i64,
@@ -209,7 +222,6 @@ impl UpdateHandler {
                 .await
                 .map_err(HandleError::from_send)?;
         }
-        super::group_events::leave_disabled(&self.bot, &self.dispatcher.services().store).await;
         Ok(InboxOutcome::Done)
     }
 
