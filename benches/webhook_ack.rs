@@ -18,8 +18,8 @@ use minicrew::config::BotMode;
 use minicrew::health::Health;
 use minicrew::http::{self, HttpServer, StatusState, WebhookState};
 use minicrew::queue::ChatQueues;
-use minicrew::store::{InboxOutcome, PendingUpdate, Store};
-use minicrew::telegram::intake::Intake;
+use minicrew::store::{InboxOutcome, Store};
+use minicrew::telegram::intake::{Intake, QueuedUpdate};
 use secrecy::SecretString;
 use tokio::task::JoinSet;
 
@@ -103,11 +103,11 @@ async fn bench() {
 /// The real router over a real store; the handler closes each inbox row like the daemon does.
 async fn start_server(store: Store) -> (SocketAddr, HttpServer) {
     let handler_store = store.clone();
-    let queues = ChatQueues::new(16, move |p: PendingUpdate| {
+    let queues = ChatQueues::new(16, move |q: QueuedUpdate| {
         let store = handler_store.clone();
         async move {
             let _ = store
-                .finish_update(p.update_id, InboxOutcome::Done, None)
+                .finish_update(q.update_id(), InboxOutcome::Done, None)
                 .await;
         }
         .boxed()

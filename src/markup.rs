@@ -32,7 +32,11 @@ pub fn escape_markdown(text: &str) -> String {
             out.push(c);
             continue;
         }
-        if let Some(len) = bare_url_len(text, i) {
+        // Only an `h` can start a bare URL: the test is skipped for every other character.
+        if let Some(len) = matches!(c, 'h' | 'H')
+            .then(|| bare_url_len(text, i))
+            .flatten()
+        {
             // Shown verbatim by every renderer, so an escape would show.
             url_end = i + len;
             line_start = false;

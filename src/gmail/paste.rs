@@ -15,6 +15,10 @@ pub fn looks_like_pasted_redirect(text: &str) -> bool {
 
 /// The first word of `text` that is a URL to the paste redirect with a `state` parameter.
 pub(super) fn find_redirect_url(text: &str) -> Option<Url> {
+    // Every text message is asked this: most have no link, and are answered without parsing.
+    if !text.contains("http://") {
+        return None;
+    }
     let expected = Url::parse(PASTE_REDIRECT_URI).ok()?;
     text.split_whitespace()
         .map(|word| word.trim_matches(|c| c == '<' || c == '>'))

@@ -97,12 +97,7 @@ async fn answer(state: &WebhookState, request: Request) -> StatusCode {
         }
     };
     let update_id = update.update_id;
-    match state
-        .inner
-        .intake
-        .accept(update.update_id, update.chat_id, update.payload)
-        .await
-    {
+    match state.inner.intake.accept(update).await {
         Ok(_) => StatusCode::OK,
         Err(e) => {
             tracing::error!(error = %e, update_id, "cannot store the update; Telegram will send it again");

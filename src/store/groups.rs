@@ -6,7 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::{Store, StoreError, now_unix};
 use super::{User, UserStatus};
@@ -154,6 +154,15 @@ fn ensure_account(
     })
 }
 
+/// Chat ids of disabled groups the bot is still in.
+pub(super) fn groups_to_leave(c: &Connection) -> rusqlite::Result<Vec<ChatId>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT chat_id FROM groups WHERE state = 'disabled' AND member = 1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    rows.collect()
+}
+
 impl Store {
     /// Records that the bot was added to a group and returns it. A new group, or one the bot
     /// had left, becomes active when the owner added the bot and pending otherwise; a group the
@@ -266,14 +275,7 @@ impl Store {
 
     /// Chat ids of disabled groups the bot is still in: it should leave them.
     pub async fn groups_to_leave(&self) -> Result<Vec<ChatId>, StoreError> {
-        self.call(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT chat_id FROM groups WHERE state = 'disabled' AND member = 1 ORDER BY id",
-            )?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            rows.collect()
-        })
-        .await
+        self.call(|c| groups_to_leave(c)).await
     }
 
     /// How many groups asked for the owner's approval since `since_unix` (to bound the notices

@@ -89,6 +89,21 @@ fn insert_durably(conn: &mut Connection, batch: &[DurableInsert]) -> rusqlite::R
     }
 }
 
+/// Closes inbox row `update_id` with `outcome`; if its chat was forgotten meanwhile, what is
+/// left of the chat's finished updates goes now.
+fn finish(
+    c: &Connection,
+    update_id: i64,
+    outcome: InboxOutcome,
+    error: Option<String>,
+) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "UPDATE inbox SET status = ?1, error = ?2, handled_at = ?3 WHERE update_id = ?4",
+    )?
+    .execute(params![outcome.as_str(), error, now_unix(), update_id])?;
+    super::user_data::purge_forgotten_chat(c, update_id)
+}
+
 /// A stored update that has not been handled yet.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PendingUpdate {
@@ -205,12 +220,26 @@ impl Store {
         outcome: InboxOutcome,
         error: Option<String>,
     ) -> Result<(), StoreError> {
+        self.call(move |c| finish(c, update_id, outcome, error))
+            .await
+    }
+
+    /// [`Self::finish_update`] in the same trip to the database as [`Self::groups_to_leave`],
+    /// unless there are groups to leave: then the row stays open and they are returned, for the
+    /// caller to leave them first and then finish the update (so that a handled update has had
+    /// all its effects). Returns an empty list when the row was closed.
+    pub async fn finish_update_unless_groups_to_leave(
+        &self,
+        update_id: i64,
+        outcome: InboxOutcome,
+        error: Option<String>,
+    ) -> Result<Vec<ChatId>, StoreError> {
         self.call(move |c| {
-            c.prepare_cached(
-                "UPDATE inbox SET status = ?1, error = ?2, handled_at = ?3 WHERE update_id = ?4",
-            )?
-            .execute(params![outcome.as_str(), error, now_unix(), update_id])?;
-            super::user_data::purge_forgotten_chat(c, update_id)
+            let groups = super::groups::groups_to_leave(c)?;
+            if groups.is_empty() {
+                finish(c, update_id, outcome, error)?;
+            }
+            Ok(groups)
         })
         .await
     }

@@ -3,7 +3,7 @@
 //! so a reply is never sent twice and never lost. A row holds a chunk as the sender rendered
 //! it for Telegram, with its [`ChunkFormat`]; replies themselves stay channel-neutral.
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{Store, StoreError, now_unix};
 use crate::ids::ChatId;
@@ -139,6 +139,43 @@ fn file_from(
     })
 }
 
+/// Inserts `chunks` (answering `update_id`, if any) in one transaction; returns the rows.
+fn insert_chunks(
+    c: &mut Connection,
+    update_id: Option<i64>,
+    chunks: Vec<NewChunk>,
+) -> rusqlite::Result<Vec<OutboxRow>> {
+    let tx = c.transaction()?;
+    let now = now_unix();
+    let mut ids = Vec::with_capacity(chunks.len());
+    for (seq, chunk) in chunks.into_iter().enumerate() {
+        let buttons = (!chunk.buttons.is_empty())
+            .then(|| serde_json::to_string(&chunk.buttons).unwrap_or_default());
+        let (file_name, file_kind, file_bytes) = match chunk.file {
+            Some(f) => (Some(f.name), Some(f.kind.as_str()), Some(f.bytes)),
+            None => (None, None, None),
+        };
+        tx.prepare_cached(
+            "INSERT INTO outbox (update_id, chat_id, seq, text, format, buttons, created_at, forget_text,
+                 reply_to_message_id, message_thread_id, edit_message_id,
+                 file_name, file_kind, file_bytes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        )?.execute(params![update_id, chunk.chat_id, seq as i64, chunk.text, chunk.format.as_str(), buttons, now, chunk.forget_text,
+                chunk.reply_to_message_id, chunk.message_thread_id, chunk.edit_message_id,
+                file_name, file_kind, file_bytes],
+        )?;
+        ids.push(tx.last_insert_rowid());
+    }
+    let rows = {
+        let mut stmt = tx.prepare_cached(&by_id())?;
+        ids.iter()
+            .map(|id| stmt.query_row([id], row_from))
+            .collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    tx.commit()?;
+    Ok(rows)
+}
+
 impl Store {
     /// Stores the chunks of an update's replies in one transaction and returns the rows.
     pub async fn queue_chunks(
@@ -146,34 +183,22 @@ impl Store {
         update_id: Option<i64>,
         chunks: Vec<NewChunk>,
     ) -> Result<Vec<OutboxRow>, StoreError> {
+        self.call(move |c| insert_chunks(c, update_id, chunks))
+            .await
+    }
+
+    /// Stores the chunks answering `update_id` that `chunks_for` makes from the messages
+    /// already streamed for it in `chat_id` (in order; empty when none), in one trip to the
+    /// database and one transaction; returns the rows.
+    pub async fn queue_chunks_after_stream(
+        &self,
+        update_id: i64,
+        chat_id: ChatId,
+        chunks_for: impl FnOnce(&[i64]) -> Vec<NewChunk> + Send + 'static,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
         self.call(move |c| {
-            let tx = c.transaction()?;
-            let now = now_unix();
-            let mut ids = Vec::with_capacity(chunks.len());
-            for (seq, chunk) in chunks.into_iter().enumerate() {
-                let buttons = (!chunk.buttons.is_empty())
-                    .then(|| serde_json::to_string(&chunk.buttons).unwrap_or_default());
-                let (file_name, file_kind, file_bytes) = match chunk.file {
-                    Some(f) => (Some(f.name), Some(f.kind.as_str()), Some(f.bytes)),
-                    None => (None, None, None),
-                };
-                tx.prepare_cached(
-                    "INSERT INTO outbox (update_id, chat_id, seq, text, format, buttons, created_at, forget_text,
-                         reply_to_message_id, message_thread_id, edit_message_id,
-                         file_name, file_kind, file_bytes)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                )?.execute(params![update_id, chunk.chat_id, seq as i64, chunk.text, chunk.format.as_str(), buttons, now, chunk.forget_text,
-                        chunk.reply_to_message_id, chunk.message_thread_id, chunk.edit_message_id,
-                        file_name, file_kind, file_bytes],
-                )?;
-                ids.push(tx.last_insert_rowid());
-            }
-            let rows = {
-                let mut stmt = tx.prepare_cached(&by_id())?;
-                ids.iter().map(|id| stmt.query_row([id], row_from)).collect::<rusqlite::Result<Vec<_>>>()?
-            };
-            tx.commit()?;
-            Ok(rows)
+            let streamed = super::stream_messages::stream_messages_of(c, update_id, chat_id)?;
+            insert_chunks(c, Some(update_id), chunks_for(&streamed))
         })
         .await
     }

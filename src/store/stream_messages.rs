@@ -3,7 +3,7 @@
 //! edits them again instead of creating new ones, and the final text is stored in the outbox as
 //! edits of them (the channel's group previews).
 
-use rusqlite::params;
+use rusqlite::{Connection, params};
 
 use super::{Store, StoreError, now_unix};
 use crate::ids::ChatId;
@@ -36,14 +36,21 @@ impl Store {
         update_id: i64,
         chat_id: ChatId,
     ) -> Result<Vec<i64>, StoreError> {
-        self.call(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT message_id FROM stream_messages WHERE update_id = ?1 AND chat_id = ?2
-                 ORDER BY seq",
-            )?;
-            let rows = stmt.query_map(params![update_id, chat_id], |r| r.get(0))?;
-            rows.collect()
-        })
-        .await
+        self.call(move |c| stream_messages_of(c, update_id, chat_id))
+            .await
     }
+}
+
+/// The messages streamed in `chat_id` for `update_id`, in order.
+pub(super) fn stream_messages_of(
+    c: &Connection,
+    update_id: i64,
+    chat_id: ChatId,
+) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT message_id FROM stream_messages WHERE update_id = ?1 AND chat_id = ?2
+         ORDER BY seq",
+    )?;
+    let rows = stmt.query_map(params![update_id, chat_id], |r| r.get(0))?;
+    rows.collect()
 }

@@ -40,6 +40,27 @@ pub fn kind_of(payload: &str) -> &'static str {
         .unwrap_or("other")
 }
 
+/// The kind of a decoded update, the same label [`kind_of`] reads from its JSON (without
+/// reading the JSON again); an update teloxide could not decode is read from `payload`.
+pub fn kind_of_update(update: &Update, payload: &str) -> &'static str {
+    match &update.kind {
+        UpdateKind::Message(_) => "message",
+        UpdateKind::EditedMessage(_) => "edited_message",
+        UpdateKind::ChannelPost(_) => "channel_post",
+        UpdateKind::EditedChannelPost(_) => "edited_channel_post",
+        UpdateKind::CallbackQuery(_) => "callback_query",
+        UpdateKind::InlineQuery(_) => "inline_query",
+        UpdateKind::MyChatMember(_) => "my_chat_member",
+        UpdateKind::ChatMember(_) => "chat_member",
+        UpdateKind::ChatJoinRequest(_) => "chat_join_request",
+        UpdateKind::MessageReaction(_) => "message_reaction",
+        UpdateKind::Poll(_) => "poll",
+        UpdateKind::PollAnswer(_) => "poll_answer",
+        UpdateKind::Error(_) => kind_of(payload),
+        _ => "other",
+    }
+}
+
 /// Why a stored or posted body did not decode into an [`Update`].
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {

@@ -113,16 +113,10 @@ async fn membership_event(bot: &Bot, change: &ChatMemberUpdated) -> Option<Membe
     })
 }
 
-/// Leaves every group the owner disabled that the bot is still in. A group Telegram says the
-/// bot is no longer in counts as left; other failures are retried after the next update.
-pub async fn leave_disabled(bot: &Bot, store: &Store) {
-    let chats = match store.groups_to_leave().await {
-        Ok(chats) => chats,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read the groups to leave");
-            return;
-        }
-    };
+/// Leaves `chats`, the groups the owner disabled that the bot is still in (read when the last
+/// update was closed). A group Telegram says the bot is no longer in counts as left; other
+/// failures are retried after the next update.
+pub async fn leave_groups(bot: &Bot, store: &Store, chats: Vec<ChatId>) {
     for chat in chats {
         let left = match bot.leave_chat(chat).await {
             Ok(_) => true,

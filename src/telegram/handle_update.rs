@@ -5,20 +5,23 @@
 //! failed, so it is never replayed.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt as _;
 use teloxide::prelude::*;
+use teloxide::types::Update;
 
 use super::album;
 use super::convert::{decode_update, to_incoming};
 use super::describe_error;
+use super::intake::QueuedUpdate;
 use super::send::TelegramSender;
 use crate::dispatch::Dispatcher;
 use crate::ids::ChatId;
 use crate::message::{Content, Reply};
-use crate::store::{InboxOutcome, PendingUpdate, StoreError};
+use crate::store::{InboxOutcome, StoreError};
 
 /// How long a reply may take before "typing…" is shown.
 const TYPING_AFTER: Duration = Duration::from_millis(400);
@@ -42,17 +45,16 @@ pub struct UpdateHandler {
 }
 
 impl UpdateHandler {
-    /// Handles one inbox row and records its outcome; errors are logged here.
-    #[tracing::instrument(skip_all, fields(update_id = pending.update_id))]
-    pub async fn handle(&self, pending: PendingUpdate) {
-        let (started, kind) = (Instant::now(), super::convert::kind_of(&pending.payload));
+    /// Handles one queued update and records its outcome; errors are logged here.
+    #[tracing::instrument(skip_all, fields(update_id = queued.update_id()))]
+    pub async fn handle(&self, queued: QueuedUpdate) {
+        let (started, kind) = (Instant::now(), queued.kind());
+        let (update_id, chat_id) = (queued.update_id(), queued.chat_id());
         let store = &self.dispatcher.services().store;
-        let processed = AssertUnwindSafe(self.process(&pending))
-            .catch_unwind()
-            .await;
+        let processed = AssertUnwindSafe(self.process(&queued)).catch_unwind().await;
         let (outcome, error) = match processed {
             Err(panic) => {
-                self.after_panic(&pending, panic_message(panic.as_ref()))
+                self.after_panic(update_id, chat_id, panic_message(panic.as_ref()))
                     .await;
                 crate::metrics::update_finished(
                     kind,
@@ -76,7 +78,20 @@ impl UpdateHandler {
                 return;
             }
         };
-        if let Err(e) = store.finish_update(pending.update_id, outcome, error).await {
+        // One trip to the database closes the row, unless a group the owner disabled still has
+        // the bot in it: that is left first (a failed leave is retried after the next update).
+        let closed = match store
+            .finish_update_unless_groups_to_leave(update_id, outcome, error.clone())
+            .await
+        {
+            Ok(groups) if groups.is_empty() => Ok(()),
+            Ok(groups) => {
+                super::group_events::leave_groups(&self.bot, store, groups).await;
+                store.finish_update(update_id, outcome, error).await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = closed {
             tracing::error!(error = %e, "could not close the inbox row");
         }
         crate::metrics::update_finished(kind, Some(outcome), started.elapsed());
@@ -86,22 +101,22 @@ impl UpdateHandler {
     /// After a panic in [`Self::process`]: logs it once, closes the row as failed (first, so
     /// that not even a panic while apologising can make it replay at the next start), then
     /// sends the chat one short apology.
-    async fn after_panic(&self, pending: &PendingUpdate, message: String) {
-        tracing::error!(panic = %message, chat_id = ?pending.chat_id,
+    async fn after_panic(&self, update_id: i64, chat_id: Option<ChatId>, message: String) {
+        tracing::error!(panic = %message, chat_id = ?chat_id,
             "handling the update panicked; it is marked failed and will not be replayed");
         let store = &self.dispatcher.services().store;
         let error = Some(format!("panicked: {message}"));
         if let Err(e) = store
-            .finish_update(pending.update_id, InboxOutcome::Failed, error)
+            .finish_update(update_id, InboxOutcome::Failed, error)
             .await
         {
             tracing::error!(error = %e, "could not close the inbox row of the panicked update");
         }
-        let Some(chat_id) = pending.chat_id else {
+        let Some(chat_id) = chat_id else {
             return;
         };
         let apology = vec![Reply::plain(chat_id, PANIC_APOLOGY)];
-        let sent = AssertUnwindSafe(self.sender.send(Some(pending.update_id), apology))
+        let sent = AssertUnwindSafe(self.sender.send(Some(update_id), apology))
             .catch_unwind()
             .await;
         match sent {
@@ -111,33 +126,23 @@ impl UpdateHandler {
         }
     }
 
-    async fn process(&self, pending: &PendingUpdate) -> Result<InboxOutcome, HandleError> {
+    async fn process(&self, queued: &QueuedUpdate) -> Result<InboxOutcome, HandleError> {
         let store = &self.dispatcher.services().store;
-        let already = store.chunks_of_update(pending.update_id).await?;
-        if !already.is_empty() {
-            tracing::info!("resuming an update whose replies were already prepared");
-            self.sender
-                .deliver(&already)
-                .await
-                .map_err(HandleError::from_send)?;
-            return Ok(InboxOutcome::Done);
-        }
-        let update = match decode_update(&pending.payload) {
-            Ok(u) => u,
-            Err(e) => {
-                tracing::warn!(error = %e, "malformed update skipped");
-                return Ok(InboxOutcome::Skipped);
-            }
+        let update = match self.update_of(queued).await? {
+            Ok(update) => update,
+            Err(outcome) => return Ok(outcome),
         };
+        let update = update.as_ref();
+        let update_id = queued.update_id();
         let services = self.dispatcher.services();
-        if let Some(replies) = super::group_events::handle(&self.bot, services, &update).await? {
-            return self.send_replies(pending.update_id, replies).await;
+        if let Some(replies) = super::group_events::handle(&self.bot, services, update).await? {
+            return self.send_replies(update_id, replies).await;
         }
-        let Some(mut incoming) = to_incoming(&update) else {
+        let Some(mut incoming) = to_incoming(update) else {
             tracing::debug!("update type not handled; skipped");
             return Ok(InboxOutcome::Skipped);
         };
-        if album::gather(store, pending.update_id, &mut incoming).await?
+        if album::gather(store, update_id, &mut incoming).await?
             == album::Gathered::AnsweredWithAnother
         {
             tracing::debug!("a photo answered with its album");
@@ -167,11 +172,48 @@ impl UpdateHandler {
             // A retry pause ended at shutdown: the replies tell of that cut, not of the message.
             return Err(HandleError::Stopped);
         }
-        self.send_replies(pending.update_id, replies).await
+        self.send_replies(update_id, replies).await
     }
 
-    /// Stores an update's replies in the outbox and delivers them; then leaves any group the
-    /// owner has just disabled.
+    /// The update to handle: the one intake decoded, or the stored row's. A stored row (a
+    /// replay) whose replies an earlier run prepared only has them delivered. `Err(outcome)`
+    /// when there is nothing more to do.
+    async fn update_of<'a>(
+        &self,
+        queued: &'a QueuedUpdate,
+    ) -> Result<Result<Cow<'a, Update>, InboxOutcome>, HandleError> {
+        let pending = match queued {
+            QueuedUpdate::Fresh {
+                update: Some(update),
+                ..
+            } => return Ok(Ok(Cow::Borrowed(update.as_ref()))),
+            QueuedUpdate::Fresh { update: None, .. } => {
+                tracing::warn!("malformed update skipped");
+                return Ok(Err(InboxOutcome::Skipped));
+            }
+            QueuedUpdate::Stored(pending) => pending,
+        };
+        let store = &self.dispatcher.services().store;
+        let already = store.chunks_of_update(pending.update_id).await?;
+        if !already.is_empty() {
+            tracing::info!("resuming an update whose replies were already prepared");
+            self.sender
+                .deliver(&already)
+                .await
+                .map_err(HandleError::from_send)?;
+            return Ok(Err(InboxOutcome::Done));
+        }
+        match decode_update(&pending.payload) {
+            Ok(update) => Ok(Ok(Cow::Owned(update))),
+            Err(e) => {
+                tracing::warn!(error = %e, "malformed update skipped");
+                Ok(Err(InboxOutcome::Skipped))
+            }
+        }
+    }
+
+    /// Stores an update's replies in the outbox and delivers them (any group the owner has just
+    /// disabled is left once the update is closed, see [`Self::handle`]).
     async fn send_replies(
         &self,
         update_id: i64,
@@ -184,7 +226,6 @@ impl UpdateHandler {
                 .await
                 .map_err(HandleError::from_send)?;
         }
-        super::group_events::leave_disabled(&self.bot, &self.dispatcher.services().store).await;
         Ok(InboxOutcome::Done)
     }
 

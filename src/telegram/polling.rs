@@ -67,7 +67,7 @@ pub async fn run_polling(
                 health.poll_succeeded(Instant::now());
                 outage.recovered();
                 // None: nothing new, or the store failed: ask again from the same offset.
-                let (next, failed) = store_updates(&intake, &updates).await;
+                let (next, failed) = store_updates(&intake, updates).await;
                 if let Some(next) = next {
                     offset = Some(next).max(offset);
                 }
@@ -109,15 +109,16 @@ pub async fn run_polling(
 /// sends the rest again.
 async fn store_updates(
     intake: &Intake,
-    updates: &[teloxide::types::Update],
+    updates: Vec<teloxide::types::Update>,
 ) -> (Option<i64>, Option<StoreError>) {
+    let ids: Vec<i64> = updates.iter().map(|u| i64::from(u.id.0)).collect();
     let mut next = None;
-    for (update, accepted) in updates.iter().zip(intake.accept_updates(updates).await) {
+    for (id, accepted) in ids.into_iter().zip(intake.accept_updates(updates).await) {
         if let Err(e) = accepted {
             // Do not confirm this or later updates: Telegram will send them again.
             return (next, Some(e));
         }
-        next = Some(i64::from(update.id.0) + 1);
+        next = Some(id + 1);
     }
     (next, None)
 }

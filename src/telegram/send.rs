@@ -100,12 +100,11 @@ impl TelegramSender {
         update_id: Option<i64>,
         replies: Vec<Reply>,
     ) -> Result<Vec<OutboxRow>, StoreError> {
-        let chunks = match update_id {
+        match update_id {
             // A streamed group answer finalises the messages it already shows.
-            Some(id) => super::stream_final::chunks_finalising(&self.store, id, replies).await?,
-            None => to_chunks(replies),
-        };
-        self.store.queue_chunks(update_id, chunks).await
+            Some(id) => super::stream_final::queue_finalising(&self.store, id, replies).await,
+            None => self.store.queue_chunks(None, to_chunks(replies)).await,
+        }
     }
 
     /// Sends every row that has no message_id yet, in order. Returns the first failure, after

@@ -5,32 +5,39 @@
 
 use super::send::to_chunks;
 use crate::message::Reply;
-use crate::store::{NewChunk, Store, StoreError};
+use crate::store::{NewChunk, OutboxRow, Store, StoreError};
 
 /// What a streamed message the final answer no longer needs shows (a retry wrote less).
 pub const UNUSED_PART: &str = "…";
 
-/// The outbox chunks of `replies` answering `update_id`: the first reply to the chat a stream
-/// wrote in finalises the streamed messages (see the module docs).
-pub async fn chunks_finalising(
+/// Stores `replies` answering `update_id` in the outbox: the first reply to the chat a stream
+/// wrote in finalises the streamed messages (see the module docs). The replies are rendered
+/// here; the streamed messages are read in the same trip to the database as the insert.
+pub async fn queue_finalising(
     store: &Store,
     update_id: i64,
     replies: Vec<Reply>,
-) -> Result<Vec<NewChunk>, StoreError> {
+) -> Result<Vec<OutboxRow>, StoreError> {
     let Some(chat_id) = replies.first().map(|r| r.chat_id) else {
-        return Ok(Vec::new());
+        return store.queue_chunks(Some(update_id), Vec::new()).await;
     };
-    let ids = store.stream_messages_of(update_id, chat_id).await?;
-    if ids.is_empty() {
-        return Ok(to_chunks(replies));
-    }
-    let mut chunks = Vec::new();
     let mut replies = replies.into_iter();
-    if let Some(first) = replies.next() {
-        chunks.extend(finalising(to_chunks(vec![first]), &ids));
-    }
-    chunks.extend(to_chunks(replies.collect()));
-    Ok(chunks)
+    let first = replies
+        .next()
+        .map(|first| to_chunks(vec![first]))
+        .unwrap_or_default();
+    let rest = to_chunks(replies.collect());
+    store
+        .queue_chunks_after_stream(update_id, chat_id, move |streamed| {
+            let mut chunks = if streamed.is_empty() {
+                first
+            } else {
+                finalising(first, streamed)
+            };
+            chunks.extend(rest);
+            chunks
+        })
+        .await
 }
 
 /// `parts` of one reply, the first ones editing the streamed messages `ids` in order; a streamed

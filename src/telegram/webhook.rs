@@ -20,7 +20,7 @@ use crate::ids::ChatId;
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// A posted body that is a Telegram update, ready for `Intake::accept`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PostedUpdate {
     /// Telegram's update id.
     pub update_id: i64,
@@ -28,6 +28,9 @@ pub struct PostedUpdate {
     pub chat_id: Option<ChatId>,
     /// The body as Telegram sent it.
     pub payload: String,
+    /// The body decoded (`None` when teloxide cannot read it: it is stored and skipped), handed
+    /// on so the handler does not decode it a second time.
+    pub decoded: Option<Update>,
 }
 
 /// Why a posted body is not an update.
@@ -53,15 +56,16 @@ pub fn parse_update(body: &[u8]) -> Result<PostedUpdate, BadUpdate> {
     // `Value`). A decoding error is fine (the handler records it as skipped); a panic is not.
     let decoded = std::panic::catch_unwind(|| serde_json::from_str::<Update>(payload))
         .map_err(|_| BadUpdate::Undecodable)?;
-    let (update_id, chat_id) = match decoded {
-        Ok(update) => (i64::from(update.id.0), chat_of(&update)),
+    let (update_id, chat_id, decoded) = match decoded {
+        Ok(update) => (i64::from(update.id.0), chat_of(&update), Some(update)),
         // Only a body teloxide cannot read is looked at again: to say why, or keep its id.
-        Err(_) => (update_id_of(payload)?, None),
+        Err(_) => (update_id_of(payload)?, None, None),
     };
     Ok(PostedUpdate {
         update_id,
         chat_id,
         payload: payload.to_string(),
+        decoded,
     })
 }
 

@@ -11,8 +11,8 @@ use minicrew::config::BotMode;
 use minicrew::health::Health;
 use minicrew::http::{self, HttpServer, ServerLimits, StatusState, WebhookState};
 use minicrew::queue::ChatQueues;
-use minicrew::store::{InboxOutcome, PendingUpdate, Store};
-use minicrew::telegram::intake::Intake;
+use minicrew::store::{InboxOutcome, Store};
+use minicrew::telegram::intake::{Intake, QueuedUpdate};
 use reqwest::StatusCode;
 use secrecy::SecretString;
 use tempfile::TempDir;
@@ -42,11 +42,11 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let handler_store = store.clone();
-        let queues = ChatQueues::new(4, move |p: PendingUpdate| {
+        let queues = ChatQueues::new(4, move |q: QueuedUpdate| {
             let store = handler_store.clone();
             async move {
                 let _ = store
-                    .finish_update(p.update_id, InboxOutcome::Done, None)
+                    .finish_update(q.update_id(), InboxOutcome::Done, None)
                     .await;
             }
             .boxed()

@@ -138,8 +138,10 @@ proptest! {
         // Polling hands us what teloxide decoded, so its decoder must not panic on these.
         let decoded = std::panic::catch_unwind(|| serde_json::from_str::<Update>(&payload));
         prop_assert!(decoded.is_ok(), "teloxide panicked on {payload}");
-        let _ = kind_of(&payload);
+        let kind = kind_of(&payload);
         if let Ok(update) = decode_update(&payload) {
+            // Intake labels a decoded update without reading its JSON again: the same label.
+            prop_assert_eq!(kind_of_update(&update, &payload), kind);
             let chat = chat_of(&update);
             if let Some(incoming) = to_incoming(&update) {
                 if matches!(update.kind, UpdateKind::Message(_)) {

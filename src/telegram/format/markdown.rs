@@ -139,8 +139,19 @@ fn convert_line(line: &str) -> String {
 
 /// `---`, `***`, `___` (spaces allowed between): three or more of one character.
 fn is_rule(body: &str) -> bool {
-    let marks: Vec<char> = body.chars().filter(|c| !c.is_whitespace()).collect();
-    marks.len() >= 3 && matches!(marks[0], '-' | '*' | '_') && marks.iter().all(|c| *c == marks[0])
+    let mut marks = body.chars().filter(|c| !c.is_whitespace());
+    // Most lines are text: the first mark already says no, without reading the rest.
+    let Some(first @ ('-' | '*' | '_')) = marks.next() else {
+        return false;
+    };
+    let mut count = 1;
+    for c in marks {
+        if c != first {
+            return false;
+        }
+        count += 1;
+    }
+    count >= 3
 }
 
 #[cfg(test)]
