@@ -33,7 +33,8 @@ fn main() {
 /// order first run) at the start of `.text`: the idle daemon then keeps few code pages resident
 /// instead of pages all over the binary (BENCHMARKS.md, "Binary size and idle memory"). Names
 /// that no longer exist (other toolchain, other dependencies) are skipped without a warning;
-/// `link/profile-startup.sh` regenerates the list.
+/// `link/profile-startup.sh` regenerates the list. GNU ld does not know the flag: to link with
+/// it, delete the list.
 fn order_startup_functions(manifest_dir: &Path) {
     let order = manifest_dir.join("link").join("startup-order.txt");
     println!("cargo:rerun-if-changed={}", order.display());
