@@ -1,5 +1,6 @@
 //! Build script: puts the version (and, when built from a git checkout, its short commit) into
-//! `MINICREW_VERSION` for `minicrew --version`.
+//! `MINICREW_VERSION` for `minicrew --version`, and for release builds on x86_64 Linux asks the
+//! linker to place the functions the idle daemon runs together (`link/startup-order.txt`).
 //!
 //! Tolerates every way of not being a checkout: no `git` installed, a source tarball, a
 //! `cargo install` from the registry, or a worktree whose `.git` is a file. It reruns only when
@@ -24,6 +25,28 @@ fn main() {
         None => version.to_string(),
     };
     println!("cargo:rustc-env=MINICREW_VERSION={shown}");
+    order_startup_functions(&manifest_dir);
+}
+
+/// Release builds for x86_64 Linux (linked by rust-lld, the default there since Rust 1.90) place
+/// the functions listed in `link/startup-order.txt` (start-up, idle polling, one `/help`, in the
+/// order first run) at the start of `.text`: the idle daemon then keeps few code pages resident
+/// instead of pages all over the binary (BENCHMARKS.md, "Binary size and idle memory"). Names
+/// that no longer exist (other toolchain, other dependencies) are skipped without a warning;
+/// `link/profile-startup.sh` regenerates the list. GNU ld does not know the flag: to link with
+/// it, delete the list.
+fn order_startup_functions(manifest_dir: &Path) {
+    let order = manifest_dir.join("link").join("startup-order.txt");
+    println!("cargo:rerun-if-changed={}", order.display());
+    let release = std::env::var("PROFILE").is_ok_and(|p| p == "release");
+    let lld_target = std::env::var("TARGET").is_ok_and(|t| t == "x86_64-unknown-linux-gnu");
+    if release && lld_target && order.is_file() {
+        println!(
+            "cargo:rustc-link-arg-bin=minicrew=-Wl,--symbol-ordering-file={}",
+            order.display()
+        );
+        println!("cargo:rustc-link-arg-bin=minicrew=-Wl,--no-warn-symbol-ordering");
+    }
 }
 
 /// Whether `dir` is the top of a git work tree (not, say, a tarball unpacked inside another
