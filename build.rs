@@ -1,6 +1,7 @@
 //! Build script: puts the version (and, when built from a git checkout, its short commit) into
 //! `MINICREW_VERSION` for `minicrew --version`, and for release builds on x86_64 Linux asks the
-//! linker to place the functions the idle daemon runs together (`link/startup-order.txt`).
+//! linker to place the functions the idle daemon runs together (`link/startup-order.txt`) and,
+//! where the machine's glibc can load them, to pack the relocations.
 //!
 //! Tolerates every way of not being a checkout: no `git` installed, a source tarball, a
 //! `cargo install` from the registry, or a worktree whose `.git` is a file. It reruns only when
@@ -26,6 +27,7 @@ fn main() {
     };
     println!("cargo:rustc-env=MINICREW_VERSION={shown}");
     order_startup_functions(&manifest_dir);
+    pack_relocations();
 }
 
 /// Release builds for x86_64 Linux (linked by rust-lld, the default there since Rust 1.90) place
@@ -46,6 +48,38 @@ fn order_startup_functions(manifest_dir: &Path) {
             order.display()
         );
         println!("cargo:rustc-link-arg-bin=minicrew=-Wl,--no-warn-symbol-ordering");
+    }
+}
+
+/// Release builds for x86_64 Linux on a machine whose glibc is 2.36 or newer (Debian 12, the
+/// Docker image's base, and later) pack the binary's relative relocations (`DT_RELR`): `ld.so`
+/// then reads a few KB instead of 1.5 MB of `.rela.dyn` at start, which otherwise stays resident
+/// (BENCHMARKS.md, "Binary size and idle memory"). Such a binary needs glibc 2.36 where it runs;
+/// built on an older glibc (Ubuntu 22.04 has 2.35) it is linked as before, so a binary built on
+/// the machine that runs it always starts. Cross builds are left alone.
+fn pack_relocations() {
+    let release = std::env::var("PROFILE").is_ok_and(|p| p == "release");
+    let target = std::env::var("TARGET").unwrap_or_default();
+    let native = std::env::var("HOST").is_ok_and(|host| host == target);
+    if release && native && target == "x86_64-unknown-linux-gnu" && glibc_at_least(2, 36) {
+        println!("cargo:rustc-link-arg-bin=minicrew=-Wl,-z,pack-relative-relocs");
+    }
+}
+
+/// Whether this machine's glibc (`getconf GNU_LIBC_VERSION`, e.g. `glibc 2.36`) is at least
+/// `major.minor`; `false` when it cannot tell.
+fn glibc_at_least(major: u32, minor: u32) -> bool {
+    let Ok(out) = Command::new("getconf").arg("GNU_LIBC_VERSION").output() else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let Some(version) = text.trim().strip_prefix("glibc ") else {
+        return false;
+    };
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(have_major), Some(have_minor)) => (have_major, have_minor) >= (major, minor),
+        _ => false,
     }
 }
 
