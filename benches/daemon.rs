@@ -4,7 +4,7 @@
 //! It prints figures and asserts nothing about speed. Run it after `cargo build --release`:
 //!
 //! ```text
-//! cargo build --release && cargo bench --bench daemon
+//! cargo build --release && BENCH_BINARY=target/release/minicrew CARGO_TARGET_DIR=target/bench cargo bench --bench daemon
 //! ```
 
 // Test code may unwrap: clippy.toml exempts only `#[test]`s and `#[cfg(test)]` modules, not

@@ -10,7 +10,7 @@
 //! about speed or size. Run it after `cargo build --release`:
 //!
 //! ```text
-//! cargo build --release && cargo bench --bench footprint
+//! cargo build --release && BENCH_BINARY=target/release/minicrew CARGO_TARGET_DIR=target/bench cargo bench --bench footprint
 //! FOOTPRINT_RUNS=9 cargo bench --bench footprint --profile dev   # the bench itself unoptimised
 //! ```
 

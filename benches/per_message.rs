@@ -16,8 +16,8 @@
 //! It prints figures and asserts nothing about speed. Run it after `cargo build --release`:
 //!
 //! ```text
-//! cargo build --release && cargo bench --bench per_message
-//! PER_MESSAGE_RSS_MESSAGES=100000 cargo bench --bench per_message   # RSS after 100k messages
+//! cargo build --release && BENCH_BINARY=target/release/minicrew CARGO_TARGET_DIR=target/bench cargo bench --bench per_message
+//! PER_MESSAGE_RSS_MESSAGES=100000 BENCH_BINARY=target/release/minicrew CARGO_TARGET_DIR=target/bench cargo bench --bench per_message   # RSS after 100k messages
 //! ```
 //!
 //! To count instructions instead (repeatable on a busy machine), run only the one-chat phases
@@ -25,7 +25,7 @@
 //!
 //! ```text
 //! PER_MESSAGE_ONE_CHAT_ONLY=1 PER_MESSAGE_WRAPPER="valgrind --tool=callgrind --instr-atstart=no \
-//!   --callgrind-out-file=target/callgrind.%p" cargo bench --bench per_message
+//!   --callgrind-out-file=target/callgrind.%p" BENCH_BINARY=target/release/minicrew CARGO_TARGET_DIR=target/bench cargo bench --bench per_message
 //! callgrind_annotate target/callgrind.<pid>.1    # the first phase (300 /help)
 //! ```
 //!

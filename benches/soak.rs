@@ -12,8 +12,8 @@
 //! as one glibc arena growing with the file, then stopping). Run it after `cargo build --release`:
 //!
 //! ```text
-//! cargo build --release && cargo bench --bench soak            # 30 minutes
-//! SOAK_MINUTES=1 cargo bench --bench soak                       # a quick check
+//! cargo build --release && BENCH_BINARY=target/release/minicrew CARGO_TARGET_DIR=target/bench cargo bench --bench soak            # 30 minutes
+//! SOAK_MINUTES=1 BENCH_BINARY=target/release/minicrew CARGO_TARGET_DIR=target/bench cargo bench --bench soak                       # a quick check
 //! ```
 
 // Test code may unwrap: clippy.toml exempts only `#[test]`s and `#[cfg(test)]` modules, not

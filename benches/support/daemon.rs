@@ -10,8 +10,15 @@ use anyhow::Context as _;
 use tokio::process::{Child, Command};
 use tokio::time::Instant;
 
-/// Where `cargo build --release` puts the binary (honours `CARGO_TARGET_DIR`).
+/// The daemon the benches run: `BENCH_BINARY` when set, else where `cargo build --release` puts
+/// it (honours `CARGO_TARGET_DIR`). Set `BENCH_BINARY=target/release/minicrew` and build the
+/// benches into another target dir (BENCHMARKS.md, "Method"): a `cargo bench` build of the
+/// binary has dev-dependency features (tokio's `test-util`), so other symbol names, and the
+/// start-up order in `link/startup-order.txt` does not apply to it.
 pub fn release_binary() -> PathBuf {
+    if let Some(binary) = std::env::var_os("BENCH_BINARY") {
+        return PathBuf::from(binary);
+    }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
