@@ -1,8 +1,6 @@
 //! Why a web fetch failed. Every message is safe to show the user (no credentials: URLs with
 //! credentials are refused before anything is fetched).
 
-use std::net::IpAddr;
-
 use super::fetch::{MAX_REDIRECTS, TIMEOUT};
 use crate::outbound::Refused;
 
@@ -18,21 +16,10 @@ pub enum FetchError {
     /// The URL carries a user name or password.
     #[error("Addresses with a user name or password in them are not fetched.")]
     Credentials,
-    /// The host is, or resolves to, an address outside the public internet.
-    #[error(
-        "I won't fetch {host}: it points to a {kind} address ({addr}), and reaching local or private networks is switched off."
-    )]
-    Blocked {
-        /// The host as written in the URL.
-        host: String,
-        /// The refused address.
-        addr: IpAddr,
-        /// The kind of range, e.g. "loopback" or "private".
-        kind: &'static str,
-    },
-    /// The host name does not resolve.
-    #[error("I could not find the host {0}.")]
-    UnknownHost(String),
+    /// The guard refused the host: it is, or resolves to, an address outside the public
+    /// internet, or it does not resolve (the guard's own words).
+    #[error(transparent)]
+    Refused(Refused),
     /// More redirects than [`MAX_REDIRECTS`].
     #[error("The page redirected more than {MAX_REDIRECTS} times; I stopped following it.")]
     TooManyRedirects,
@@ -60,8 +47,7 @@ impl From<Refused> for FetchError {
             Refused::Scheme(scheme) => Self::Scheme(scheme),
             Refused::Credentials => Self::Credentials,
             Refused::NoHost => Self::InvalidUrl("it has no host".into()),
-            Refused::Blocked { host, addr, kind } => Self::Blocked { host, addr, kind },
-            Refused::UnknownHost(host) => Self::UnknownHost(host),
+            refused @ (Refused::Blocked { .. } | Refused::UnknownHost(_)) => Self::Refused(refused),
         }
     }
 }
